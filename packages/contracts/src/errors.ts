@@ -1,0 +1,36 @@
+// Errors that stay inside the system carry a string code and structured data; the MCP
+// server turns them into isError tool results and the gateway into HTTP problem bodies.
+
+/** Every code a tool call can fail with, so clients can branch without parsing text. */
+export const TOOL_ERROR_CODES = [
+  "invalid_arguments",
+  "object_not_found",
+  "name_taken",
+  "artifact_not_found",
+  "unsupported_format",
+  "payload_too_large",
+  "blender_unavailable",
+  "blender_crashed",
+  "timeout",
+  "cancelled",
+  "internal",
+] as const;
+
+export type ToolErrorCode = (typeof TOOL_ERROR_CODES)[number];
+
+/** A tool call that failed in a way the caller can act on; `message` says how to recover. */
+export class ToolError extends Error {
+  readonly code: ToolErrorCode;
+  readonly data: Record<string, unknown> | undefined;
+
+  constructor(code: ToolErrorCode, message: string, data?: Record<string, unknown>) {
+    super(message);
+    this.name = "ToolError";
+    this.code = code;
+    this.data = data;
+  }
+
+  static is(value: unknown): value is ToolError {
+    return value instanceof ToolError;
+  }
+}

@@ -1,0 +1,6 @@
+// Public surface of the contracts package: tool contracts, schemas, colors and errors.
+// Depends on nothing Node-specific so browsers and workers can import it too.
+export * from "./color.ts";
+export * from "./errors.ts";
+export * from "./schemas.ts";
+export * from "./tools.ts";

@@ -1,0 +1,361 @@
+// The tool contracts: names, input/output schemas and annotations of every scene tool.
+// The MCP server, the agent, the offline planner and the docs all read them from here,
+// so reasoning about tools never needs Blender.
+import { z } from "zod";
+import {
+  ArtifactIdSchema,
+  ArtifactSchema,
+  CameraSchema,
+  ColorSchema,
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
+  LIGHT_TYPES,
+  MAX_RESOLUTION,
+  MAX_SAMPLES,
+  MAX_UPLOAD_BYTES,
+  OBJECT_TYPES,
+  ObjectNameSchema,
+  RENDER_ENGINES,
+  RenderSettingsSchema,
+  RotationSchema,
+  ScaleSchema,
+  SceneLightSchema,
+  SceneObjectSchema,
+  Vector3Schema,
+  WorldSchema,
+} from "./schemas.ts";
+
+/** MCP tool annotations (hints for clients; never security decisions). */
+export interface ToolAnnotations {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface ToolContract<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Input;
+  outputSchema: Output;
+  annotations: ToolAnnotations;
+  /** Changes the scene: journaled before it is acknowledged and replayed on restore. */
+  mutatesScene: boolean;
+  /** Default time budget for one call, in milliseconds. */
+  timeoutMs: number;
+}
+
+function defineTool<Input extends z.ZodObject, Output extends z.ZodObject>(
+  contract: Omit<ToolContract<Input, Output>, "annotations"> & {
+    hints: Partial<Omit<ToolAnnotations, "title">>;
+  },
+): ToolContract<Input, Output> {
+  const { hints, ...rest } = contract;
+  return {
+    ...rest,
+    annotations: {
+      title: contract.title,
+      readOnlyHint: hints.readOnlyHint ?? false,
+      destructiveHint: hints.destructiveHint ?? false,
+      idempotentHint: hints.idempotentHint ?? false,
+      openWorldHint: false,
+    },
+  };
+}
+
+const ObjectResultSchema = z.object({ object: SceneObjectSchema });
+
+export const addObject = defineTool({
+  name: "add_object",
+  title: "Add object",
+  description:
+    "Add a primitive object to the scene: cube, uv_sphere, ico_sphere, cylinder, cone, torus, plane, circle, monkey, or text (give `text`). Optional name, color, location, rotation in degrees and scale. Returns the object as stored.",
+  inputSchema: z
+    .strictObject({
+      type: z.enum(OBJECT_TYPES).describe(`One of: ${OBJECT_TYPES.join(", ")}.`),
+      name: ObjectNameSchema.optional().describe("Name for the new object; defaults to a unique name from the type."),
+      text: z.string().min(1).max(1000).optional().describe("The text to show; required when type is text."),
+      color: ColorSchema.optional(),
+      location: Vector3Schema.optional(),
+      rotation: RotationSchema.optional(),
+      scale: ScaleSchema.optional(),
+    })
+    .superRefine((input, context) => {
+      if (input.type === "text" && input.text === undefined) {
+        context.addIssue({ code: "custom", path: ["text"], message: "type text needs `text`: the words to show." });
+      }
+      if (input.type !== "text" && input.text !== undefined) {
+        context.addIssue({ code: "custom", path: ["text"], message: "`text` is only for type text." });
+      }
+    }),
+  outputSchema: ObjectResultSchema,
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: {},
+});
+
+export const updateObject = defineTool({
+  name: "update_object",
+  title: "Update object",
+  description:
+    "Change an existing object: move it (location, or translate by an offset), rotate it (degrees), scale it, rename it, or recolor it. Only the given fields change.",
+  inputSchema: z.strictObject({
+    name: ObjectNameSchema,
+    newName: ObjectNameSchema.optional(),
+    location: Vector3Schema.optional(),
+    translate: Vector3Schema.optional().describe("Offset added to the current location, [x, y, z] in meters."),
+    rotation: RotationSchema.optional(),
+    scale: ScaleSchema.optional(),
+    color: ColorSchema.optional(),
+  }),
+  outputSchema: ObjectResultSchema,
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { idempotentHint: false },
+});
+
+export const deleteObject = defineTool({
+  name: "delete_object",
+  title: "Delete object",
+  description: "Remove an object (or light) from the scene by name.",
+  inputSchema: z.strictObject({ name: ObjectNameSchema }),
+  outputSchema: z.object({ deleted: z.string() }),
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { destructiveHint: true, idempotentHint: true },
+});
+
+export const duplicateObject = defineTool({
+  name: "duplicate_object",
+  title: "Duplicate object",
+  description: "Copy an object with its own material; optionally name the copy and place it at an offset from the original.",
+  inputSchema: z.strictObject({
+    name: ObjectNameSchema,
+    newName: ObjectNameSchema.optional(),
+    offset: Vector3Schema.optional().describe("Where the copy goes relative to the original, [x, y, z] in meters."),
+  }),
+  outputSchema: ObjectResultSchema,
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: {},
+});
+
+export const setMaterial = defineTool({
+  name: "set_material",
+  title: "Set material",
+  description:
+    "Set the surface of an object: base color, metallic (0..1), roughness (0..1), emission color and strength (glow), alpha (1 opaque, 0 invisible). Only the given fields change.",
+  inputSchema: z.strictObject({
+    name: ObjectNameSchema,
+    color: ColorSchema.optional(),
+    metallic: z.number().min(0).max(1).optional(),
+    roughness: z.number().min(0).max(1).optional(),
+    emissionColor: ColorSchema.optional(),
+    emissionStrength: z.number().min(0).max(1000).optional().describe("Glow strength; 0 is off, 1..10 glows."),
+    alpha: z.number().min(0).max(1).optional(),
+  }),
+  outputSchema: ObjectResultSchema,
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { idempotentHint: true },
+});
+
+export const addLight = defineTool({
+  name: "add_light",
+  title: "Add light",
+  description:
+    "Add a light: point, sun, spot or area, with color, energy (watts; sun: strength in W/m²), location and an optional target to aim at.",
+  inputSchema: z.strictObject({
+    type: z.enum(LIGHT_TYPES).describe(`One of: ${LIGHT_TYPES.join(", ")}.`),
+    name: ObjectNameSchema.optional(),
+    color: ColorSchema.optional(),
+    energy: z.number().min(0).max(1_000_000).optional().describe("Watts (point, spot, area) or W/m² (sun)."),
+    location: Vector3Schema.optional(),
+    target: Vector3Schema.optional().describe("Point the light aims at (spot, sun, area)."),
+  }),
+  outputSchema: z.object({ light: SceneLightSchema }),
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: {},
+});
+
+export const setCamera = defineTool({
+  name: "set_camera",
+  title: "Set camera",
+  description: "Move the scene camera, aim it at a target point, and set its lens (focal length in mm).",
+  inputSchema: z.strictObject({
+    location: Vector3Schema.optional(),
+    target: Vector3Schema.optional().describe("Point the camera looks at."),
+    lens: z.number().min(1).max(5000).optional().describe("Focal length in millimeters (50 is normal, 24 wide)."),
+  }),
+  outputSchema: z.object({ camera: CameraSchema }),
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { idempotentHint: true },
+});
+
+export const setWorld = defineTool({
+  name: "set_world",
+  title: "Set world",
+  description: "Set the background: its color and how strongly it lights the scene.",
+  inputSchema: z.strictObject({
+    color: ColorSchema.optional(),
+    strength: z.number().min(0).max(1000).optional(),
+  }),
+  outputSchema: z.object({ world: WorldSchema }),
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { idempotentHint: true },
+});
+
+export const clearScene = defineTool({
+  name: "clear_scene",
+  title: "Clear scene",
+  description:
+    "Remove every object. Lights and the camera stay unless `resetAll` is true, which returns the scene to a new project's: one camera aimed at the origin, one light, no objects.",
+  inputSchema: z.strictObject({
+    resetAll: z.boolean().optional().describe("Also reset lights, camera, world and render settings."),
+  }),
+  outputSchema: z.object({ removed: z.array(z.string()) }),
+  mutatesScene: true,
+  timeoutMs: 30_000,
+  hints: { destructiveHint: true, idempotentHint: true },
+});
+
+export const getScene = defineTool({
+  name: "get_scene",
+  title: "Get scene",
+  description:
+    "Describe the scene: every object with type, transform, dimensions and material; lights; camera; world; render settings. Objects are paginated: pass `cursor` from the previous page.",
+  inputSchema: z.strictObject({
+    cursor: z.string().max(64).optional().describe("nextCursor from the previous page."),
+    limit: z.number().int().min(1).max(500).optional().describe("Objects per page, default 100."),
+  }),
+  outputSchema: z.object({
+    objects: z.array(SceneObjectSchema),
+    totalObjects: z.number().int(),
+    nextCursor: z.string().optional(),
+    lights: z.array(SceneLightSchema),
+    camera: CameraSchema.nullable(),
+    world: WorldSchema,
+    render: RenderSettingsSchema,
+  }),
+  mutatesScene: false,
+  timeoutMs: 30_000,
+  hints: { readOnlyHint: true, idempotentHint: true },
+});
+
+export const renderFrame = defineTool({
+  name: "render_frame",
+  title: "Render frame",
+  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px; samples up to ${MAX_SAMPLES}. Streams progress; cancellable. Returns the image and a link to the stored file.`,
+  inputSchema: z.strictObject({
+    engine: z
+      .enum(RENDER_ENGINES)
+      .optional()
+      .describe(`One of: ${RENDER_ENGINES.join(", ")}; default eevee.`),
+    width: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe("Pixels, default 960."),
+    height: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe("Pixels, default 540."),
+    samples: z.number().int().min(1).max(MAX_SAMPLES).optional().describe("Default 32 (eevee, cycles)."),
+  }),
+  outputSchema: z.object({
+    artifact: ArtifactSchema,
+    engine: z.enum(RENDER_ENGINES),
+    width: z.number().int(),
+    height: z.number().int(),
+    samples: z.number().int(),
+    renderMs: z.number(),
+  }),
+  mutatesScene: false,
+  timeoutMs: 600_000,
+  hints: { readOnlyHint: true, idempotentHint: true },
+});
+
+const ExportResultSchema = z.object({
+  format: z.enum(EXPORT_FORMATS),
+  artifact: ArtifactSchema.describe("The exported file."),
+  extraArtifacts: z.array(ArtifactSchema).describe("Companion files (the .mtl of an OBJ)."),
+});
+
+export const exportGlb = defineTool({
+  name: "export_glb",
+  title: "Export GLB",
+  description: "Export the whole scene as a binary glTF (.glb) for 3D viewers and the web. Returns a link to the stored file.",
+  inputSchema: z.strictObject({}),
+  outputSchema: ExportResultSchema,
+  mutatesScene: false,
+  timeoutMs: 120_000,
+  hints: { readOnlyHint: true, idempotentHint: true },
+});
+
+export const exportScene = defineTool({
+  name: "export_scene",
+  title: "Export scene",
+  description: `Export the whole scene as ${EXPORT_FORMATS.join(", ")}. Returns a link to the stored file.`,
+  inputSchema: z.strictObject({
+    format: z.enum(EXPORT_FORMATS).describe(`One of: ${EXPORT_FORMATS.join(", ")}.`),
+  }),
+  outputSchema: ExportResultSchema,
+  mutatesScene: false,
+  timeoutMs: 120_000,
+  hints: { readOnlyHint: true, idempotentHint: true },
+});
+
+export const importModel = defineTool({
+  name: "import_model",
+  title: "Import model",
+  description: `Import a ${IMPORT_FORMATS.join(", ")} model into the scene, from a stored artifact id or uploaded base64 bytes (at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB). Returns the names of the new objects.`,
+  inputSchema: z
+    .strictObject({
+      format: z.enum(IMPORT_FORMATS).describe(`One of: ${IMPORT_FORMATS.join(", ")}.`),
+      artifactId: ArtifactIdSchema.optional().describe("An artifact id from export_scene or an earlier upload."),
+      data: z
+        .string()
+        .max(Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4, `Uploads are at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB.`)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/, "data must be base64.")
+        .optional()
+        .describe("The file's bytes, base64."),
+      location: Vector3Schema.optional(),
+    })
+    .superRefine((input, context) => {
+      if ((input.artifactId === undefined) === (input.data === undefined)) {
+        context.addIssue({ code: "custom", path: ["artifactId"], message: "Give exactly one of artifactId or data." });
+      }
+    }),
+  outputSchema: z.object({ objects: z.array(z.string()), artifact: ArtifactSchema.optional() }),
+  mutatesScene: true,
+  timeoutMs: 120_000,
+  hints: {},
+});
+
+/** Every tool, in the order clients list them. */
+export const TOOL_CONTRACTS = [
+  addObject,
+  updateObject,
+  deleteObject,
+  duplicateObject,
+  setMaterial,
+  addLight,
+  setCamera,
+  setWorld,
+  clearScene,
+  getScene,
+  renderFrame,
+  exportGlb,
+  exportScene,
+  importModel,
+] as const;
+
+export type ToolName = (typeof TOOL_CONTRACTS)[number]["name"];
+
+export type ToolInput<Name extends ToolName> = z.input<Extract<(typeof TOOL_CONTRACTS)[number], { name: Name }>["inputSchema"]>;
+export type ToolOutput<Name extends ToolName> = z.output<Extract<(typeof TOOL_CONTRACTS)[number], { name: Name }>["outputSchema"]>;
+
+const CONTRACTS_BY_NAME = new Map<string, ToolContract>(TOOL_CONTRACTS.map((tool) => [tool.name, tool as unknown as ToolContract]));
+
+/** The contract of a tool by name, or undefined for an unknown name. */
+export function findToolContract(name: string): ToolContract | undefined {
+  return CONTRACTS_BY_NAME.get(name);
+}
