@@ -1,0 +1,47 @@
+// The private channel between the worker (TypeScript) and the bridge running inside Blender
+// (python/bridge.py). JSON, one message per line, over two pipes: the worker writes requests to
+// the bridge's fd 3 and reads responses and events from the bridge's fd 4. Blender's own stdout
+// and stderr carry only its logs.
+//
+// Arguments arrive validated by the tool contracts and normalised by the worker: colors are
+// linear RGB triples, rotations are degrees, scale is always [x, y, z]. Results come back in the
+// shapes of the contracts' output schemas.
+
+/** Commands that implement a scene tool; their names equal the tool names. */
+export const TOOL_COMMANDS = [
+  "add_object",
+  "update_object",
+  "delete_object",
+  "duplicate_object",
+  "set_material",
+  "add_light",
+  "set_camera",
+  "set_world",
+  "clear_scene",
+  "get_scene",
+  "render_frame",
+  "export_scene",
+  "import_model",
+] as const;
+
+/** Housekeeping commands the worker uses to keep the scene durable. */
+export const CONTROL_COMMANDS = ["ping", "reset_scene", "save_snapshot", "load_snapshot"] as const;
+
+export type BridgeCommand = (typeof TOOL_COMMANDS)[number] | (typeof CONTROL_COMMANDS)[number];
+
+export interface BridgeRequest {
+  id: number;
+  command: BridgeCommand;
+  args: Record<string, unknown>;
+}
+
+export type BridgeResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string; data?: Record<string, unknown> } };
+
+/** Unsolicited messages: `ready` once after start, `progress` while a command runs. */
+export type BridgeEvent =
+  | { event: "ready"; blenderVersion: string }
+  | { event: "progress"; id: number; progress: number; total: number; message: string };
+
+export type BridgeMessage = BridgeResponse | BridgeEvent;
