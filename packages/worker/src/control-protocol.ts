@@ -24,4 +24,5 @@ export type WorkerToRuntime =
   | { type: "bind-failed"; message: string }
   | { type: "drained"; savedMs: number };
 
-export type RuntimeToWorker = { type: "bind"; dataDir: string } | { type: "drain" };
+/** `publicUrl` is where clients reach this worker (e.g. the runtime's /projects/{id}); artifact links use it. */
+export type RuntimeToWorker = { type: "bind"; dataDir: string; publicUrl?: string } | { type: "drain" };

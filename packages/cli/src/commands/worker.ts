@@ -1,0 +1,104 @@
+// `bod worker`: one headless Blender behind the MCP server, over HTTP or stdio. Under the
+// runtime (a Node IPC channel is present) it reports its start phases and obeys bind/drain.
+
+import type { RuntimeToWorker, WorkerToRuntime } from "@bod/worker";
+import type { Command } from "commander";
+import { z } from "zod";
+import { createLogger } from "../logger.ts";
+
+const WorkerFlagsSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(7801),
+  host: z.string().min(1).default("127.0.0.1"),
+  dataDir: z.string().min(1).optional(),
+  deferBind: z.boolean().default(false),
+  stdio: z.boolean().default(false),
+  publicUrl: z.url().optional(),
+  allowedHost: z.array(z.string()).default([]),
+  blender: z.string().optional(),
+});
+
+function send(message: WorkerToRuntime): void {
+  process.send?.(message);
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description("Run one headless Blender behind an MCP server (HTTP at /mcp, legacy SSE at /sse, or stdio).")
+    .option("--port <port>", "TCP port; 0 picks a free one", "7801")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--data-dir <dir>", "the project's folder: scene snapshot, journal, artifacts")
+    .option("--defer-bind", "start Blender now and wait for the runtime to bind a project (warm pool)")
+    .option("--stdio", "serve MCP over stdin/stdout instead of HTTP")
+    .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
+    .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
+    .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .action(async (rawFlags) => {
+      const parsed = WorkerFlagsSchema.safeParse(rawFlags);
+      if (!parsed.success) {
+        console.error(`bod worker: ${z.prettifyError(parsed.error)}`);
+        process.exit(2);
+      }
+      const flags = parsed.data;
+      if (!flags.dataDir && !flags.deferBind) {
+        console.error("bod worker: --data-dir is required (or --defer-bind for a pool worker).");
+        process.exit(2);
+      }
+      const logger = createLogger();
+      // Loaded here so `bod --help` and other commands don't pay for the MCP server's imports.
+      const { serveWorkerOverStdio, startWorker } = await import("@bod/worker");
+      const worker = await startWorker({
+        host: flags.host,
+        port: flags.port,
+        serveHttp: !flags.stdio,
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        deferBind: flags.deferBind,
+        ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+        allowedHostnames: flags.allowedHost,
+        ...((flags.blender ?? process.env.BLENDER_PATH) ? { blenderPath: flags.blender ?? process.env.BLENDER_PATH } : {}),
+        logger,
+      });
+
+      if (flags.stdio) {
+        const handle = serveWorkerOverStdio(worker);
+        process.stdin.on(
+          "end",
+          () =>
+            void handle
+              .close()
+              .then(() => worker.drain())
+              .then(() => process.exit(0)),
+        );
+      } else {
+        send({ type: "listening", port: worker.port, pid: process.pid });
+        send({ type: "ready", bound: !flags.deferBind, phases: worker.phases, blenderPid: worker.blenderPid });
+        console.error(`worker ready: MCP at http://${flags.host}:${worker.port}/mcp`);
+      }
+
+      let draining: Promise<unknown> | undefined;
+      const drainAndExit = () => {
+        draining ??= worker.drain().then(
+          (result) => {
+            send({ type: "drained", savedMs: result.savedMs });
+            process.exit(0);
+          },
+          (error) => {
+            logger.error({ err: error }, "drain failed");
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", drainAndExit);
+      process.on("SIGINT", drainAndExit);
+      process.on("disconnect", drainAndExit);
+      process.on("message", (message: RuntimeToWorker) => {
+        if (message.type === "drain") drainAndExit();
+        if (message.type === "bind") {
+          worker.bind(message.dataDir, message.publicUrl).then(
+            (result) => send({ type: "bound", dataDir: message.dataDir, sceneRestoreMs: result.sceneRestoreMs }),
+            (error: Error) => send({ type: "bind-failed", message: error.message }),
+          );
+        }
+      });
+    });
+}

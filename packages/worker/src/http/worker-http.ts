@@ -1,0 +1,178 @@
+// The worker's HTTP face: /healthz, MCP over Streamable HTTP at /mcp (2026-07-28 plus the
+// stateless 2025 fallback, one handler), the legacy HTTP+SSE transport at /sse + /messages,
+// and stored artifacts under /artifacts/{id}.
+import { createReadStream } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { ArtifactStore } from "@bod/storage";
+import { getRequestListener } from "@hono/node-server";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { checkHostAndOrigin } from "./request-guard.ts";
+
+/** Largest MCP request body: a 32 MiB upload is about 43 MiB of base64 plus the envelope. */
+export const MAX_MCP_BODY_BYTES = 48 * 1024 * 1024;
+
+export interface WorkerHttpOptions {
+  /** Builds a fresh MCP server; called once per Streamable HTTP request and per SSE connection. */
+  createServer: () => McpServer;
+  store: () => ArtifactStore | undefined;
+  /** What /healthz reports; 200 only when `ready`. */
+  health: () => { ready: boolean; state: string; bound: boolean };
+  /** Refuses new MCP work while draining (the runtime holds and re-routes it). */
+  admitting: () => boolean;
+  allowedHostnames: readonly string[];
+  logger: Logger;
+  onRequestStart: () => void;
+  onRequestEnd: () => void;
+}
+
+export interface WorkerHttp {
+  server: Server;
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
+  const { logger } = options;
+  const mcpHandler = createMcpHandler(() => options.createServer(), {
+    maxRequestBodySize: MAX_MCP_BODY_BYTES,
+    onerror: (error) => logger.debug({ err: error }, "mcp request rejected"),
+  });
+  const legacySessions = new Map<string, SSEServerTransport>();
+
+  const app = new Hono();
+  app.get("/healthz", (c) => {
+    const health = options.health();
+    return c.json(health, health.ready ? 200 : 503);
+  });
+  app.all("/mcp", async (c) => {
+    if (!options.admitting()) return c.json({ error: "draining" }, 503, { "retry-after": "1" });
+    if (!options.health().bound) return c.json({ error: "This worker is not bound to a project yet." }, 503, { "retry-after": "1" });
+    options.onRequestStart();
+    try {
+      const response = await mcpHandler.fetch(c.req.raw);
+      return withEndHook(response, options.onRequestEnd);
+    } catch (error) {
+      options.onRequestEnd();
+      throw error;
+    }
+  });
+  app.get("/artifacts/:id", async (c) => {
+    const found = await options.store()?.get(c.req.param("id"));
+    if (!found) return c.json({ error: "No such artifact." }, 404);
+    const body = Readable.toWeb(createReadStream(found.filePath)) as ReadableStream;
+    return new Response(body, {
+      headers: {
+        "content-type": found.artifact.mimeType,
+        "content-length": String(found.artifact.bytes),
+        "cache-control": "private, max-age=31536000, immutable",
+        "access-control-allow-origin": "*",
+      },
+    });
+  });
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}. MCP is at /mcp.` }, 404));
+  const honoListener = getRequestListener(app.fetch);
+
+  async function handleLegacySse(req: IncomingMessage, res: ServerResponse, path: string) {
+    if (path === "/sse" && req.method === "GET") {
+      if (!options.admitting() || !options.health().bound)
+        return sendJson(res, 503, { error: "not accepting sessions" }, { "retry-after": "1" });
+      const transport = new SSEServerTransport("/messages", res);
+      legacySessions.set(transport.sessionId, transport);
+      res.on("close", () => legacySessions.delete(transport.sessionId));
+      // The v2 server speaks the 2025 handshake over any connected transport.
+      await options.createServer().connect(transport as never);
+      return;
+    }
+    if (path === "/messages" && req.method === "POST") {
+      const sessionId = new URL(req.url ?? "/", "http://localhost").searchParams.get("sessionId") ?? "";
+      const transport = legacySessions.get(sessionId);
+      if (!transport) return sendJson(res, 404, { error: "Unknown or expired sessionId; open a new stream with GET /sse." });
+      options.onRequestStart();
+      res.on("close", options.onRequestEnd);
+      await transport.handlePostMessage(req, res);
+      return;
+    }
+    sendJson(res, 405, { error: "Use GET /sse to open a stream and POST /messages?sessionId=... to send." }, { allow: "GET, POST" });
+  }
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path !== "/healthz") {
+      const refusal = checkHostAndOrigin(options.allowedHostnames, { host: req.headers.host, origin: req.headers.origin });
+      if (refusal) return sendJson(res, 403, { jsonrpc: "2.0", error: { code: -32000, message: refusal }, id: null });
+    }
+    if (path === "/sse" || path === "/messages") {
+      handleLegacySse(req, res, path).catch((error) => {
+        logger.error({ err: error }, "legacy SSE request failed");
+        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+      });
+      return;
+    }
+    honoListener(req, res);
+  });
+  // Renders can stream progress for minutes; don't cut long requests.
+  server.requestTimeout = 0;
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          const address = server.address();
+          resolve(typeof address === "object" && address ? address.port : port);
+        });
+      });
+    },
+    async close() {
+      await mcpHandler.close();
+      for (const transport of legacySessions.values()) await transport.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** Calls `onEnd` once the response body has been fully sent or abandoned. */
+function withEndHook(response: Response, onEnd: () => void): Response {
+  if (!response.body) {
+    onEnd();
+    return response;
+  }
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      onEnd();
+    }
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          end();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

@@ -1,0 +1,207 @@
+// The scene tools as MCP tools: each contract from @bod/contracts becomes a registered tool
+// whose handler normalises the input, runs the matching bridge command inside Blender, stores
+// produced files as artifacts, and answers with structured content the output schema checks.
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type Artifact,
+  type ExportFormat,
+  type ImportFormat,
+  MAX_UPLOAD_BYTES,
+  TOOL_CONTRACTS,
+  type ToolContract,
+  ToolError,
+  type ToolName,
+} from "@bod/contracts";
+import type { ArtifactStore } from "@bod/storage";
+import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
+import type { SceneEngine } from "../blender/index.ts";
+import { toBridgeArguments } from "./tool-input.ts";
+import { checkUpload } from "./upload-check.ts";
+
+export interface SceneToolDependencies {
+  engine: SceneEngine;
+  store: ArtifactStore;
+  /** Scratch folder for files Blender writes before they move into the store. */
+  scratchDirectory: string;
+  /** Called around every tool call, so the worker can count in-flight work and activity. */
+  onCallStart?: (tool: string) => void;
+  onCallEnd?: (tool: string, outcome: "ok" | "error", durationMs: number) => void;
+}
+
+const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
+  glb: "model/gltf-binary",
+  gltf: "model/gltf+json",
+  obj: "model/obj",
+  stl: "model/stl",
+  fbx: "application/octet-stream",
+  blend: "application/x-blender",
+};
+
+export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
+
+type Progress = { progress: number; total: number; message: string };
+type ToolOutcome = { structured: Record<string, unknown>; content?: CallToolResult["content"] };
+
+function describeArtifact(artifact: Artifact): string {
+  return `${artifact.kind} ${artifact.id} (${artifact.mimeType}, ${artifact.bytes} bytes): ${artifact.url}`;
+}
+
+function resourceLink(artifact: Artifact, name: string) {
+  return { type: "resource_link" as const, uri: artifact.url, name, mimeType: artifact.mimeType };
+}
+
+/** Text a model can act on: what failed, and what to do about it. */
+export function toolErrorResult(error: unknown): CallToolResult {
+  const toolError = ToolError.is(error)
+    ? error
+    : new ToolError("internal", `The tool failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+  return {
+    isError: true,
+    content: [{ type: "text", text: `${toolError.code}: ${toolError.message}` }],
+    _meta: { "bod/errorCode": toolError.code, ...(toolError.data ? { "bod/errorData": toolError.data } : {}) },
+  };
+}
+
+function createRunner(deps: SceneToolDependencies) {
+  const { engine, store } = deps;
+
+  async function scratchPath(extension: string): Promise<string> {
+    await mkdir(deps.scratchDirectory, { recursive: true });
+    return join(deps.scratchDirectory, `${randomUUID()}.${extension}`);
+  }
+
+  async function renderFrame(input: Record<string, unknown>, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<ToolOutcome> {
+    const settings = { ...RENDER_DEFAULTS, ...input };
+    const output = await scratchPath("png");
+    try {
+      const result = (await engine.call("render_frame", { ...settings, output }, { signal, onProgress })) as Record<string, unknown>;
+      const png = await readFile(output);
+      const artifact = await store.put({ kind: "render", extension: "png", mimeType: "image/png", source: { bytes: png } });
+      return {
+        structured: { ...result, artifact },
+        content: [
+          { type: "image", data: png.toString("base64"), mimeType: "image/png" },
+          resourceLink(artifact, "render.png"),
+          { type: "text", text: `Rendered ${settings.width}x${settings.height} with ${settings.engine}. ${describeArtifact(artifact)}` },
+        ],
+      };
+    } finally {
+      await rm(output, { force: true });
+    }
+  }
+
+  async function exportScene(format: ExportFormat, signal: AbortSignal): Promise<ToolOutcome> {
+    const output = await scratchPath(format);
+    const result = (await engine.call("export_scene", { format, output }, { signal })) as { files?: string[] };
+    const files = result.files?.length ? result.files : [output];
+    const stored: Artifact[] = [];
+    try {
+      for (const file of files) {
+        const extension = file.slice(file.lastIndexOf(".") + 1).toLowerCase();
+        const mimeType = extension === "mtl" ? "model/mtl" : EXPORT_MIME_TYPES[format];
+        stored.push(await store.put({ kind: "export", extension, mimeType, source: { filePath: file } }));
+      }
+    } finally {
+      await Promise.all(files.map((file) => rm(file, { force: true })));
+    }
+    const [artifact, ...extraArtifacts] = stored as [Artifact, ...Artifact[]];
+    return {
+      structured: { format, artifact, extraArtifacts },
+      content: [
+        resourceLink(artifact, `scene.${format}`),
+        { type: "text", text: `Exported the scene as ${format}. ${stored.map(describeArtifact).join("; ")}` },
+      ],
+    };
+  }
+
+  async function importModel(input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
+    const format = input.format as ImportFormat;
+    let artifact: Artifact | undefined;
+    let path: string;
+    if (typeof input.data === "string") {
+      const bytes = Buffer.from(input.data, "base64");
+      if (bytes.length > MAX_UPLOAD_BYTES) {
+        throw new ToolError("payload_too_large", `Uploads are at most ${MAX_UPLOAD_BYTES} bytes; this one is ${bytes.length}.`);
+      }
+      checkUpload(format, bytes);
+      artifact = await store.put({ kind: "upload", extension: format, mimeType: EXPORT_MIME_TYPES[format], source: { bytes } });
+      path = (await store.get(artifact.id))!.filePath;
+    } else {
+      const found = await store.get(input.artifactId as string);
+      if (!found) {
+        throw new ToolError("artifact_not_found", `No artifact ${input.artifactId}. Use an id returned by export_scene or render_frame.`);
+      }
+      const extension = found.artifact.id.slice(found.artifact.id.lastIndexOf(".") + 1);
+      if (extension !== format) {
+        throw new ToolError("unsupported_format", `Artifact ${found.artifact.id} is a .${extension} file, not ${format}.`);
+      }
+      checkUpload(format, await readFile(found.filePath));
+      path = found.filePath;
+    }
+    const result = (await engine.call(
+      "import_model",
+      { format, path, ...(input.location ? { location: input.location } : {}) },
+      { signal },
+    )) as { objects: string[] };
+    return {
+      structured: { objects: result.objects, ...(artifact ? { artifact } : {}) },
+      content: [{ type: "text", text: `Imported ${result.objects.length} object(s): ${result.objects.join(", ")}` }],
+    };
+  }
+
+  return async function run(name: ToolName, input: Record<string, unknown>, signal: AbortSignal, onProgress: (p: Progress) => void) {
+    switch (name) {
+      case "render_frame":
+        return renderFrame(input, signal, onProgress);
+      case "export_glb":
+        return exportScene("glb", signal);
+      case "export_scene":
+        return exportScene(input.format as ExportFormat, signal);
+      case "import_model":
+        return importModel(input, signal);
+      default: {
+        const structured = (await engine.call(name, toBridgeArguments(input), { signal })) as Record<string, unknown>;
+        return { structured };
+      }
+    }
+  };
+}
+
+/** Registers every scene tool of the contracts on `server`. */
+export function registerSceneTools(server: McpServer, deps: SceneToolDependencies): void {
+  const run = createRunner(deps);
+  for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
+    server.registerTool(
+      contract.name,
+      {
+        title: contract.title,
+        description: contract.description,
+        inputSchema: contract.inputSchema,
+        outputSchema: contract.outputSchema,
+        annotations: contract.annotations,
+      },
+      async (input: Record<string, unknown>, context: ServerContext): Promise<CallToolResult> => {
+        const startedAt = performance.now();
+        deps.onCallStart?.(contract.name);
+        const progressToken = context.mcpReq._meta?.progressToken;
+        const onProgress = (progress: Progress) => {
+          if (progressToken === undefined) return;
+          context.mcpReq.notify({ method: "notifications/progress", params: { progressToken, ...progress } }).catch(() => {});
+        };
+        try {
+          const outcome = await run(contract.name as ToolName, input, context.mcpReq.signal, onProgress);
+          deps.onCallEnd?.(contract.name, "ok", performance.now() - startedAt);
+          return {
+            structuredContent: outcome.structured,
+            content: outcome.content ?? [{ type: "text", text: JSON.stringify(outcome.structured) }],
+          };
+        } catch (error) {
+          deps.onCallEnd?.(contract.name, "error", performance.now() - startedAt);
+          return toolErrorResult(error);
+        }
+      },
+    );
+  }
+}

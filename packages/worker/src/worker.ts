@@ -1,0 +1,154 @@
+// A worker: one headless Blender, the MCP server beside it, and the HTTP face that serves
+// both. Wires the engine, the artifact store and the transports, and follows the runtime's
+// control messages (bind, drain) when it has a runtime.
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createFilesystemArtifactStore } from "@bod/storage";
+import type { McpServer } from "@modelcontextprotocol/server";
+import type { Logger } from "pino";
+import { createSceneEngine, type SceneEngine } from "./blender/index.ts";
+import type { StartPhases } from "./control-protocol.ts";
+import { createWorkerHttp, type WorkerHttp } from "./http/worker-http.ts";
+import { createSceneServer } from "./mcp/create-scene-server.ts";
+import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
+
+export interface WorkerOptions {
+  /** The project's data folder (scene snapshot, journal, artifacts). Omit with `deferBind`. */
+  dataDir?: string;
+  /** Start Blender on an empty scene and wait for `bind` (warm pool). */
+  deferBind?: boolean;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Where clients reach this worker; artifact URLs start with it. Default http://host:port. */
+  publicUrl?: string;
+  /** Serve HTTP (default). Off for stdio, where artifact links are file:// URLs instead. */
+  serveHttp?: boolean;
+  /** Host names the worker answers to besides loopback (DNS-rebinding protection). */
+  allowedHostnames?: string[];
+  blenderPath?: string;
+  logger: Logger;
+}
+
+export type WorkerState = "starting" | "ready" | "draining" | "stopped";
+
+export interface Worker {
+  readonly port: number;
+  readonly state: WorkerState;
+  readonly phases: StartPhases;
+  readonly blenderPid: number | undefined;
+  /** Binds an unbound (pool) worker to a project's data folder and restores its scene. */
+  bind(dataDir: string, publicUrl?: string): Promise<{ sceneRestoreMs: number }>;
+  /** Stops admitting, waits for in-flight requests, saves the scene and ends Blender. */
+  drain(): Promise<{ savedMs: number }>;
+  /** Builds an MCP server over this worker's engine (used by stdio). */
+  createMcpServer(): McpServer;
+}
+
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
+
+export async function startWorker(options: WorkerOptions): Promise<Worker & { http: WorkerHttp }> {
+  const startedAt = performance.now();
+  const { logger } = options;
+  let state: WorkerState = "starting";
+  let bound = !options.deferBind;
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
+  let dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  if (!dataDir && !options.deferBind) throw new Error("A worker needs --data-dir (or --defer-bind for a pool worker).");
+
+  const serveHttp = options.serveHttp !== false;
+  let publicUrl = options.publicUrl;
+  const scratchRoot = dataDir ?? (await mkdtemp(join(tmpdir(), "bod-worker-")));
+  const urlFor = (id: string) =>
+    serveHttp ? `${publicUrl}/artifacts/${id}` : pathToFileURL(join(dataDir ?? scratchRoot, "artifacts", id)).href;
+  const store = createFilesystemArtifactStore({ directory: join(scratchRoot, "artifacts"), urlFor });
+  let currentStore = dataDir ? store : undefined;
+
+  const engine: SceneEngine = createSceneEngine({
+    ...(dataDir ? { dataDir } : {}),
+    ...(options.blenderPath ? { blenderPath: options.blenderPath } : {}),
+    logger: logger.child({ component: "blender" }),
+  });
+
+  const toolDependencies = (): SceneToolDependencies => ({
+    engine,
+    store: currentStore ?? store,
+    scratchDirectory: join(dataDir ?? scratchRoot, "tmp"),
+    onCallEnd: (tool, outcome, durationMs) => logger.info({ tool, outcome, durationMs: Math.round(durationMs) }, "tool call"),
+  });
+  const createMcpServer = () => createSceneServer(toolDependencies());
+
+  const http = createWorkerHttp({
+    createServer: createMcpServer,
+    store: () => currentStore,
+    health: () => ({ ready: state === "ready", state, bound }),
+    admitting: () => state === "ready",
+    allowedHostnames: [...LOOPBACK, ...(options.allowedHostnames ?? [])],
+    logger,
+    onRequestStart: () => {
+      inFlight += 1;
+    },
+    onRequestEnd: () => {
+      inFlight -= 1;
+      if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
+    },
+  });
+  const port = serveHttp ? await http.listen(options.port, options.host) : 0;
+  publicUrl ??= `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  const listenMs = performance.now() - startedAt;
+
+  const { blenderReadyMs, sceneRestoreMs } = await engine.start();
+  const phases: StartPhases = { listenMs, blenderReadyMs, sceneRestoreMs };
+  state = "ready";
+  logger.info({ port, phases: roundPhases(phases), bound }, "worker ready");
+
+  const worker = {
+    http,
+    port,
+    phases,
+    get state() {
+      return state;
+    },
+    get blenderPid() {
+      return engine.blenderPid;
+    },
+    async bind(nextDataDir: string, nextPublicUrl?: string) {
+      if (bound) throw new Error("This worker is already bound to a project; pool workers are never reused.");
+      if (!engine.bind) throw new Error("This engine cannot bind late.");
+      dataDir = resolve(nextDataDir);
+      await mkdir(dataDir, { recursive: true });
+      if (nextPublicUrl) publicUrl = nextPublicUrl;
+      const result = await engine.bind(dataDir);
+      currentStore = createFilesystemArtifactStore({ directory: join(dataDir, "artifacts"), urlFor });
+      bound = true;
+      phases.sceneRestoreMs = result.sceneRestoreMs;
+      logger.info({ dataDir, sceneRestoreMs: Math.round(result.sceneRestoreMs) }, "worker bound");
+      return result;
+    },
+    async drain() {
+      const drainStartedAt = performance.now();
+      if (state === "stopped") return { savedMs: 0 };
+      state = "draining";
+      if (inFlight > 0) await new Promise<void>((wake) => idleWaiters.push(wake));
+      await engine.stop();
+      if (serveHttp) await http.close();
+      state = "stopped";
+      const savedMs = performance.now() - drainStartedAt;
+      logger.info({ savedMs: Math.round(savedMs) }, "worker drained");
+      return { savedMs };
+    },
+    createMcpServer,
+  };
+  return worker;
+}
+
+function roundPhases(phases: StartPhases): StartPhases {
+  return {
+    listenMs: Math.round(phases.listenMs),
+    blenderReadyMs: Math.round(phases.blenderReadyMs),
+    sceneRestoreMs: Math.round(phases.sceneRestoreMs),
+  };
+}
