@@ -1,0 +1,427 @@
+// One headless Blender process running the bridge (python/bridge.py), and the calls made to it.
+// It spawns Blender with the private channel on fd 3 (requests) and fd 4 (responses and events),
+// waits for the bridge's `ready`, then sends one command at a time from a queue. Every call has a
+// timeout and can be cancelled; Blender's own stdout and stderr go to the logger line by line.
+// A failure says what happened: the call timed out, was cancelled, Blender crashed, or Blender
+// could not be started; and whether Blender had to be force-killed.
+import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from "node:child_process";
+import type { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { TOOL_ERROR_CODES, ToolError, type ToolErrorCode } from "@bod/contracts";
+import type { Logger } from "pino";
+import type { BridgeCommand, BridgeMessage, BridgeRequest } from "./bridge-protocol.ts";
+
+/** The launcher, injectable so tests can run a stand-in for Blender. Same shape as `child_process.spawn`. */
+export type SpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+/** Render or command progress, as `progress` of `total` steps. */
+export interface BridgeProgress {
+  progress: number;
+  total: number;
+  message: string;
+}
+
+export interface BridgeCallOptions {
+  /** Aborting cancels the call: a queued call never runs; a running render is stopped. */
+  signal?: AbortSignal;
+  /** Time budget for this call in milliseconds, from when it is sent to Blender. Default 30 000. */
+  timeoutMs?: number;
+  onProgress?: (progress: BridgeProgress) => void;
+}
+
+/**
+ * Lifecycle of the process, in order: `idle` (not spawned), `starting` (spawned, waiting for the
+ * bridge's ready), `ready` (serving calls), `stopping` (asked to end), `exited`.
+ */
+export type BlenderProcessState = "idle" | "starting" | "ready" | "stopping" | "exited";
+
+/** How the process ended. `forceKilled` when it had to be sent SIGKILL. */
+export interface BlenderExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  forceKilled: boolean;
+}
+
+export interface BlenderProcessOptions {
+  logger: Logger;
+  /** The Blender executable. Default "blender" (found on PATH). */
+  blenderPath?: string;
+  /** The bridge script. Default this package's python/bridge.py. */
+  bridgeScriptPath?: string;
+  /** Default `child_process.spawn`. */
+  spawn?: SpawnFunction;
+  /** Variables added to the inherited environment. */
+  env?: Record<string, string | undefined>;
+  /** How long Blender may take to report ready, in milliseconds. Default 60 000. */
+  readyTimeoutMs?: number;
+  /** After SIGTERM, how long to wait before SIGKILL, in milliseconds. Default 2 000. */
+  forceKillAfterMs?: number;
+  /** How long a cancelled render may take to stop on its own before Blender is killed. Default 3 000. */
+  cancelGraceMs?: number;
+  /** Default call timeout in milliseconds. Default 30 000. */
+  defaultTimeoutMs?: number;
+}
+
+export interface BlenderProcess {
+  /** Spawns Blender and resolves once the bridge is ready. Rejects with blender_unavailable. */
+  start(): Promise<{ readyMs: number; blenderVersion: string }>;
+  /**
+   * Runs one bridge command; calls are queued and sent one at a time. Rejects with a ToolError:
+   * the bridge's own error, or timeout / cancelled / blender_crashed / blender_unavailable.
+   * After timeout or a forced cancel, Blender has been stopped and this process is done.
+   */
+  call(command: BridgeCommand, args: Record<string, unknown>, options?: BridgeCallOptions): Promise<unknown>;
+  /** Asks the bridge to end (closes its request pipe), then SIGTERM, then SIGKILL. Idempotent. */
+  stop(): Promise<BlenderExit>;
+  /** Resolves when the process has ended, however it ended. */
+  readonly exited: Promise<BlenderExit>;
+  readonly pid: number | undefined;
+  readonly state: BlenderProcessState;
+}
+
+const DEFAULT_BRIDGE_SCRIPT = fileURLToPath(new URL("../../python/bridge.py", import.meta.url));
+const LOG_TAIL_LINES = 20;
+// Blender logs render progress on stdout; the bridge's handlers get no sample counts in 3.4.
+const SAMPLE_PATTERNS = [/Rendering (\d+) \/ (\d+) samples/, /Sample (\d+)\/(\d+)/];
+
+interface PendingCall {
+  request: BridgeRequest;
+  options: BridgeCallOptions;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** Set when the call ends early; the response, if one comes, is then ignored. */
+  failure?: ToolError;
+  timer?: NodeJS.Timeout;
+  removeAbortListener?: () => void;
+}
+
+/** Creates a Blender process; nothing starts until `start()`. */
+export function createBlenderProcess(options: BlenderProcessOptions): BlenderProcess {
+  const logger = options.logger;
+  const spawn = options.spawn ?? (nodeSpawn as SpawnFunction);
+  const blenderPath = options.blenderPath ?? "blender";
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const forceKillAfterMs = options.forceKillAfterMs ?? 2_000;
+  const cancelGraceMs = options.cancelGraceMs ?? 3_000;
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+
+  let state: BlenderProcessState = "idle";
+  let child: ChildProcess | undefined;
+  let nextId = 1;
+  const queue: PendingCall[] = [];
+  let current: PendingCall | undefined;
+  let forceKilled = false;
+  // Blender's SIGINT handler breaks a running render once; a second SIGINT exits Blender.
+  let softBreakUsed = false;
+  const logTail: string[] = [];
+  let resolveExited: (exit: BlenderExit) => void = () => {};
+  const exited = new Promise<BlenderExit>((resolve) => {
+    resolveExited = resolve;
+  });
+  let exitInfo: BlenderExit | undefined;
+  let onReady: ((version: string) => void) | undefined;
+
+  function requestPipe(): Writable | undefined {
+    return (child?.stdio[3] ?? undefined) as Writable | undefined;
+  }
+
+  function remember(line: string) {
+    logTail.push(line);
+    if (logTail.length > LOG_TAIL_LINES) logTail.shift();
+  }
+
+  function lastLog(): string {
+    return logTail.length ? ` Last Blender output: ${logTail.slice(-5).join(" | ")}` : "";
+  }
+
+  function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void) {
+    if (!stream) return;
+    let buffered = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buffered += chunk;
+      let newline = buffered.indexOf("\n");
+      while (newline !== -1) {
+        const line = buffered.slice(0, newline).replace(/\r$/, "");
+        buffered = buffered.slice(newline + 1);
+        onLine(line);
+        newline = buffered.indexOf("\n");
+      }
+    });
+    stream.on("end", () => {
+      if (buffered) onLine(buffered);
+      buffered = "";
+    });
+  }
+
+  function onBlenderStdout(line: string) {
+    if (!line.trim()) return;
+    remember(line);
+    logger.debug({ stream: "stdout" }, line);
+    const call = current;
+    if (!call?.options.onProgress) return;
+    for (const pattern of SAMPLE_PATTERNS) {
+      const match = pattern.exec(line);
+      if (match) {
+        const progress = Number(match[1]);
+        const total = Number(match[2]);
+        call.options.onProgress({ progress, total, message: `sample ${progress} of ${total}` });
+        return;
+      }
+    }
+  }
+
+  function onBlenderStderr(line: string) {
+    if (!line.trim()) return;
+    remember(line);
+    logger.info({ stream: "stderr" }, line);
+  }
+
+  function onBridgeMessage(line: string) {
+    let message: BridgeMessage;
+    try {
+      message = JSON.parse(line) as BridgeMessage;
+    } catch {
+      logger.warn({ line: line.slice(0, 200) }, "bridge sent a line that is not JSON");
+      return;
+    }
+    if ("event" in message) {
+      if (message.event === "ready") onReady?.(message.blenderVersion);
+      else if (message.event === "progress" && current && message.id === current.request.id) {
+        current.options.onProgress?.({ progress: message.progress, total: message.total, message: message.message });
+      }
+      return;
+    }
+    const call = current;
+    if (!call || call.request.id !== message.id) {
+      logger.warn({ id: message.id }, "bridge answered a call that is no longer waiting");
+      return;
+    }
+    current = undefined;
+    settle(
+      call,
+      message.ok
+        ? { value: message.result }
+        : { error: new ToolError(asCode(message.error.code), message.error.message, message.error.data) },
+    );
+    pump();
+  }
+
+  function settle(call: PendingCall, outcome: { value: unknown } | { error: unknown }) {
+    if (call.timer) clearTimeout(call.timer);
+    call.removeAbortListener?.();
+    if (call.failure) call.reject(call.failure);
+    else if ("error" in outcome) call.reject(outcome.error);
+    else call.resolve(outcome.value);
+  }
+
+  function pump() {
+    if (current || state !== "ready") return;
+    const call = queue.shift();
+    if (!call) return;
+    current = call;
+    const timeoutMs = call.options.timeoutMs ?? defaultTimeoutMs;
+    call.timer = setTimeout(() => {
+      call.failure = new ToolError(
+        "timeout",
+        `Blender took longer than ${timeoutMs} ms on ${call.request.command}; it was stopped and the scene is being restored. Try again, with less work per call.`,
+        { timeoutMs, command: call.request.command },
+      );
+      void terminate();
+    }, timeoutMs);
+    requestPipe()?.write(`${JSON.stringify(call.request)}\n`);
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; resolves when the process has ended. */
+  async function terminate(): Promise<BlenderExit> {
+    if (!child || exitInfo) return exited;
+    if (state !== "exited") state = "stopping";
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      if (!exitInfo && child) {
+        forceKilled = true;
+        logger.warn({ pid: child.pid }, "Blender ignored SIGTERM; sending SIGKILL");
+        child.kill("SIGKILL");
+      }
+    }, forceKillAfterMs);
+    const exit = await exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  function cancel(call: PendingCall) {
+    const index = queue.indexOf(call);
+    if (index !== -1) {
+      queue.splice(index, 1);
+      call.failure = new ToolError("cancelled", `${call.request.command} was cancelled before it started.`);
+      settle(call, { error: call.failure });
+      return;
+    }
+    if (current !== call || call.failure) return;
+    if (call.request.command === "render_frame" && !softBreakUsed && child?.pid !== undefined) {
+      // Blender breaks a running render on its first SIGINT and keeps serving.
+      softBreakUsed = true;
+      call.failure = new ToolError("cancelled", "The render was cancelled.", { blenderStopped: false });
+      child.kill("SIGINT");
+      const grace = setTimeout(() => {
+        if (current === call && call.failure) {
+          call.failure = new ToolError("cancelled", "The render was cancelled; Blender was stopped to end it.", { blenderStopped: true });
+          void terminate();
+        }
+      }, cancelGraceMs);
+      void exited.then(() => clearTimeout(grace));
+      const clear = () => clearTimeout(grace);
+      const previous = call.removeAbortListener;
+      call.removeAbortListener = () => {
+        previous?.();
+        clear();
+      };
+      return;
+    }
+    call.failure = new ToolError("cancelled", `${call.request.command} was cancelled; Blender was stopped to end it.`, {
+      blenderStopped: true,
+    });
+    void terminate();
+  }
+
+  function onExit(code: number | null, signal: NodeJS.Signals | null) {
+    const stopping = state === "stopping";
+    exitInfo = { code, signal, forceKilled };
+    state = "exited";
+    if (!stopping) logger.error({ code, signal }, "Blender exited unexpectedly");
+    else logger.info({ code, signal, forceKilled }, "Blender exited");
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const failed = [...(current ? [current] : []), ...queue.splice(0)];
+    current = undefined;
+    for (const call of failed) {
+      if (!call.failure) {
+        call.failure = new ToolError(
+          "blender_crashed",
+          `Blender ${how} during ${call.request.command}; it is restarting with the scene as of the last completed change. Try again.`,
+          { code, signal, command: call.request.command },
+        );
+      } else if (forceKilled && call.failure.data) {
+        call.failure.data.forceKilled = true;
+      }
+      settle(call, { error: call.failure });
+    }
+    resolveExited(exitInfo);
+  }
+
+  async function start(): Promise<{ readyMs: number; blenderVersion: string }> {
+    if (state !== "idle") throw new Error(`start() called in state ${state}`);
+    state = "starting";
+    const started = performance.now();
+    const script = options.bridgeScriptPath ?? DEFAULT_BRIDGE_SCRIPT;
+    const args = ["-b", "--factory-startup", "--python-exit-code", "1", "--python", script];
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (message: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        reject(new ToolError("blender_unavailable", message, { blenderPath }));
+      };
+      const deadline = setTimeout(() => {
+        fail(`Blender did not become ready within ${readyTimeoutMs} ms.${lastLog()}`);
+        void terminate();
+      }, readyTimeoutMs);
+      onReady = (blenderVersion) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        state = "ready";
+        const readyMs = performance.now() - started;
+        logger.info({ pid: child?.pid, blenderVersion, readyMs: Math.round(readyMs) }, "Blender ready");
+        resolve({ readyMs, blenderVersion });
+        pump();
+      };
+      try {
+        child = spawn(blenderPath, args, {
+          stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+          env: { ...process.env, ...options.env },
+        });
+      } catch (error) {
+        state = "exited";
+        exitInfo = { code: null, signal: null, forceKilled: false };
+        resolveExited(exitInfo);
+        fail(`Blender could not be started (${blenderPath}): ${(error as Error).message}`);
+        return;
+      }
+      child.on("error", (error: NodeJS.ErrnoException) => {
+        const hint = error.code === "ENOENT" ? ` Blender was not found at "${blenderPath}"; install it or pass its path.` : "";
+        logger.error({ err: error }, "Blender process error");
+        if (!exitInfo && child?.pid === undefined) {
+          exitInfo = { code: null, signal: null, forceKilled: false };
+          state = "exited";
+          resolveExited(exitInfo);
+        }
+        fail(`Blender could not be started: ${error.message}.${hint}`);
+      });
+      child.on("exit", (code, signal) => {
+        onExit(code, signal);
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        fail(`Blender ${how} before it was ready.${lastLog()}`);
+      });
+      forEachLine(child.stdout, onBlenderStdout);
+      forEachLine(child.stderr, onBlenderStderr);
+      forEachLine(child.stdio[4] as NodeJS.ReadableStream | null, onBridgeMessage);
+      // The bridge's pipes close when Blender dies; writes after that must not crash the worker.
+      child.stdio[3]?.on("error", (error) => logger.debug({ err: error }, "bridge request pipe closed"));
+    });
+  }
+
+  function call(command: BridgeCommand, args: Record<string, unknown>, callOptions: BridgeCallOptions = {}): Promise<unknown> {
+    if (state === "exited" || state === "stopping" || state === "idle") {
+      return Promise.reject(
+        new ToolError(
+          "blender_unavailable",
+          state === "idle" ? "Blender has not been started." : "Blender is not running; it is being restarted. Try again.",
+        ),
+      );
+    }
+    if (callOptions.signal?.aborted) return Promise.reject(new ToolError("cancelled", `${command} was cancelled before it started.`));
+    return new Promise((resolve, reject) => {
+      const pending: PendingCall = { request: { id: nextId++, command, args }, options: callOptions, resolve, reject };
+      const signal = callOptions.signal;
+      if (signal) {
+        const onAbort = () => cancel(pending);
+        signal.addEventListener("abort", onAbort, { once: true });
+        pending.removeAbortListener = () => signal.removeEventListener("abort", onAbort);
+      }
+      queue.push(pending);
+      pump();
+    });
+  }
+
+  async function stop(): Promise<BlenderExit> {
+    if (!child || exitInfo) {
+      state = "exited";
+      return exitInfo ?? { code: null, signal: null, forceKilled: false };
+    }
+    state = "stopping";
+    // Closing the request pipe ends the bridge's loop; Blender then exits on its own.
+    requestPipe()?.end();
+    const timer = setTimeout(() => void terminate(), forceKillAfterMs);
+    const exit = await exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  return {
+    start,
+    call,
+    stop,
+    exited,
+    get pid() {
+      return child?.pid;
+    },
+    get state() {
+      return state;
+    },
+  };
+}
+
+function asCode(code: string): ToolErrorCode {
+  return (TOOL_ERROR_CODES as readonly string[]).includes(code) ? (code as ToolErrorCode) : "internal";
+}
