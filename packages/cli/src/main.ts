@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
 import { Command } from "commander";
+import { registerDocsCommand } from "./commands/docs.ts";
 import { registerWorkerCommand } from "./commands/worker.ts";
 
 const program = new Command("bod").description("blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.");
 program.showHelpAfterError();
 registerWorkerCommand(program);
+registerDocsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -3,4 +3,5 @@
 export * from "./color.ts";
 export * from "./errors.ts";
 export * from "./schemas.ts";
+export * from "./tool-reference.ts";
 export * from "./tools.ts";

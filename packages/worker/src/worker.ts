@@ -84,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   const http = createWorkerHttp({
     createServer: createMcpServer,
     store: () => currentStore,
-    health: () => ({ ready: state === "ready", state, bound }),
+    health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid }),
     admitting: () => state === "ready",
     allowedHostnames: [...LOOPBACK, ...(options.allowedHostnames ?? [])],
     logger,

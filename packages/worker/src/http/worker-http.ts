@@ -20,7 +20,7 @@ export interface WorkerHttpOptions {
   createServer: () => McpServer;
   store: () => ArtifactStore | undefined;
   /** What /healthz reports; 200 only when `ready`. */
-  health: () => { ready: boolean; state: string; bound: boolean };
+  health: () => { ready: boolean; state: string; bound: boolean; blenderPid: number | undefined };
   /** Refuses new MCP work while draining (the runtime holds and re-routes it). */
   admitting: () => boolean;
   allowedHostnames: readonly string[];

@@ -1,0 +1,8 @@
+import { describe, expect, it } from "vitest";
+import { syncToolDocs } from "./docs.ts";
+
+describe("tool reference", () => {
+  it("docs/tools.md and the README match the contracts (run bin/bod docs tools when this fails)", async () => {
+    expect(await syncToolDocs(true)).toEqual([]);
+  });
+});
