@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
 import { Command } from "commander";
+import { registerBenchCommand } from "./commands/bench.ts";
 import { registerDocsCommand } from "./commands/docs.ts";
 import { registerWorkerCommand } from "./commands/worker.ts";
 
@@ -8,5 +9,6 @@ const program = new Command("bod").description("blender-on-demand: an AI agent t
 program.showHelpAfterError();
 registerWorkerCommand(program);
 registerDocsCommand(program);
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);

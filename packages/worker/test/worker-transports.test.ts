@@ -1,7 +1,8 @@
 // End-to-end: the same worker reached the ways older and local clients reach it: the 2025
 // initialize handshake over Streamable HTTP (SDK v2 in legacy mode and SDK v1), the legacy
 // HTTP+SSE transport, and stdio. Also DNS-rebinding protection.
-import { type CallToolResult, Client, StdioClientTransport, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport as SSEClientTransportV1 } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport as StreamableHTTPClientTransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";

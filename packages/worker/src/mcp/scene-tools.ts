@@ -16,7 +16,7 @@ import {
 } from "@bod/contracts";
 import type { ArtifactStore } from "@bod/storage";
 import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
-import type { SceneEngine } from "../blender/index.ts";
+import type { BridgeCommand, SceneEngine } from "../blender/index.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
@@ -162,7 +162,7 @@ function createRunner(deps: SceneToolDependencies) {
       case "import_model":
         return importModel(input, signal);
       default: {
-        const structured = (await engine.call(name, toBridgeArguments(input), { signal })) as Record<string, unknown>;
+        const structured = (await engine.call(name as BridgeCommand, toBridgeArguments(input), { signal })) as Record<string, unknown>;
         return { structured };
       }
     }

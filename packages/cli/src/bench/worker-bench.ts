@@ -1,0 +1,226 @@
+// `bod bench worker`: how much the worker adds on top of Blender. Every figure is measured
+// against plain `blender -b` doing the same work in the same run on the same machine.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import type { WorkerToRuntime } from "@bod/worker";
+import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { residentMiB } from "./process-memory.ts";
+import { median, ms, percentile, table } from "./statistics.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../../..");
+const CLI_ENTRY = join(ROOT, "packages/cli/src/main.ts");
+const PLAIN_SCRIPT = join(ROOT, "packages/worker/python/bench_plain.py");
+const run = promisify(execFile);
+
+export interface WorkerBenchOptions {
+  /** Cold starts and renders measured per side. */
+  runs: number;
+  /** add_object and get_scene calls measured per side. */
+  calls: number;
+  blender: string;
+  render: { engine: "eevee" | "cycles" | "workbench"; width: number; height: number; samples: number };
+}
+
+export interface WorkerBenchResult {
+  startup: { workerReadyMs: number[]; workerBlenderReadyMs: number[]; plainBlenderReadyMs: number[] };
+  roundTrip: Record<"add_object" | "get_scene", { workerP50: number; workerP99: number; plainP50: number; plainP99: number }>;
+  render: { workerMs: number[]; plainMs: number[]; ratio: number };
+  memory: {
+    workerIdleMiB?: number | undefined;
+    blenderIdleMiB?: number | undefined;
+    workerAfterMiB?: number | undefined;
+    blenderAfterMiB?: number | undefined;
+  };
+}
+
+interface RunningWorker {
+  child: ChildProcess;
+  port: number;
+  readyMs: number;
+  blenderReadyMs: number;
+  blenderPid: number | undefined;
+}
+
+async function startWorker(dataDir: string, blender: string): Promise<RunningWorker> {
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [CLI_ENTRY, "worker", "--port", "0", "--data-dir", dataDir, "--blender", blender], {
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+    env: { ...process.env, BOD_LOG_LEVEL: "warn" },
+  });
+  return new Promise((resolvePromise, reject) => {
+    let port = 0;
+    child.on("message", (message: WorkerToRuntime) => {
+      if (message.type === "listening") port = message.port;
+      if (message.type === "ready") {
+        resolvePromise({
+          child,
+          port,
+          readyMs: performance.now() - startedAt,
+          blenderReadyMs: message.phases.blenderReadyMs,
+          blenderPid: message.blenderPid,
+        });
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code} before ready`)));
+  });
+}
+
+async function stopWorker(worker: RunningWorker): Promise<void> {
+  const exited = new Promise((resolvePromise) => worker.child.once("exit", resolvePromise));
+  worker.child.kill("SIGTERM");
+  await exited;
+}
+
+/** Plain Blender from spawn to its Python running, the point where the bridge would say ready. */
+async function plainBlenderReady(blender: string): Promise<number> {
+  const startedAt = performance.now();
+  const child = spawn(
+    blender,
+    ["-b", "--factory-startup", "--python-expr", "import sys; sys.stderr.write('BOD_PLAIN_READY\\n'); sys.stderr.flush()"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  return new Promise((resolvePromise, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("BOD_PLAIN_READY")) resolvePromise(performance.now() - startedAt);
+    });
+    child.once("error", reject);
+  }).finally(() => child.kill("SIGKILL")) as Promise<number>;
+}
+
+async function runPlain(blender: string, blend: string | undefined, args: string[], scratch: string): Promise<Record<string, unknown>> {
+  const out = join(scratch, `plain-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+  const [mode, ...rest] = args as [string, ...string[]];
+  await run(blender, ["-b", "--factory-startup", ...(blend ? [blend] : []), "--python", PLAIN_SCRIPT, "--", mode, out, ...rest], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(await readFile(out, "utf8"));
+}
+
+export async function runWorkerBench(options: WorkerBenchOptions, log: (line: string) => void): Promise<WorkerBenchResult> {
+  const scratch = await mkdtemp(join(tmpdir(), "bod-bench-worker-"));
+  try {
+    log(`cold starts (${options.runs} each)…`);
+    const startup = { workerReadyMs: [] as number[], workerBlenderReadyMs: [] as number[], plainBlenderReadyMs: [] as number[] };
+    for (let index = 0; index < options.runs; index++) {
+      const worker = await startWorker(join(scratch, `start-${index}`), options.blender);
+      startup.workerReadyMs.push(worker.readyMs);
+      startup.workerBlenderReadyMs.push(worker.blenderReadyMs);
+      await stopWorker(worker);
+      startup.plainBlenderReadyMs.push(await plainBlenderReady(options.blender));
+    }
+
+    log(`tool round trips (${options.calls} each)…`);
+    const dataDir = join(scratch, "project");
+    const worker = await startWorker(dataDir, options.blender);
+    const memory: WorkerBenchResult["memory"] = {
+      workerIdleMiB: await residentMiB(worker.child.pid),
+      blenderIdleMiB: await residentMiB(worker.blenderPid),
+    };
+    const client = new Client({ name: "bod-bench", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${worker.port}/mcp`)));
+    const call = async (name: string, args: Record<string, unknown>) => {
+      const startedAt = performance.now();
+      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+      return { result, ms: performance.now() - startedAt };
+    };
+    for (let index = 0; index < 10; index++) await call("get_scene", { limit: 10 });
+    const workerTimes = { add_object: [] as number[], get_scene: [] as number[] };
+    for (let index = 0; index < options.calls; index++) {
+      workerTimes.add_object.push(
+        (await call("add_object", { type: "cube", name: `Bench${index}`, location: [index % 10, Math.floor(index / 10), 0] })).ms,
+      );
+      workerTimes.get_scene.push((await call("get_scene", { limit: 10 })).ms);
+    }
+    const plainTimes = (await runPlain(options.blender, undefined, ["calls", String(options.calls)], scratch)) as Record<
+      "add_object" | "get_scene",
+      number[]
+    >;
+    const roundTrip = Object.fromEntries(
+      (["add_object", "get_scene"] as const).map((tool) => [
+        tool,
+        {
+          workerP50: percentile(workerTimes[tool], 50),
+          workerP99: percentile(workerTimes[tool], 99),
+          plainP50: percentile(plainTimes[tool], 50),
+          plainP99: percentile(plainTimes[tool], 99),
+        },
+      ]),
+    ) as WorkerBenchResult["roundTrip"];
+
+    log(`renders (${options.runs} each)…`);
+    await call("clear_scene", { resetAll: true });
+    await call("add_object", { type: "cube", name: "RedCube", color: "red" });
+    await call("add_object", { type: "uv_sphere", name: "Ball", color: "steelblue", location: [2, 1, 0.5] });
+    const exported = await call("export_scene", { format: "blend" });
+    const blendId = (exported.result.structuredContent as { artifact: { id: string } }).artifact.id;
+    const blend = join(dataDir, "artifacts", blendId);
+    const render = { workerMs: [] as number[], plainMs: [] as number[], ratio: 0 };
+    const { engine, width, height, samples } = options.render;
+    for (let index = 0; index < options.runs; index++) {
+      render.workerMs.push((await call("render_frame", { engine, width, height, samples })).ms);
+      const plain = await runPlain(
+        options.blender,
+        blend,
+        ["render", engine, String(width), String(height), String(samples), join(scratch, "plain.png")],
+        scratch,
+      );
+      render.plainMs.push(plain.renderMs as number);
+    }
+    render.ratio = median(render.workerMs) / median(render.plainMs);
+    memory.workerAfterMiB = await residentMiB(worker.child.pid);
+    memory.blenderAfterMiB = await residentMiB(worker.blenderPid);
+    await client.close();
+    await stopWorker(worker);
+    return { startup, roundTrip, render, memory };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenchOptions): string {
+  const mib = (value: number | undefined) => (value === undefined ? "n/a" : `${value.toFixed(0)} MiB`);
+  const { startup, roundTrip, render, memory } = result;
+  const { engine, width, height, samples } = options.render;
+  return [
+    table([
+      ["start-up (median of " + options.runs + ")", "worker", "plain blender -b", "difference"],
+      [
+        "spawn to Blender ready",
+        ms(median(startup.workerBlenderReadyMs)),
+        ms(median(startup.plainBlenderReadyMs)),
+        ms(median(startup.workerBlenderReadyMs) - median(startup.plainBlenderReadyMs)),
+      ],
+      ["spawn to worker ready (/healthz 200)", ms(median(startup.workerReadyMs)), "", ""],
+    ]),
+    "",
+    table([
+      [`round trip (${options.calls} calls)`, "worker MCP p50", "p99", "Blender's own p50", "p99", "overhead p50"],
+      ...(["add_object", "get_scene"] as const).map((tool) => {
+        const figures = roundTrip[tool];
+        return [
+          tool,
+          ms(figures.workerP50),
+          ms(figures.workerP99),
+          ms(figures.plainP50),
+          ms(figures.plainP99),
+          ms(figures.workerP50 - figures.plainP50),
+        ];
+      }),
+    ]),
+    "",
+    table([
+      [`render ${engine} ${width}x${height} ${samples} samples (median of ${options.runs})`, "worker", "plain blender -b", "ratio"],
+      ["render_frame vs bpy.ops.render.render", ms(median(render.workerMs)), ms(median(render.plainMs)), render.ratio.toFixed(3)],
+    ]),
+    "",
+    table([
+      ["memory (RSS)", "worker (Node)", "Blender"],
+      ["idle, after start", mib(memory.workerIdleMiB), mib(memory.blenderIdleMiB)],
+      ["after the benchmark", mib(memory.workerAfterMiB), mib(memory.blenderAfterMiB)],
+    ]),
+  ].join("\n");
+}

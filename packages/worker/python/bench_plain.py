@@ -1,0 +1,67 @@
+"""Plain-Blender side of `bod bench worker`: the same work the worker does, done in a bare
+`blender -b` with no worker, no pipes and no MCP, so the benchmark can subtract Blender's own time.
+
+Usage: blender -b --factory-startup [scene.blend] --python bench_plain.py -- MODE OUT_JSON [ARGS...]
+  calls  OUT_JSON COUNT                     time the bridge's add_object and get_scene handlers
+  render OUT_JSON ENGINE WIDTH HEIGHT SAMPLES PNG   render the opened .blend with these settings
+"""
+
+import json
+import os
+import runpy
+import sys
+import time
+
+import bpy
+
+ENGINE_IDS = {"eevee": "BLENDER_EEVEE", "cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
+
+
+def time_calls(out_path, count):
+    bridge = runpy.run_path(os.path.join(os.path.dirname(__file__), "bridge.py"), run_name="bod_bridge_library")
+    bridge["new_project_scene"]()
+    commands = bridge["COMMANDS"]
+    timings = {"add_object": [], "get_scene": []}
+    for index in range(count):
+        started = time.perf_counter()
+        commands["add_object"]({"type": "cube", "name": "Bench%d" % index, "location": [index % 10, index // 10, 0]})
+        timings["add_object"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        commands["get_scene"]({"limit": 10})
+        timings["get_scene"].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def time_render(engine, width, height, samples, png_path):
+    scene = bpy.context.scene
+    scene.render.engine = ENGINE_IDS[engine]
+    scene.render.resolution_x = width
+    scene.render.resolution_y = height
+    scene.render.resolution_percentage = 100
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.filepath = png_path
+    if engine == "cycles":
+        scene.cycles.samples = samples
+        scene.cycles.device = "CPU"
+        scene.cycles.use_denoising = False
+    elif engine == "eevee":
+        scene.eevee.taa_render_samples = samples
+    started = time.perf_counter()
+    bpy.ops.render.render(write_still=True)
+    return {"renderMs": (time.perf_counter() - started) * 1000}
+
+
+def main():
+    args = sys.argv[sys.argv.index("--") + 1 :]
+    mode, out_path = args[0], args[1]
+    if mode == "calls":
+        result = time_calls(out_path, int(args[2]))
+    elif mode == "render":
+        result = time_render(args[2], int(args[3]), int(args[4]), int(args[5]), args[6])
+    else:
+        raise SystemExit("unknown mode %s" % mode)
+    with open(out_path, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+
+
+main()
