@@ -434,16 +434,22 @@ def add_object(args):
         link_to_scene(obj)
     elif kind in PRIMITIVE_OPERATORS:
         operator, default_name = PRIMITIVE_OPERATORS[kind]
+        before = set(bpy.data.objects)
         getattr(bpy.ops.mesh, operator)(location=(0.0, 0.0, 0.0))
-        obj = bpy.context.view_layer.objects.active
-        obj.name = name or default_name
-        obj.data.name = obj.name
+        # The operator's new object; the active object is not updated in background mode.
+        created = [o for o in bpy.data.objects if o not in before]
+        if len(created) != 1:
+            raise BridgeError("internal", "Blender did not create the %s." % kind)
+        obj = created[0]
+        if name is not None:
+            # Only a free name is assigned (checked above); Blender keeps its own unique default.
+            obj.name = name
+            obj.data.name = name
     else:
         raise BridgeError("invalid_arguments", "Unknown object type %s." % kind)
     obj[PRIMITIVE_PROPERTY] = kind
     apply_transform(obj, args)
     material = ensure_material(obj)
-    material.name = obj.name
     if args.get("color") is not None:
         set_base_color(material, args["color"])
     return {"object": describe_object(obj)}

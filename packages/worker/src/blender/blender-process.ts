@@ -56,7 +56,7 @@ export interface BlenderProcessOptions {
   readyTimeoutMs?: number;
   /** After SIGTERM, how long to wait before SIGKILL, in milliseconds. Default 2 000. */
   forceKillAfterMs?: number;
-  /** How long a cancelled render may take to stop on its own before Blender is killed. Default 3 000. */
+  /** How long a cancelled render may take to stop on its own before Blender is killed. Default 1 500 (Cycles can take seconds). */
   cancelGraceMs?: number;
   /** Default call timeout in milliseconds. Default 30 000. */
   defaultTimeoutMs?: number;
@@ -73,6 +73,8 @@ export interface BlenderProcess {
   call(command: BridgeCommand, args: Record<string, unknown>, options?: BridgeCallOptions): Promise<unknown>;
   /** Asks the bridge to end (closes its request pipe), then SIGTERM, then SIGKILL. Idempotent. */
   stop(): Promise<BlenderExit>;
+  /** Resolves once nothing is running or queued in Blender (a cancelled render may still be stopping), or it has exited. */
+  whenIdle(): Promise<void>;
   /** Resolves when the process has ended, however it ended. */
   readonly exited: Promise<BlenderExit>;
   readonly pid: number | undefined;
@@ -91,6 +93,8 @@ interface PendingCall {
   reject: (error: unknown) => void;
   /** Set when the call ends early; the response, if one comes, is then ignored. */
   failure?: ToolError;
+  /** The caller has its answer; a late response is dropped. */
+  settled?: boolean;
   timer?: NodeJS.Timeout;
   removeAbortListener?: () => void;
 }
@@ -102,7 +106,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   const blenderPath = options.blenderPath ?? "blender";
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const forceKillAfterMs = options.forceKillAfterMs ?? 2_000;
-  const cancelGraceMs = options.cancelGraceMs ?? 3_000;
+  const cancelGraceMs = options.cancelGraceMs ?? 1_500;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
 
   let state: BlenderProcessState = "idle";
@@ -120,6 +124,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   });
   let exitInfo: BlenderExit | undefined;
   let onReady: ((version: string) => void) | undefined;
+  const idleWaiters: (() => void)[] = [];
 
   function requestPipe(): Writable | undefined {
     return (child?.stdio[3] ?? undefined) as Writable | undefined;
@@ -198,6 +203,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
       return;
     }
     current = undefined;
+    if (call.timer) clearTimeout(call.timer);
     settle(
       call,
       message.ok
@@ -208,6 +214,8 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   }
 
   function settle(call: PendingCall, outcome: { value: unknown } | { error: unknown }) {
+    if (call.settled) return;
+    call.settled = true;
     if (call.timer) clearTimeout(call.timer);
     call.removeAbortListener?.();
     if (call.failure) call.reject(call.failure);
@@ -218,7 +226,10 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   function pump() {
     if (current || state !== "ready") return;
     const call = queue.shift();
-    if (!call) return;
+    if (!call) {
+      for (const wake of idleWaiters.splice(0)) wake();
+      return;
+    }
     current = call;
     const timeoutMs = call.options.timeoutMs ?? defaultTimeoutMs;
     call.timer = setTimeout(() => {
@@ -258,24 +269,24 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
       return;
     }
     if (current !== call || call.failure) return;
-    if (call.request.command === "render_frame" && !softBreakUsed && child?.pid !== undefined) {
-      // Blender breaks a running render on its first SIGINT and keeps serving.
+    // Blender breaks a running render on its first SIGINT (a second one would exit Blender) and
+    // keeps serving; EEVEE and Workbench stop within a sample. Cycles finishes its current batch
+    // of samples first, which takes seconds, so a Cycles render is ended by stopping Blender.
+    // Either way the caller hears at once; the next call waits until Blender has stopped.
+    const softBreak = call.request.command === "render_frame" && call.request.args.engine !== "cycles";
+    if (softBreak && !softBreakUsed && child?.pid !== undefined) {
       softBreakUsed = true;
-      call.failure = new ToolError("cancelled", "The render was cancelled.", { blenderStopped: false });
+      call.failure = new ToolError("cancelled", "The render was cancelled.", { command: call.request.command });
       child.kill("SIGINT");
+      settle(call, { error: call.failure });
       const grace = setTimeout(() => {
-        if (current === call && call.failure) {
-          call.failure = new ToolError("cancelled", "The render was cancelled; Blender was stopped to end it.", { blenderStopped: true });
+        if (current === call) {
+          logger.warn({ cancelGraceMs }, "Blender did not stop the cancelled render in time; stopping Blender");
           void terminate();
         }
       }, cancelGraceMs);
       void exited.then(() => clearTimeout(grace));
-      const clear = () => clearTimeout(grace);
-      const previous = call.removeAbortListener;
-      call.removeAbortListener = () => {
-        previous?.();
-        clear();
-      };
+      call.timer = grace;
       return;
     }
     call.failure = new ToolError("cancelled", `${call.request.command} was cancelled; Blender was stopped to end it.`, {
@@ -306,6 +317,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
       settle(call, { error: call.failure });
     }
     resolveExited(exitInfo);
+    for (const wake of idleWaiters.splice(0)) wake();
   }
 
   async function start(): Promise<{ readyMs: number; blenderVersion: string }> {
@@ -408,10 +420,16 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     return exit;
   }
 
+  function whenIdle(): Promise<void> {
+    if (exitInfo || (!current && queue.length === 0)) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
   return {
     start,
     call,
     stop,
+    whenIdle,
     exited,
     get pid() {
       return child?.pid;
