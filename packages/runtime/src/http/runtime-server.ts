@@ -1,0 +1,167 @@
+// The HTTP front of `bod serve`. Wrappers, outermost first, and why each sits where it does:
+//   1. /healthz, before auth: load balancers and scripts probe it without credentials.
+//   2. authentication, the one place it is checked: nothing below runs for an unknown caller.
+//   3. /projects/{id}/mcp on raw node:http (the hot path, proxy.ts): no per-request framework
+//      work between the client and the worker, and streaming without buffering.
+//   4. everything else (instances, artifacts, metrics) through hono.
+import { createReadStream } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { createFilesystemArtifactStore } from "@bod/storage";
+import { getRequestListener } from "@hono/node-server";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { InvalidProjectIdError } from "../errors/invalid-project-id-error.ts";
+import type { RuntimeMetrics } from "../metrics.ts";
+import { isProjectId } from "../project-id.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Authenticator } from "./auth.ts";
+import { problemFor, sendSimpleProblem } from "./problem.ts";
+import { createWorkerProxy } from "./proxy.ts";
+
+export interface RuntimeServerOptions {
+  runtime: Runtime;
+  authenticator: Authenticator;
+  metrics: RuntimeMetrics;
+  /** Folder holding a project's files right now; artifacts are served from `<it>/artifacts`. */
+  projectDirOf: (projectId: string) => string;
+  logger?: Logger;
+}
+
+const MCP_PATH = /^\/projects\/([^/]+)\/mcp\/?$/;
+
+export function createRuntimeServer(options: RuntimeServerOptions): Server {
+  const { runtime, logger } = options;
+  const { proxy } = createWorkerProxy({ runtime, metrics: options.metrics, ...(logger ? { logger } : {}) });
+  const api = createApiApp(options);
+  const apiListener = getRequestListener(api.fetch);
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"ok":true}');
+      return;
+    }
+    if (!options.authenticator.authenticate(req.headers.authorization)) {
+      req.resume();
+      return sendSimpleProblem(
+        res,
+        401,
+        "unauthorized",
+        "Send Authorization: Bearer <token>; `bod serve` prints the token when it starts.",
+        {
+          "www-authenticate": 'Bearer realm="bod"',
+        },
+      );
+    }
+    const mcp = MCP_PATH.exec(path);
+    if (mcp) {
+      const projectId = decodeURIComponent(mcp[1]!);
+      if (!isProjectId(projectId)) return sendInvalidProject(res, projectId);
+      void proxy(req, res, projectId, queryAt < 0 ? "/mcp" : `/mcp${url.slice(queryAt)}`);
+      return;
+    }
+    apiListener(req, res);
+  });
+  // Tool calls (renders) may run for minutes; the worker enforces its own timeouts.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function sendInvalidProject(res: ServerResponse, projectId: string) {
+  sendSimpleProblem(
+    res,
+    400,
+    "invalid_project_id",
+    `"${projectId.slice(0, 80)}" is not a project id: use 1 to 63 lowercase letters, digits and single hyphens.`,
+  );
+}
+
+function createApiApp(options: RuntimeServerOptions): Hono {
+  const { runtime } = options;
+  const app = new Hono();
+
+  app.get("/api/instances", async (c) => c.json({ instances: await runtime.list() }));
+  app.get("/api/instances/:projectId", async (c) => {
+    const projectId = c.req.param("projectId");
+    if (!isProjectId(projectId)) return c.json(problemFor(new InvalidProjectIdError(projectId)).body, 400);
+    const found = (await runtime.list()).find((instance) => instance.projectId === projectId);
+    if (!found)
+      return c.json(
+        { type: "about:blank#not_found", status: 404, code: "not_found", detail: `No instance has run for "${projectId}".` },
+        404,
+      );
+    return c.json(found);
+  });
+  app.post("/api/instances/:projectId/drain", async (c) => {
+    const projectId = c.req.param("projectId");
+    try {
+      await runtime.drain(projectId);
+      return c.json({ drained: projectId });
+    } catch (error) {
+      const problem = problemFor(error);
+      return c.json(problem.body, problem.status as 400);
+    }
+  });
+  app.post("/api/instances/:projectId/start", async (c) => {
+    try {
+      await runtime.start(c.req.param("projectId"));
+      return c.json((await runtime.list()).find((instance) => instance.projectId === c.req.param("projectId")));
+    } catch (error) {
+      const problem = problemFor(error);
+      return c.json(problem.body, problem.status as 400, problem.headers);
+    }
+  });
+  // Artifacts come straight from the project's folder: no worker needs to run to fetch a render.
+  app.get("/projects/:projectId/artifacts/:artifactId", async (c) => {
+    const projectId = c.req.param("projectId");
+    if (!isProjectId(projectId)) return c.json({ code: "invalid_project_id", status: 400 }, 400);
+    // The folder moves (one rename) when a worker starts or stops; look again if it moved under us.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const store = createFilesystemArtifactStore({ directory: join(options.projectDirOf(projectId), "artifacts"), urlFor: (id) => id });
+      const found = await store.get(c.req.param("artifactId"));
+      if (!found) continue;
+      try {
+        const stream = createReadStream(found.filePath);
+        await new Promise((resolve, reject) => stream.once("open", resolve).once("error", reject));
+        return new Response(Readable.toWeb(stream) as ReadableStream, {
+          headers: {
+            "content-type": found.artifact.mimeType,
+            "content-length": String(found.artifact.bytes),
+            "cache-control": "private, max-age=31536000, immutable",
+          },
+        });
+      } catch {}
+    }
+    return c.json(
+      { type: "about:blank#artifact_not_found", status: 404, code: "artifact_not_found", detail: "No such artifact in this project." },
+      404,
+    );
+  });
+  app.get("/metrics", async (c) => {
+    const registry = options.metrics.registry;
+    return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        type: "about:blank#not_found",
+        status: 404,
+        code: "not_found",
+        detail: `No route for ${c.req.method} ${c.req.path}. A project's MCP endpoint is /projects/{projectId}/mcp; instances are at /api/instances.`,
+      },
+      404,
+    ),
+  );
+  app.onError((error, c) => {
+    options.logger?.error({ err: error }, "api request failed");
+    const problem = problemFor(error);
+    return c.json(problem.body, problem.status as 500);
+  });
+  return app;
+}

@@ -1,0 +1,136 @@
+// The WorkerLauncher over local processes: spawns `bod worker` with a Node IPC channel (the
+// control protocol), in a process group of its own so the whole tree (worker and Blender) can
+// be signalled at once, optionally inside a bubblewrap sandbox (sandbox.ts).
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bwrapArguments, SANDBOX_ROOT, SANDBOX_SOCKET, type SandboxOptions } from "./sandbox.ts";
+import type { LaunchedWorker, LaunchOptions, RuntimeToWorker, WorkerLauncher, WorkerToRuntime } from "./worker-launcher.ts";
+
+export interface ProcessLauncherOptions {
+  /**
+   * Command line that runs a worker, without its flags, e.g.
+   * `[process.execPath, "/repo/packages/cli/src/main.ts", "worker"]`. Must be Node for the sandbox relay.
+   */
+  workerCommand: readonly string[];
+  /** Run each worker inside bubblewrap; omit to run them as plain child processes. */
+  sandbox?: SandboxOptions;
+  /** Extra environment for workers (e.g. BLENDER_PATH, BOD_LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Copy the workers' stderr (their logs) to this process's stderr. Default false: only a tail is kept. */
+  forwardOutput?: boolean;
+  /** Working directory of workers. Default this process's. */
+  cwd?: string;
+}
+
+const TAIL_BYTES = 4096;
+const relayModule = fileURLToPath(new URL("./socket-relay.ts", import.meta.url));
+
+export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLauncher {
+  const cwd = options.cwd ?? process.cwd();
+  const [program, ...programArgs] = options.workerCommand;
+  if (!program) throw new Error("workerCommand is empty");
+
+  return {
+    isolation: options.sandbox ? "bubblewrap" : "none",
+    launch(launchOptions: LaunchOptions): LaunchedWorker {
+      const sandboxed = options.sandbox !== undefined;
+      const root = sandboxed ? SANDBOX_ROOT : launchOptions.instanceDir;
+      const dataDir = join(root, "project");
+      const flags = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        ...(launchOptions.deferBind ? ["--defer-bind"] : ["--data-dir", dataDir]),
+        ...(launchOptions.publicUrl ? ["--public-url", launchOptions.publicUrl] : []),
+      ];
+      // In the sandbox the relay turns the private loopback port into a Unix socket we can reach.
+      const workerArgs = sandboxed ? ["--import", relayModule, ...programArgs, ...flags] : [...programArgs, ...flags];
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        ...options.env,
+        TMPDIR: sandboxed ? "/tmp" : join(launchOptions.instanceDir, "tmp"),
+        ...(sandboxed ? { BOD_RELAY_SOCKET: SANDBOX_SOCKET } : {}),
+      };
+      const child: ChildProcess = options.sandbox
+        ? spawn(options.sandbox.bwrapPath, bwrapArguments(options.sandbox, launchOptions.instanceDir, [program, ...workerArgs], cwd), {
+            cwd,
+            env,
+            stdio: ["ignore", "ignore", "pipe", "ipc"],
+            detached: true,
+          })
+        : spawn(program, workerArgs, { cwd, env, stdio: ["ignore", "ignore", "pipe", "ipc"], detached: true });
+      return wrapChild(child, {
+        bindPath: dataDir,
+        socketPath: sandboxed ? join(launchOptions.instanceDir, "worker.sock") : undefined,
+        forwardOutput: options.forwardOutput ?? false,
+      });
+    },
+  };
+}
+
+function wrapChild(
+  child: ChildProcess,
+  facts: { bindPath: string; socketPath: string | undefined; forwardOutput: boolean },
+): LaunchedWorker {
+  let tail = "";
+  let port: number | undefined;
+  let exitReason: string | undefined;
+  const messageListeners: ((message: WorkerToRuntime) => void)[] = [];
+  const exitListeners: ((reason: string) => void)[] = [];
+
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    if (facts.forwardOutput) process.stderr.write(chunk);
+    tail = (tail + chunk).slice(-TAIL_BYTES);
+  });
+  child.on("message", (message: WorkerToRuntime) => {
+    if (message.type === "listening") port = message.port;
+    for (const listener of messageListeners) listener(message);
+  });
+  const onGone = (reason: string) => {
+    if (exitReason !== undefined) return;
+    exitReason = reason;
+    // Whatever the worker left behind in its group (a Blender it could not stop) goes with it.
+    signalGroup(child.pid, "SIGKILL");
+    for (const listener of exitListeners) listener(reason);
+  };
+  child.on("exit", (code, signal) => onGone(signal ? `signal ${signal}` : `exit code ${code}`));
+  child.on("error", (error) => onGone(`spawn failed: ${error.message}`));
+
+  return {
+    pid: child.pid,
+    bindPath: facts.bindPath,
+    endpoint() {
+      if (port === undefined) return undefined;
+      return facts.socketPath ? { socketPath: facts.socketPath } : { host: "127.0.0.1", port };
+    },
+    send(message: RuntimeToWorker) {
+      if (!child.connected) throw new Error("the worker's control channel is closed");
+      child.send(message);
+    },
+    onMessage(listener) {
+      messageListeners.push(listener);
+    },
+    onExit(listener) {
+      if (exitReason !== undefined) listener(exitReason);
+      else exitListeners.push(listener);
+    },
+    kill(signal) {
+      if (exitReason !== undefined) return;
+      if (!signalGroup(child.pid, signal)) child.kill(signal);
+    },
+    stderrTail: () => tail,
+  };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

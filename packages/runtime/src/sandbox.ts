@@ -1,0 +1,62 @@
+// Bubblewrap sandboxes for workers. Inside: the whole system read-only, a private /tmp, the
+// runtime's data dir hidden, and one writable folder, the worker's own instance folder, mounted at
+// /bod (its project's files are at /bod/project). PID, IPC, UTS, cgroup and network namespaces
+// are private: the worker has no network at all except its own loopback. The runtime reaches it
+// through a Unix socket it opens at /bod/worker.sock, which on this side is a file in the instance
+// folder (see socket-relay.ts).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+/** Where the instance folder appears inside the sandbox. */
+export const SANDBOX_ROOT = "/bod";
+export const SANDBOX_SOCKET = `${SANDBOX_ROOT}/worker.sock`;
+
+export interface SandboxOptions {
+  /** Path of the bwrap executable. */
+  bwrapPath: string;
+  /** Folders to hide behind an empty tmpfs (the runtime's data dir, home folders). */
+  hide: readonly string[];
+}
+
+/** Arguments for bwrap that run `command` sandboxed with `instanceDir` as its only writable folder. */
+export function bwrapArguments(options: SandboxOptions, instanceDir: string, command: readonly string[], cwd: string): string[] {
+  return [
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    // Hardware rendering where the machine has a GPU; nothing otherwise.
+    "--dev-bind-try",
+    "/dev/dri",
+    "/dev/dri",
+    "--proc",
+    "/proc",
+    "--tmpfs",
+    "/tmp",
+    ...options.hide
+      .filter((path) => !cwd.startsWith(path) && !command.some((part) => part.startsWith(path)))
+      .flatMap((path) => ["--tmpfs", path]),
+    "--bind",
+    instanceDir,
+    SANDBOX_ROOT,
+    "--unshare-all",
+    "--die-with-parent",
+    "--new-session",
+    "--setenv",
+    "HOME",
+    join(SANDBOX_ROOT, "home"),
+    "--setenv",
+    "TMPDIR",
+    "/tmp",
+    "--chdir",
+    cwd,
+    "--",
+    ...command,
+  ];
+}
+
+/** Folders worth hiding that exist on this machine. */
+export function defaultHiddenPaths(dataDir: string): string[] {
+  return [dataDir, "/home", "/root", "/var/tmp", "/run/user"].filter((path) => existsSync(path));
+}
