@@ -1,0 +1,63 @@
+// A stand-in for `blender -b --python bridge.py` in unit tests: a tiny Node program that speaks the
+// bridge protocol on fd 3 / fd 4 like the real bridge, and misbehaves on request so the supervisor's
+// failure handling can be checked without Blender. FAKE_BLENDER_MODE picks how it starts:
+// "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
+// Commands: ping answers; get_scene fails with object_not_found; add_object with {hang: true} never
+// answers, with {crash: true} exits; render_frame logs sample lines and answers after durationMs,
+// or answers "cancelled" on SIGINT like Blender's render break.
+import { Socket } from "node:net";
+import { createInterface } from "node:readline";
+
+const mode = process.env.FAKE_BLENDER_MODE ?? "normal";
+const responses = new Socket({ fd: 4, readable: false, writable: true });
+const send = (message: unknown) => responses.write(`${JSON.stringify(message)}\n`);
+
+console.log(`fake blender started with ${process.argv.slice(2).join(" ")}`);
+console.error("a line on stderr");
+if (mode === "exit-before-ready") process.exit(7);
+if (mode === "ignore-sigterm") process.on("SIGTERM", () => console.log("ignoring SIGTERM"));
+
+let onBreak: (() => void) | undefined;
+process.on("SIGINT", () => onBreak?.());
+
+interface Request {
+  id: number;
+  command: string;
+  args: Record<string, unknown>;
+}
+
+function handle(request: Request) {
+  const { id, command, args } = request;
+  if (command === "ping") return send({ id, ok: true, result: { pong: true } });
+  if (command === "get_scene")
+    return send({ id, ok: false, error: { code: "object_not_found", message: "No object named x.", data: { existing: [] } } });
+  if (command === "add_object" && args.hang) return;
+  if (command === "add_object" && args.crash) process.exit(3);
+  if (command === "render_frame") {
+    send({ event: "progress", id, progress: 0, total: 4, message: "rendering" });
+    console.log("Fra:1 Mem:12.22M (Peak 13.34M) | Time:00:01.29 | Rendering 1 / 4 samples");
+    const timer = setTimeout(
+      () => {
+        onBreak = undefined;
+        send({ id, ok: true, result: { rendered: true } });
+      },
+      Number(args.durationMs ?? 10),
+    );
+    onBreak = () => {
+      clearTimeout(timer);
+      onBreak = undefined;
+      send({ id, ok: false, error: { code: "cancelled", message: "The render was cancelled." } });
+    };
+    return;
+  }
+  send({ id, ok: true, result: { command, args } });
+}
+
+if (mode !== "never-ready") send({ event: "ready", blenderVersion: "fake" });
+const requests = createInterface({ input: new Socket({ fd: 3, readable: true, writable: false }) });
+requests.on("line", (line) => handle(JSON.parse(line) as Request));
+requests.on("close", () => {
+  if (mode !== "ignore-sigterm") process.exit(0);
+});
+// Stay alive while waiting (never-ready, ignore-sigterm) even if the pipes close.
+setInterval(() => {}, 60_000);
