@@ -2,13 +2,16 @@
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
 import { Command } from "commander";
 import { registerBenchCommand } from "./commands/bench.ts";
+import { registerBenchRuntimeCommand } from "./commands/bench-runtime.ts";
 import { registerDocsCommand } from "./commands/docs.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { registerWorkerCommand } from "./commands/worker.ts";
 
 const program = new Command("bod").description("blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.");
 program.showHelpAfterError();
 registerWorkerCommand(program);
 registerDocsCommand(program);
-registerBenchCommand(program);
+registerServeCommand(program);
+registerBenchRuntimeCommand(registerBenchCommand(program));
 
 await program.parseAsync(process.argv);

@@ -52,7 +52,7 @@ export interface LocalRuntimeOptions {
   killGraceMs?: number;
   clock?: Clock;
   logger?: Logger;
-  metrics?: RuntimeMetrics & { setSources?: (sources: Parameters<typeof createRuntimeMetrics>[0]) => void };
+  metrics?: RuntimeMetrics;
   /** Resident bytes of a process tree; injectable for tests. */
   rssOf?: (pid: number) => Promise<number | undefined>;
 }
@@ -145,7 +145,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     onQueueChange: (length) => metrics.queueLength.set(length),
   });
 
-  metrics.setSources?.({
+  metrics.setSources({
     instanceCounts: () => {
       const counts = Object.fromEntries(INSTANCE_STATES.map((state) => [state, 0])) as Record<InstanceState, number>;
       for (const instance of instances.values()) counts[instance.state] += 1;

@@ -19,15 +19,21 @@ export interface RuntimeMetrics {
   crashes: Counter;
   proxied: Counter<"status">;
   hopSeconds: Histogram;
+  /** Points the scrape-time gauges at their owner (the activator calls this once). */
+  setSources(next: MetricSources): void;
+}
+
+/** Where scrape-time gauges read their values. */
+export interface MetricSources {
+  instanceCounts?: () => Record<InstanceState, number>;
+  poolCounts?: () => Record<string, number>;
 }
 
 /**
  * Builds the metrics. `instanceCounts` and `poolCounts` are read at scrape time, so the gauges
  * never drift from the activator's own bookkeeping.
  */
-export function createRuntimeMetrics(
-  sources: { instanceCounts?: () => Record<InstanceState, number>; poolCounts?: () => Record<string, number> } = {},
-): RuntimeMetrics & { setSources(next: typeof sources): void } {
+export function createRuntimeMetrics(sources: MetricSources = {}): RuntimeMetrics {
   let current = sources;
   const registry = new Registry();
   const metrics = {
@@ -99,7 +105,7 @@ export function createRuntimeMetrics(
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
       registers: [registry],
     }),
-    setSources(next: typeof sources) {
+    setSources(next: MetricSources) {
       current = next;
     },
   };

@@ -1,14 +1,15 @@
 // Bubblewrap sandboxes for workers. Inside: the whole system read-only, a private /tmp, the
 // runtime's data dir hidden, and one writable folder, the worker's own instance folder, mounted at
-// /bod (its project's files are at /bod/project). PID, IPC, UTS, cgroup and network namespaces
+// /tmp/bod (its project's files are at /tmp/bod/project; under the private /tmp because bwrap
+// cannot create a mount point on the read-only root). PID, IPC, UTS, cgroup and network namespaces
 // are private: the worker has no network at all except its own loopback. The runtime reaches it
-// through a Unix socket it opens at /bod/worker.sock, which on this side is a file in the instance
+// through a Unix socket it opens at /tmp/bod/worker.sock, which on this side is a file in the instance
 // folder (see socket-relay.ts).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 /** Where the instance folder appears inside the sandbox. */
-export const SANDBOX_ROOT = "/bod";
+export const SANDBOX_ROOT = "/tmp/bod";
 export const SANDBOX_SOCKET = `${SANDBOX_ROOT}/worker.sock`;
 
 export interface SandboxOptions {

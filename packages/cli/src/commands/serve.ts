@@ -1,0 +1,191 @@
+// `bod serve`: the runtime on this machine. Parses flags and environment once, builds the
+// launcher (sandboxed with bubblewrap where it works), the activator and the HTTP front, and
+// prints where to reach it and with which token.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { createLogger } from "../logger.ts";
+
+const ServeFlagsSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(7800),
+  host: z.string().min(1).default("127.0.0.1"),
+  dataDir: z.string().min(1).default(".data"),
+  idleTimeout: z.coerce.number().min(0.1).max(86_400).default(60),
+  poolSize: z.coerce.number().int().min(0).max(64).default(0),
+  maxInstances: z.coerce.number().int().min(1).max(10_000).optional(),
+  maxQueue: z.coerce.number().int().min(0).max(100_000).default(64),
+  startTimeout: z.coerce.number().min(1).max(600).default(30),
+  sandbox: z.enum(["auto", "on", "off"]).default("auto"),
+  blender: z.string().optional(),
+});
+
+const EnvSchema = z.object({
+  BOD_TOKEN: z.string().min(16, "BOD_TOKEN must be at least 16 characters").optional(),
+  BLENDER_PATH: z.string().optional(),
+  BOD_WORKER_LOG_LEVEL: z.string().default("warn"),
+});
+
+export type ServeFlags = z.infer<typeof ServeFlagsSchema>;
+
+/** The Node command line that runs `bod worker` from this checkout. */
+export function workerCommand(): string[] {
+  return [process.execPath, "--disable-warning=ExperimentalWarning", fileURLToPath(new URL("../main.ts", import.meta.url)), "worker"];
+}
+
+/** bubblewrap's path when it is installed and can create namespaces here; undefined otherwise. */
+export function findWorkingBwrap(): string | undefined {
+  for (const candidate of ["/usr/bin/bwrap", "/usr/local/bin/bwrap"]) {
+    if (!existsSync(candidate)) continue;
+    const probe = spawnSync(candidate, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--", "true"], { timeout: 5000 });
+    if (probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+/** The token from BOD_TOKEN, else the one stored in the data dir, else a new one stored there. */
+export async function loadOrCreateToken(dataDir: string, fromEnv: string | undefined): Promise<{ token: string; source: string }> {
+  if (fromEnv) return { token: fromEnv, source: "BOD_TOKEN" };
+  const file = join(dataDir, "runtime-token");
+  const stored = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (stored.length >= 16) return { token: stored, source: file };
+  const token = randomBytes(24).toString("base64url");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return { token, source: file };
+}
+
+export interface StartedServe {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts everything `bod serve` runs; also used by `bod bench runtime`. */
+export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchema>, logger: Logger): Promise<StartedServe> {
+  const {
+    createBearerTokenAuthenticator,
+    createLocalRuntime,
+    createProcessLauncher,
+    createRuntimeMetrics,
+    createRuntimeServer,
+    defaultHiddenPaths,
+  } = await import("@bod/runtime");
+  const dataDir = resolve(flags.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const { token, source } = await loadOrCreateToken(dataDir, env.BOD_TOKEN);
+
+  const bwrapPath = flags.sandbox === "off" ? undefined : findWorkingBwrap();
+  if (flags.sandbox === "on" && !bwrapPath)
+    throw new Error("--sandbox on: bubblewrap (bwrap) is not installed or cannot create namespaces here.");
+  const blender = flags.blender ?? env.BLENDER_PATH;
+  const launcher = createProcessLauncher({
+    workerCommand: workerCommand(),
+    ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir) } } : {}),
+    env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}) },
+  });
+
+  let baseUrl = "";
+  const metrics = createRuntimeMetrics();
+  const runtime = createLocalRuntime({
+    dataDir,
+    launcher,
+    metrics,
+    logger: logger.child({ component: "runtime" }),
+    publicUrlFor: (projectId) => `${baseUrl}/projects/${projectId}`,
+    idleTimeoutMs: flags.idleTimeout * 1000,
+    poolSize: flags.poolSize,
+    ...(flags.maxInstances ? { maxInstances: flags.maxInstances } : {}),
+    maxQueue: flags.maxQueue,
+    startTimeoutMs: flags.startTimeout * 1000,
+  });
+  const server = createRuntimeServer({
+    runtime,
+    authenticator: createBearerTokenAuthenticator(token),
+    metrics,
+    projectDirOf: (projectId) => runtime.projectDirOf(projectId),
+    logger: logger.child({ component: "http" }),
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(flags.port, flags.host, () => resolvePromise());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : flags.port;
+  baseUrl = `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`;
+  logger.info(
+    {
+      url: baseUrl,
+      dataDir,
+      tokenSource: source,
+      isolation: launcher.isolation,
+      idleTimeoutS: flags.idleTimeout,
+      poolSize: flags.poolSize,
+      maxInstances: runtime.maxInstances,
+    },
+    "runtime listening",
+  );
+  return {
+    url: baseUrl,
+    token,
+    async close() {
+      server.close();
+      server.closeIdleConnections();
+      await runtime.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("Run the runtime: each project's MCP endpoint at /projects/{id}/mcp, its Blender started on demand and stopped when idle")
+    .option("--port <port>", "TCP port; 0 picks a free one", "7800")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--data-dir <dir>", "where projects, their scenes and artifacts live", ".data")
+    .option("--idle-timeout <seconds>", "drain a project's worker after this long without requests", "60")
+    .option("--pool-size <n>", "Blender workers kept started ahead, bound to a project on its first request", "0")
+    .option("--max-instances <n>", "most workers running at once (default: what memory holds at ~240 MB each)")
+    .option("--max-queue <n>", "starts that may wait for a free slot before requests get 503", "64")
+    .option("--start-timeout <seconds>", "fail held requests if a worker is not ready by then", "30")
+    .option("--sandbox <mode>", "run workers in bubblewrap: auto (when it works), on, off", "auto")
+    .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .action(async (rawFlags) => {
+      const parsed = ServeFlagsSchema.safeParse(rawFlags);
+      if (!parsed.success) {
+        console.error(`bod serve: ${z.prettifyError(parsed.error)}`);
+        process.exit(2);
+      }
+      const env = EnvSchema.safeParse(process.env);
+      if (!env.success) {
+        console.error(`bod serve: ${z.prettifyError(env.error)}`);
+        process.exit(2);
+      }
+      const logger = createLogger();
+      const serve = await startServe(parsed.data, env.data, logger).catch((error: Error) => {
+        console.error(`bod serve: ${error.message}`);
+        process.exit(1);
+      });
+      console.log(`runtime ready: ${serve.url}/projects/{projectId}/mcp`);
+      console.log(`token: ${serve.token}`);
+      console.log(`try: curl -H "Authorization: Bearer ${serve.token}" ${serve.url}/api/instances`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        logger.info("draining every worker before exit");
+        serve.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+    });
+}
