@@ -253,6 +253,8 @@ def describe_material(material):
 
 
 def describe_object(obj):
+    # Dimensions come from the evaluated scene; bring it up to date after a change (cheap when clean).
+    bpy.context.view_layer.update()
     record = {
         "name": obj.name,
         "type": obj.type,
@@ -896,4 +898,7 @@ def main():
     os._exit(0)
 
 
-main()
+# Blender runs the script as __main__; `bod bench worker` loads it as a library to time the
+# same handlers in a plain Blender.
+if __name__ == "__main__":
+    main()
