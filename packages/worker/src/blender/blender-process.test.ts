@@ -46,7 +46,7 @@ describe("createBlenderProcess", () => {
     const ready = await blender.start();
     expect(ready.blenderVersion).toBe("fake");
     expect(seen.command).toBe("/opt/blender/blender");
-    expect(seen.args).toEqual(["-b", "--factory-startup", "--python-exit-code", "1", "--python", "/x/bridge.py"]);
+    expect(seen.args).toEqual(["-b", "--factory-startup", "--disable-autoexec", "--python-exit-code", "1", "--python", "/x/bridge.py"]);
     expect(blender.state).toBe("ready");
     await expect(blender.call("ping", {})).resolves.toEqual({ pong: true });
     const [a, b] = await Promise.all([blender.call("add_object", { n: 1 }), blender.call("add_object", { n: 2 })]);

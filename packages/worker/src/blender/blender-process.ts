@@ -325,7 +325,8 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     state = "starting";
     const started = performance.now();
     const script = options.bridgeScriptPath ?? DEFAULT_BRIDGE_SCRIPT;
-    const args = ["-b", "--factory-startup", "--python-exit-code", "1", "--python", script];
+    // --disable-autoexec: Python stored inside a .blend (drivers, text blocks) never runs.
+    const args = ["-b", "--factory-startup", "--disable-autoexec", "--python-exit-code", "1", "--python", script];
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (message: string) => {

@@ -98,6 +98,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   let journal: SceneJournal = createSceneJournal();
   let blender: BlenderProcess | undefined;
   let restarting: Promise<void> | undefined;
+  let starting: Promise<unknown> | undefined;
 
   // One call at a time: the journal's order is the order calls ran in Blender.
   let busy = false;
@@ -192,6 +193,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
 
   /** Makes sure a live Blender holds the scene; restarts it when the last one died. */
   async function ensureBlender(): Promise<BlenderProcess> {
+    if (starting) await starting;
     if (restarting) {
       try {
         await restarting;
@@ -324,7 +326,14 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
       });
       if (mutating) {
-        await journal.append(command, resolveJournalArgs(command, bridgeArgs, result));
+        try {
+          await journal.append(command, resolveJournalArgs(command, bridgeArgs, result));
+        } catch (error) {
+          // Blender holds a change the journal does not: go back to the journaled scene.
+          logger.error({ err: error, command }, "could not journal a change; restoring the scene without it");
+          await process.stop();
+          throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
+        }
         if (journal.entries.length >= snapshotEvery) {
           await saveSnapshot().catch((error) => logger.error({ err: error }, "snapshot failed; the journal keeps the changes"));
         }
@@ -341,16 +350,24 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   async function start(): Promise<{ blenderReadyMs: number; sceneRestoreMs: number }> {
     if (state !== "idle") throw new Error(`start() called in state ${state}`);
     state = "starting";
+    const run = (async () => {
+      try {
+        if (dataDir) journal = await openJournal(dataDir);
+        const blenderReadyMs = await launch();
+        const sceneRestoreMs = dataDir ? await restore() : 0;
+        state = "ready";
+        return { blenderReadyMs, sceneRestoreMs };
+      } catch (error) {
+        state = "stopped";
+        await blender?.stop();
+        throw error;
+      }
+    })();
+    starting = run.catch(() => undefined);
     try {
-      if (dataDir) journal = await openJournal(dataDir);
-      const blenderReadyMs = await launch();
-      const sceneRestoreMs = dataDir ? await restore() : 0;
-      state = "ready";
-      return { blenderReadyMs, sceneRestoreMs };
-    } catch (error) {
-      state = "stopped";
-      await blender?.stop();
-      throw error;
+      return await run;
+    } finally {
+      starting = undefined;
     }
   }
 
