@@ -1,0 +1,27 @@
+// The base of every error the gateway raises on purpose: a string code that http/problem.ts maps
+// to an HTTP status (the one place that does), a message written for the caller, and data.
+
+export const GATEWAY_ERROR_CODES = [
+  "unauthorized",
+  "not_found",
+  "invalid_request",
+  "payload_too_large",
+  "rate_limited",
+  "turn_in_progress",
+  "not_acceptable",
+  "unavailable",
+] as const;
+
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: GatewayErrorCode, message: string, data: Record<string, unknown> = {}) {
+    super(message);
+    this.name = "GatewayError";
+    this.code = code;
+    this.data = data;
+  }
+}

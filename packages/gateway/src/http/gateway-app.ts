@@ -1,0 +1,337 @@
+// The gateway's HTTP API and web UI as one hono app. Wrappers, outermost first, and why:
+//   1. errors → problem+json (http/problem.ts), so every failure below has one shape and status map.
+//   2. the web UI and /api/openapi.json, before auth: the browser needs the page to sign in at all.
+//   3. authentication of /api: a bearer token, or a signed link on the artifact route only.
+//   4. per-user rate limits, after auth so they count users rather than addresses.
+//   5. the routes, each checking that the project belongs to the caller (another's is 404).
+
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import { bearerToken } from "../auth/api-token.ts";
+import { createRateLimiter, type RateLimit } from "../auth/rate-limiter.ts";
+import type { LinkSigner } from "../auth/signed-links.ts";
+import { InvalidRequestError } from "../errors/invalid-request-error.ts";
+import { NotAcceptableError } from "../errors/not-acceptable-error.ts";
+import { NotFoundError } from "../errors/not-found-error.ts";
+import { RateLimitedError } from "../errors/rate-limited-error.ts";
+import { TurnInProgressError } from "../errors/turn-in-progress-error.ts";
+import { UnauthorizedError } from "../errors/unauthorized-error.ts";
+import { buildOpenApiDocument } from "../openapi.ts";
+import type {
+  AgentEvent,
+  AgentMessage,
+  AgentToolCall,
+  AgentTurnResult,
+  ArtifactFiles,
+  ConversationHistory,
+  ProjectRuntime,
+  TurnRunner,
+} from "../ports.ts";
+import {
+  CreateProjectBodySchema,
+  HistoryQuerySchema,
+  MAX_MESSAGE_CHARS,
+  MAX_PROJECT_NAME_CHARS,
+  ProjectIdSchema,
+  SendMessageBodySchema,
+} from "../schemas.ts";
+import type { GatewayStore, Project, User } from "../store/gateway-store.ts";
+import { type ArtifactLinker, createArtifactLinker } from "../turns/artifact-links.ts";
+import { type BlenderBadge, badgeFor } from "../turns/instance-badge.ts";
+import { problemResponse } from "./problem.ts";
+import { readJsonBody } from "./read-body.ts";
+import { createWebUi } from "./web-ui.ts";
+
+export interface GatewayRateLimits {
+  /** Every authenticated request. Default: bursts of 240, 4 per second after. */
+  requests: RateLimit;
+  /** Chat messages (each may wake Blender and render). Default: bursts of 20, one every 3 s after. */
+  messages: RateLimit;
+}
+
+export interface GatewayAppOptions {
+  store: GatewayStore;
+  agent: TurnRunner;
+  history: ConversationHistory;
+  runtime: ProjectRuntime;
+  artifacts: ArtifactFiles;
+  signer: LinkSigner;
+  /** The runtime's idle timeout, for "going to sleep in N s". Milliseconds. */
+  idleTimeoutMs: number;
+  rateLimits?: Partial<GatewayRateLimits>;
+  /** Largest JSON body accepted. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** How often the project's instance is looked at while a turn runs, for instance-state events. Default 150 ms. */
+  instancePollMs?: number;
+  /** Serve the web UI at `/`. Default true. */
+  webUi?: boolean;
+  now?: () => number;
+  onError?: (error: unknown, request: Request) => void;
+}
+
+type Env = { Variables: { user: User } };
+
+const DEFAULT_LIMITS: GatewayRateLimits = {
+  requests: { capacity: 240, refillPerSecond: 4 },
+  messages: { capacity: 20, refillPerSecond: 1 / 3 },
+};
+
+const ARTIFACT_ROUTE = /^\/api\/projects\/([^/]+)\/artifacts\/([^/]+)$/;
+
+export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
+  const { store, agent, history, runtime, signer } = options;
+  const now = options.now ?? Date.now;
+  const limits = { ...DEFAULT_LIMITS, ...options.rateLimits };
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  const rateLimiter = createRateLimiter({ now });
+  /** Projects with a turn running, and how to cancel it. */
+  const runningTurns = new Map<string, AbortController>();
+  const app = new Hono<Env>();
+
+  app.onError((error, c) => {
+    const response = problemResponse(error);
+    if (response.status >= 500) options.onError?.(error, c.req.raw);
+    return response;
+  });
+  app.notFound((c) =>
+    problemResponse(new NotFoundError(`${c.req.method} ${c.req.path}`, { hint: "The API is described at /api/openapi.json." })),
+  );
+
+  app.get("/api/openapi.json", (c) => c.json(buildOpenApiDocument()));
+  if (options.webUi !== false) app.route("/", createWebUi());
+
+  app.use("/api/*", async (c, next) => {
+    const artifact = ARTIFACT_ROUTE.exec(c.req.path);
+    const exp = c.req.query("exp");
+    const sig = c.req.query("sig");
+    if (artifact && c.req.method === "GET" && (exp !== undefined || sig !== undefined)) {
+      if (!signer.verify(c.req.path, exp, sig))
+        throw new UnauthorizedError("This link has expired or is not valid; ask for the artifact again.");
+      return next();
+    }
+    const token = bearerToken(c.req.header("authorization"));
+    const user = token ? await store.authenticate(token) : undefined;
+    if (!user) throw new UnauthorizedError();
+    c.set("user", user);
+    const wait = rateLimiter.take(`requests:${user.id}`, limits.requests);
+    if (wait > 0) throw new RateLimitedError(wait, `${limits.requests.capacity} requests in a burst`);
+    return next();
+  });
+
+  /** The caller's project, or 404 whether it does not exist or belongs to someone else. */
+  async function ownedProject(c: Context<Env>): Promise<Project> {
+    const id = c.req.param("id") ?? "";
+    const project = ProjectIdSchema.safeParse(id).success ? await store.getProject(c.get("user").id, id) : undefined;
+    if (!project) throw new NotFoundError(`Project "${id.slice(0, 80)}"`);
+    return project;
+  }
+
+  async function badge(projectId: string): Promise<BlenderBadge> {
+    return badgeFor(await runtime.instance(projectId), options.idleTimeoutMs, now());
+  }
+
+  const projectView = async (project: Project) => ({
+    id: project.id,
+    name: project.name,
+    createdAt: project.createdAt,
+    instance: await badge(project.id),
+  });
+
+  const originOf = (c: Context) => new URL(c.req.url).origin;
+
+  app.get("/api/me", (c) => {
+    const user = c.get("user");
+    return c.json({ id: user.id, name: user.name });
+  });
+
+  app.post("/api/projects", async (c) => {
+    const body = await readJsonBody(c.req.raw, CreateProjectBodySchema, {
+      limitBytes: maxBodyBytes,
+      allowed: `{"name": string of 1 to ${MAX_PROJECT_NAME_CHARS} characters}`,
+    });
+    const project = await store.createProject(c.get("user").id, body.name);
+    return c.json(await projectView(project), 201, { location: `/api/projects/${project.id}` });
+  });
+
+  app.get("/api/projects", async (c) => {
+    const projects = await store.listProjects(c.get("user").id);
+    return c.json({ projects: await Promise.all(projects.map(projectView)) });
+  });
+
+  app.get("/api/projects/:id", async (c) => c.json(await projectView(await ownedProject(c))));
+
+  app.get("/api/projects/:id/instance", async (c) => c.json(await badge((await ownedProject(c)).id)));
+
+  app.delete("/api/projects/:id", async (c) => {
+    const project = await ownedProject(c);
+    // Forget it first, so no new request reaches it; then stop its worker and delete its files.
+    await store.deleteProject(project.ownerId, project.id);
+    runningTurns.get(project.id)?.abort(new Error("The project was deleted."));
+    await runtime.release(project.id);
+    await history.deleteProject(project.id);
+    return c.body(null, 204);
+  });
+
+  app.get("/api/projects/:id/messages", async (c) => {
+    const project = await ownedProject(c);
+    const query = HistoryQuerySchema.safeParse(c.req.query());
+    if (!query.success)
+      throw new InvalidRequestError(
+        `Bad query (${z.prettifyError(query.error).replaceAll("\n", " ")}). Allowed: limit=1..500, before=<message id>.`,
+      );
+    const messages = await history.listMessages(project.id, {
+      limit: query.data.limit ?? 100,
+      ...(query.data.before ? { beforeId: query.data.before } : {}),
+    });
+    const linker = createArtifactLinker(project.id, originOf(c), signer);
+    return c.json({ messages: messages.map((message) => messageView(message, linker)) });
+  });
+
+  app.post("/api/projects/:id/messages", async (c) => {
+    const project = await ownedProject(c);
+    const accept = c.req.header("accept") ?? "*/*";
+    const wantsStream = /\btext\/event-stream\b/i.test(accept);
+    if (!wantsStream && !/application\/json|application\/\*|\*\/\*/i.test(accept))
+      throw new NotAcceptableError(["text/event-stream", "application/json"]);
+    const body = await readJsonBody(c.req.raw, SendMessageBodySchema, {
+      limitBytes: maxBodyBytes,
+      allowed: `{"text": string of 1 to ${MAX_MESSAGE_CHARS} characters}`,
+    });
+    const user = c.get("user");
+    const wait = rateLimiter.take(`messages:${user.id}`, limits.messages);
+    if (wait > 0) throw new RateLimitedError(wait, `${limits.messages.capacity} messages in a burst`);
+    if (runningTurns.has(project.id)) throw new TurnInProgressError(project.id);
+    const controller = new AbortController();
+    runningTurns.set(project.id, controller);
+    const linker = createArtifactLinker(project.id, originOf(c), signer);
+    const finish = () => {
+      if (runningTurns.get(project.id) === controller) runningTurns.delete(project.id);
+    };
+
+    if (!wantsStream) {
+      try {
+        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal });
+        return c.json({ ...turnView(result, linker), instance: await badge(project.id) });
+      } finally {
+        finish();
+      }
+    }
+
+    return streamSSE(c, async (stream) => {
+      let eventId = 0;
+      let chain = Promise.resolve();
+      // Events arrive synchronously from the agent; writes are queued so they go out in order.
+      const send = (event: AgentEvent) => {
+        const id = String(++eventId);
+        chain = chain.then(() => stream.writeSSE({ event: event.type, id, data: JSON.stringify(linker.rewrite(event)) }).catch(() => {}));
+      };
+      const stopWatching = await watchInstance(project.id, send);
+      const heartbeat = setInterval(() => {
+        chain = chain.then(() =>
+          stream
+            .write(": keep-alive\n\n")
+            .then(() => {})
+            .catch(() => {}),
+        );
+      }, 15_000);
+      try {
+        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal, onEvent: send });
+        stopWatching();
+        send({ type: "instance-state", ...(await badge(project.id)) });
+        send({ type: "turn", ...turnView(result, linker) });
+      } catch (error) {
+        stopWatching();
+        options.onError?.(error, c.req.raw);
+        send({ type: "error", code: "internal", message: "The turn failed unexpectedly; the server log has the details." });
+      } finally {
+        clearInterval(heartbeat);
+        finish();
+        await chain;
+      }
+    });
+  });
+
+  app.get("/api/projects/:id/artifacts/:artifactId", async (c) => {
+    const projectId = c.req.param("id");
+    // A signed link names its project in the signed path; a bearer caller must own the project.
+    if (c.get("user")) await ownedProject(c);
+    const found = ProjectIdSchema.safeParse(projectId).success
+      ? await options.artifacts.get(projectId, c.req.param("artifactId"))
+      : undefined;
+    if (!found) throw new NotFoundError("Artifact");
+    const size = (await stat(found.filePath).catch(() => undefined))?.size;
+    if (size === undefined) throw new NotFoundError("Artifact");
+    const extension = c.req.param("artifactId").split(".").pop();
+    return new Response(Readable.toWeb(createReadStream(found.filePath)) as ReadableStream, {
+      headers: {
+        "content-type": found.mimeType,
+        "content-length": String(size),
+        "cache-control": "private, max-age=86400",
+        "x-content-type-options": "nosniff",
+        "content-disposition": `${found.mimeType.startsWith("image/") ? "inline" : "attachment"}; filename="${found.kind}.${extension}"`,
+      },
+    });
+  });
+
+  /** Reports the project's instance state while a turn runs, whenever it changes. */
+  async function watchInstance(projectId: string, send: (event: AgentEvent) => void): Promise<() => void> {
+    let last: string | undefined;
+    let stopped = false;
+    const look = async () => {
+      const current = await badge(projectId).catch(() => undefined);
+      if (stopped || !current) return;
+      const key = `${current.state}`;
+      if (key !== last) {
+        last = key;
+        send({ type: "instance-state", ...current });
+      }
+    };
+    await look();
+    const timer = setInterval(look, options.instancePollMs ?? 150);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  return app;
+}
+
+function toolCallView(call: AgentToolCall, linker: ArtifactLinker) {
+  return {
+    id: call.id,
+    name: call.name,
+    arguments: call.arguments,
+    ...(call.result === undefined ? {} : { result: linker.rewrite(call.result) }),
+    ...(call.error ? { error: call.error } : {}),
+    durationMs: call.durationMs,
+  };
+}
+
+function turnView(result: AgentTurnResult, linker: ArtifactLinker) {
+  return {
+    turnId: result.turnId,
+    status: result.status,
+    reply: result.reply,
+    toolCalls: result.toolCalls.map((call) => toolCallView(call, linker)),
+    artifacts: result.artifacts.flatMap((artifact) => linker.view(artifact) ?? []),
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+function messageView(message: AgentMessage, linker: ArtifactLinker) {
+  return {
+    id: message.id,
+    role: message.role,
+    text: message.text,
+    turnId: message.turnId,
+    createdAt: message.createdAt,
+    toolCalls: message.toolCalls.map((call) => toolCallView(call, linker)),
+    artifacts: message.artifacts.flatMap((artifact) => linker.view(artifact) ?? []),
+  };
+}

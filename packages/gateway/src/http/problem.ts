@@ -1,0 +1,67 @@
+// Errors that go over the wire: every gateway error class maps to an HTTP status here and nowhere
+// else, as an RFC 9457 problem+json body that says what happened and what to do about it.
+import { RuntimeError, problemFor as runtimeProblemFor } from "@bod/runtime";
+import { GatewayError, type GatewayErrorCode } from "../errors/gateway-error.ts";
+import { RateLimitedError } from "../errors/rate-limited-error.ts";
+import { UnauthorizedError } from "../errors/unauthorized-error.ts";
+import { UnavailableError } from "../errors/unavailable-error.ts";
+
+const STATUS: Record<GatewayErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  not_acceptable: 406,
+  turn_in_progress: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [key: string]: unknown;
+}
+
+export interface Problem {
+  status: number;
+  headers: Record<string, string>;
+  body: ProblemBody;
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+export function problemFor(error: unknown): Problem {
+  if (error instanceof GatewayError) {
+    const status = STATUS[error.code];
+    const headers: Record<string, string> = {};
+    if (error instanceof UnauthorizedError) headers["www-authenticate"] = 'Bearer realm="bod"';
+    if (error instanceof RateLimitedError) headers["retry-after"] = String(error.retryAfterSeconds);
+    if (error instanceof UnavailableError && error.retryAfterSeconds !== undefined)
+      headers["retry-after"] = String(error.retryAfterSeconds);
+    return { status, headers, body: body(error.code, status, error.message, error.data) };
+  }
+  // The runtime's own errors (capacity, a worker that would not start) keep the runtime's mapping.
+  if (error instanceof RuntimeError) return runtimeProblemFor(error);
+  return {
+    status: 500,
+    headers: {},
+    body: body("internal", 500, "The gateway failed unexpectedly; the server log has the details.", {}),
+  };
+}
+
+function body(code: string, status: number, detail: string, data: Record<string, unknown>): ProblemBody {
+  return { type: `about:blank#${code}`, title: code.replaceAll("_", " "), status, detail, code, ...data };
+}
+
+/** The problem as a fetch Response. */
+export function problemResponse(error: unknown): Response {
+  const problem = problemFor(error);
+  return new Response(JSON.stringify(problem.body), {
+    status: problem.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers },
+  });
+}

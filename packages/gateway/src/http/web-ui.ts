@@ -1,0 +1,54 @@
+// Serves the web UI: the static files of src/web and the vendored 3D viewer from node_modules.
+// Files are read once and kept in memory; the UI is a few small ES modules, no build step.
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Hono } from "hono";
+
+const WEB_ROOT = fileURLToPath(new URL("../web/", import.meta.url));
+const UI_FILES = ["index.html", "app.js", "api.js", "sse.js", "view.js", "styles.css", "favicon.svg"];
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+};
+
+// The page talks only to its own origin; model-viewer needs blob: URLs and inline styles for its shadow DOM.
+const CSP = [
+  "default-src 'self'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self' blob: data:",
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "worker-src 'self' blob:",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function modelViewerPath(): string {
+  const require = createRequire(import.meta.url);
+  return join(require.resolve("@google/model-viewer/package.json"), "..", "dist", "model-viewer.min.js");
+}
+
+export function createWebUi(): Hono {
+  const app = new Hono();
+  const cache = new Map<string, Promise<Uint8Array>>();
+  const load = (path: string) => {
+    let found = cache.get(path);
+    if (!found) {
+      found = readFile(path);
+      cache.set(path, found);
+    }
+    return found;
+  };
+  const serve = (path: string, type: string, cacheControl: string) => async () =>
+    new Response(new Uint8Array(await load(path)), {
+      headers: { "content-type": type, "cache-control": cacheControl, "content-security-policy": CSP, "x-content-type-options": "nosniff" },
+    });
+
+  app.get("/", serve(join(WEB_ROOT, "index.html"), TYPES[".html"]!, "no-cache"));
+  for (const file of UI_FILES) app.get(`/${file}`, serve(join(WEB_ROOT, file), TYPES[extname(file)]!, "no-cache"));
+  app.get("/vendor/model-viewer.min.js", serve(modelViewerPath(), TYPES[".js"]!, "public, max-age=86400"));
+  return app;
+}

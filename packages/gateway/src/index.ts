@@ -1,0 +1,14 @@
+// The gateway package: users and tokens, projects, chat turns streamed as SSE, artifacts, the
+// OpenAPI document and the web UI, in front of the agent and the runtime.
+export { issueToken, parseToken } from "./auth/api-token.ts";
+export { createRateLimiter, type RateLimit, type RateLimiter } from "./auth/rate-limiter.ts";
+export { createLinkSigner, type LinkSigner } from "./auth/signed-links.ts";
+export { GatewayError, type GatewayErrorCode } from "./errors/gateway-error.ts";
+export { createGatewayApp, type GatewayAppOptions, type GatewayRateLimits } from "./http/gateway-app.ts";
+export { problemFor } from "./http/problem.ts";
+export { buildOpenApiDocument } from "./openapi.ts";
+export type * from "./ports.ts";
+export { createRuntimeAdapter, type LocalRuntimeLike } from "./runtime-adapter.ts";
+export type { GatewayStore, Project, User } from "./store/gateway-store.ts";
+export { UserExistsError } from "./store/gateway-store.ts";
+export { createSqliteGatewayStore, projectIdFor } from "./store/sqlite-gateway-store.ts";

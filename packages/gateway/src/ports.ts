@@ -1,0 +1,99 @@
+// What the gateway needs from the rest of the product, declared here by the code that uses it:
+// the agent (turns and their history), the runtime (instance state, releasing a project) and
+// the artifact files. `bod serve` plugs in @bod/agent and @bod/runtime (see stack.ts); unit
+// tests plug in small doubles.
+
+/** A file a tool produced, as the agent reports it. */
+export interface AgentArtifact {
+  kind: string;
+  mimeType: string;
+  /** Where the runtime serves it; the gateway replaces it with its own owner-only and signed URLs. */
+  url: string;
+  id?: string;
+  bytes?: number;
+  toolCallId?: string;
+}
+
+export interface AgentToolCall {
+  id: string;
+  name: string;
+  arguments: unknown;
+  result?: unknown;
+  error?: { code: string; message: string };
+  durationMs: number;
+}
+
+/** One event of a turn; `type` is noun-verb (`tool-call-start`) and the rest is JSON. */
+export interface AgentEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface AgentTurnResult {
+  turnId: string;
+  status: string;
+  reply: string;
+  toolCalls: AgentToolCall[];
+  artifacts: AgentArtifact[];
+  error?: { code: string; message: string };
+}
+
+export interface AgentMessage {
+  id: number;
+  role: "user" | "assistant";
+  text: string;
+  toolCalls: AgentToolCall[];
+  artifacts: AgentArtifact[];
+  turnId: string;
+  createdAt: string;
+}
+
+/** Runs turns (the agent). */
+export interface TurnRunner {
+  runTurn(options: {
+    projectId: string;
+    text: string;
+    signal?: AbortSignal;
+    onEvent?: (event: AgentEvent) => void;
+  }): Promise<AgentTurnResult>;
+}
+
+/** A project's conversation as stored (the agent's store). */
+export interface ConversationHistory {
+  listMessages(projectId: string, options?: { limit?: number; beforeId?: number }): Promise<AgentMessage[]>;
+  /** Forgets the project's conversation and context. */
+  deleteProject(projectId: string): Promise<void>;
+}
+
+/** The runtime's view of a project's Blender. */
+export interface InstanceView {
+  state: "starting" | "ready" | "draining" | "stopped";
+  /** ISO 8601 of the last state change. */
+  since: string;
+  /** ISO 8601 of the last request start or end. */
+  lastActivity: string;
+  inFlight: number;
+  coldStart?:
+    | { totalMs: number; spawnMs: number; blenderReadyMs: number; sceneRestoreMs: number; queueMs: number; fromPool: boolean }
+    | undefined;
+}
+
+/** Where projects' workers run (the runtime). */
+export interface ProjectRuntime {
+  /** The project's instance, or undefined when none has run since the server started. */
+  instance(projectId: string): Promise<InstanceView | undefined>;
+  /** Drains and stops the project's worker, then deletes its scene and artifacts. */
+  release(projectId: string): Promise<void>;
+}
+
+export interface ArtifactFile {
+  filePath: string;
+  mimeType: string;
+  bytes: number;
+  kind: string;
+}
+
+/** A project's stored artifacts (renders, exports). */
+export interface ArtifactFiles {
+  get(projectId: string, artifactId: string): Promise<ArtifactFile | undefined>;
+}

@@ -1,0 +1,116 @@
+// The wire shapes of the gateway's API as zod schemas: requests are validated with them, and the
+// OpenAPI document (openapi.ts) is generated from them, so the two cannot drift apart.
+import { z } from "zod";
+
+/** Longest chat message, in characters. */
+export const MAX_MESSAGE_CHARS = 4000;
+/** Longest project name, in characters. */
+export const MAX_PROJECT_NAME_CHARS = 100;
+
+export const CreateProjectBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(MAX_PROJECT_NAME_CHARS).describe(`1 to ${MAX_PROJECT_NAME_CHARS} characters.`),
+  })
+  .describe("A new project.");
+
+export const SendMessageBodySchema = z
+  .strictObject({
+    text: z.string().trim().min(1).max(MAX_MESSAGE_CHARS).describe(`What to do with the scene, 1 to ${MAX_MESSAGE_CHARS} characters.`),
+  })
+  .describe("A chat message to the project's agent.");
+
+export const ProjectIdSchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/)
+  .describe("Project id: lowercase letters, digits and single hyphens.");
+
+export const HistoryQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).optional().describe("Newest messages to return, default 100."),
+  before: z.coerce.number().int().min(1).optional().describe("Return messages older than this message id."),
+});
+
+export const BLENDER_STATES = ["asleep", "waking", "ready", "sleeping"] as const;
+
+export const InstanceStateSchema = z
+  .object({
+    state: z.enum(BLENDER_STATES).describe("asleep: no Blender runs; waking: starting; ready: serving; sleeping: saving and stopping."),
+    since: z.string().nullable().describe("ISO 8601 time of the last change, null when it never ran."),
+    sleepsAt: z.string().nullable().describe("When ready and idle: ISO 8601 time it will go to sleep."),
+    sleepsInSeconds: z.number().nullable(),
+    busy: z.boolean().describe("A tool call is running."),
+    coldStartMs: z.number().nullable().describe("How long its last wake-up took."),
+  })
+  .describe("The project's Blender.");
+
+export const ProjectSchema = z.object({
+  id: ProjectIdSchema,
+  name: z.string(),
+  createdAt: z.string(),
+  instance: InstanceStateSchema.optional(),
+});
+
+export const ArtifactViewSchema = z.object({
+  id: z.string(),
+  kind: z.string().describe("render, export or upload."),
+  mimeType: z.string(),
+  bytes: z.number().optional(),
+  url: z.string().describe("Owner-only URL: send the bearer token."),
+  signedUrl: z.string().describe("Expiring link that needs no token (for <img src> and downloads)."),
+  expiresAt: z.string().describe("When signedUrl stops working."),
+  toolCallId: z.string().optional(),
+});
+
+export const ToolCallViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.unknown(),
+  result: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  durationMs: z.number(),
+});
+
+export const TurnSchema = z.object({
+  turnId: z.string(),
+  status: z.string().describe("completed, failed, cancelled or step-limit."),
+  reply: z.string(),
+  toolCalls: z.array(ToolCallViewSchema),
+  artifacts: z.array(ArtifactViewSchema),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  instance: InstanceStateSchema.optional(),
+});
+
+export const MessageSchema = z.object({
+  id: z.number(),
+  role: z.enum(["user", "assistant"]),
+  text: z.string(),
+  turnId: z.string(),
+  createdAt: z.string(),
+  toolCalls: z.array(ToolCallViewSchema),
+  artifacts: z.array(ArtifactViewSchema),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().describe("What went wrong and what is allowed."),
+    code: z.string(),
+  })
+  .catchall(z.unknown())
+  .describe("RFC 9457 problem details.");
+
+export const MeSchema = z.object({ id: z.string(), name: z.string() });
+
+export const SSE_EVENT_TYPES = [
+  "turn-start",
+  "plan",
+  "tool-call-start",
+  "progress",
+  "tool-call-end",
+  "instance-state",
+  "reply",
+  "error",
+  "turn-end",
+  "turn",
+] as const;

@@ -1,0 +1,159 @@
+// Small, honest doubles of the agent and the runtime for the gateway's unit tests: a scripted turn
+// that "renders" by writing a PNG file, an in-memory history, and a runtime whose state is set by hand.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLinkSigner } from "../auth/signed-links.ts";
+import { createGatewayApp, type GatewayAppOptions } from "../http/gateway-app.ts";
+import type { AgentEvent, AgentMessage, ArtifactFile, InstanceView } from "../ports.ts";
+import { createSqliteGatewayStore } from "../store/sqlite-gateway-store.ts";
+
+export const PNG_BYTES = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f0a9e00000000049454e44ae426082",
+  "hex",
+);
+
+export async function createTestGateway(overrides: Partial<GatewayAppOptions> = {}) {
+  const store = createSqliteGatewayStore({ path: ":memory:" });
+  const folder = join(tmpdir(), `bod-gateway-${randomBytes(6).toString("hex")}`);
+  mkdirSync(folder, { recursive: true });
+  const files = new Map<string, ArtifactFile>();
+  const messages = new Map<string, AgentMessage[]>();
+  const instances = new Map<string, InstanceView>();
+  const released: string[] = [];
+  const turns: Array<{ projectId: string; text: string }> = [];
+  let turnGate: Promise<void> | undefined;
+
+  const app = createGatewayApp({
+    store,
+    signer: createLinkSigner({ key: randomBytes(32) }),
+    idleTimeoutMs: 60_000,
+    instancePollMs: 10,
+    agent: {
+      async runTurn({ projectId, text, onEvent }) {
+        turns.push({ projectId, text });
+        const emit = (event: AgentEvent) => onEvent?.(event);
+        const turnId = `turn-${turns.length}`;
+        emit({ type: "turn-start", turnId, projectId, text });
+        emit({ type: "plan", turnId, step: 0, toolCalls: [{ id: "c1", name: "render_frame", arguments: {} }] });
+        emit({ type: "tool-call-start", turnId, id: "c1", name: "render_frame", arguments: {} });
+        instances.set(projectId, {
+          state: "starting",
+          since: new Date().toISOString(),
+          lastActivity: new Date().toISOString(),
+          inFlight: 1,
+        });
+        await turnGate;
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        instances.set(projectId, { state: "ready", since: new Date().toISOString(), lastActivity: new Date().toISOString(), inFlight: 0 });
+        const artifactId = `${randomBytes(16).toString("hex")}.png`;
+        const filePath = join(folder, artifactId);
+        writeFileSync(filePath, PNG_BYTES);
+        files.set(`${projectId}/${artifactId}`, { filePath, mimeType: "image/png", bytes: PNG_BYTES.length, kind: "render" });
+        const artifact = {
+          kind: "render",
+          mimeType: "image/png",
+          url: `http://runtime/projects/${projectId}/artifacts/${artifactId}`,
+          id: artifactId,
+          toolCallId: "c1",
+        };
+        emit({ type: "progress", turnId, id: "c1", name: "render_frame", progress: 1, total: 1 });
+        emit({
+          type: "tool-call-end",
+          turnId,
+          id: "c1",
+          name: "render_frame",
+          durationMs: 40,
+          isError: false,
+          result: { artifact },
+          artifacts: [artifact],
+        });
+        const reply = `Rendered: ${text}`;
+        emit({ type: "reply", turnId, text: reply });
+        emit({ type: "turn-end", turnId, status: "completed", durationMs: 40 });
+        const toolCalls = [{ id: "c1", name: "render_frame", arguments: {}, result: { artifact }, durationMs: 40 }];
+        const list = messages.get(projectId) ?? [];
+        const at = new Date().toISOString();
+        list.push({ id: list.length + 1, role: "user", text, toolCalls: [], artifacts: [], turnId, createdAt: at });
+        list.push({ id: list.length + 1, role: "assistant", text: reply, toolCalls, artifacts: [artifact], turnId, createdAt: at });
+        messages.set(projectId, list);
+        return { turnId, status: "completed", reply, toolCalls, artifacts: [artifact] };
+      },
+    },
+    history: {
+      async listMessages(projectId) {
+        return messages.get(projectId) ?? [];
+      },
+      async deleteProject(projectId) {
+        messages.delete(projectId);
+      },
+    },
+    runtime: {
+      async instance(projectId) {
+        return instances.get(projectId);
+      },
+      async release(projectId) {
+        released.push(projectId);
+        instances.delete(projectId);
+        for (const key of files.keys()) if (key.startsWith(`${projectId}/`)) files.delete(key);
+      },
+    },
+    artifacts: {
+      async get(projectId, artifactId) {
+        return files.get(`${projectId}/${artifactId}`);
+      },
+    },
+    ...overrides,
+  });
+
+  const alice = await store.createUser("alice");
+  const bob = await store.createUser("bob");
+  const request = (path: string, init: RequestInit & { token?: string } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+    if (typeof init.body === "string" && !headers.has("content-type")) headers.set("content-type", "application/json");
+    return app.request(`http://127.0.0.1:7800${path}`, { ...init, headers });
+  };
+  return {
+    app,
+    store,
+    request,
+    alice: alice.token,
+    bob: bob.token,
+    released,
+    turns,
+    instances,
+    /** Holds every turn at its first tool call until the returned function is called. */
+    holdTurns() {
+      let release!: () => void;
+      turnGate = new Promise((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        release();
+        turnGate = undefined;
+      };
+    },
+    async close() {
+      await store.close();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Parses a whole SSE body into events. */
+export function parseSse(text: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return text
+    .split("\n\n")
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = block
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => line.slice(6))
+        .join("\n");
+      return event && data ? { event, data: JSON.parse(data) as Record<string, unknown> } : undefined;
+    })
+    .filter((entry) => entry !== undefined);
+}
