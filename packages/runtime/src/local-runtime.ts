@@ -12,7 +12,7 @@ import { RuntimeError } from "./errors/runtime-error.ts";
 import { WorkerStartError } from "./errors/worker-start-error.ts";
 import { assertTransition, INSTANCE_STATES, type InstanceState } from "./instance-state.ts";
 import { createRuntimeMetrics, type RuntimeMetrics } from "./metrics.ts";
-import { processTreeRss } from "./process-tree.ts";
+import { findInProcessTree, processTreeRss } from "./process-tree.ts";
 import { createProjectFolders } from "./project-folders.ts";
 import { assertProjectId } from "./project-id.ts";
 import type { ColdStartPhases, InstanceInfo, RouteLease, RouteOptions, Runtime, WorkerEndpoint } from "./runtime.ts";
@@ -606,7 +606,13 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       inFlight: instance.inFlight,
       streams: instance.streams,
       pid,
-      blenderPid: instance.state === "stopped" ? undefined : instance.watched?.blenderPid,
+      // A sandboxed worker reports Blender's pid inside its own PID namespace; look up ours.
+      blenderPid:
+        pid === undefined
+          ? undefined
+          : options.launcher.isolation === "none"
+            ? instance.watched?.blenderPid
+            : await findInProcessTree(pid, /^\S*blender\s/),
       rssBytes: pid === undefined ? undefined : await rssOf(pid),
       coldStart: instance.coldStart ? roundAll(instance.coldStart) : undefined,
       lastExit: instance.lastExit,

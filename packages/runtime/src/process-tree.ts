@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 
 const PAGE_BYTES = 4096;
 
-export async function processTreeRss(rootPid: number): Promise<number | undefined> {
+async function childrenByParent(): Promise<Map<number, number[]> | undefined> {
   let names: string[];
   try {
     names = await readdir("/proc");
@@ -26,6 +26,34 @@ export async function processTreeRss(rootPid: number): Promise<number | undefine
         children.set(parent, list);
       }),
   );
+  return children;
+}
+
+function descendantsOf(rootPid: number, children: Map<number, number[]>): number[] {
+  const found: number[] = [];
+  const stack = [...(children.get(rootPid) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    found.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** The first descendant of `rootPid` whose command line matches `pattern` (e.g. Blender inside a sandbox). */
+export async function findInProcessTree(rootPid: number, pattern: RegExp): Promise<number | undefined> {
+  const children = await childrenByParent();
+  if (!children) return undefined;
+  for (const pid of descendantsOf(rootPid, children)) {
+    const command = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (pattern.test(command.replaceAll("\0", " "))) return pid;
+  }
+  return undefined;
+}
+
+export async function processTreeRss(rootPid: number): Promise<number | undefined> {
+  const children = await childrenByParent();
+  if (!children) return undefined;
   let total = 0;
   let found = false;
   const stack = [rootPid];
