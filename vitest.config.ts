@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
     projects: [
       {
         test: { name: "unit", include: ["packages/*/src/**/*.test.ts"], testTimeout: 10_000 },

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
+// Command modules import only commander and types at the top and load the rest inside their
+// action: `bod worker` spawns Blender first thing, and every module loaded before that delays it.
 import { Command } from "commander";
 import { registerBenchCommand } from "./commands/bench.ts";
 import { registerBenchRuntimeCommand } from "./commands/bench-runtime.ts";

@@ -10,6 +10,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import { createSceneEngine, type SceneEngine } from "./blender/index.ts";
 import type { StartPhases } from "./control-protocol.ts";
+import type { SpawnFunction } from "./early-blender.ts";
 import { createWorkerHttp, type WorkerHttp } from "./http/worker-http.ts";
 import { createSceneServer } from "./mcp/create-scene-server.ts";
 import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
@@ -29,6 +30,8 @@ export interface WorkerOptions {
   /** Host names the worker answers to besides loopback (DNS-rebinding protection). */
   allowedHostnames?: string[];
   blenderPath?: string;
+  /** How Blender is launched; `startBlenderEarly(...).spawn` hands over a Blender already booting. */
+  spawn?: SpawnFunction;
   logger: Logger;
 }
 
@@ -70,6 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   const engine: SceneEngine = createSceneEngine({
     ...(dataDir ? { dataDir } : {}),
     ...(options.blenderPath ? { blenderPath: options.blenderPath } : {}),
+    ...(options.spawn ? { spawn: options.spawn } : {}),
     logger: logger.child({ component: "blender" }),
   });
 

@@ -82,6 +82,26 @@ describe("recovery", () => {
     await client.close();
   });
 
+  it("cancels a long render when the client aborts, and the next call runs at once", async () => {
+    const worker = await startWorkerProcess();
+    started.push(worker);
+    const client = await connect(worker);
+    await client.callTool({ name: "add_object", arguments: { type: "monkey", name: "Slow" } });
+    const controller = new AbortController();
+    const render = client.callTool(
+      { name: "render_frame", arguments: { engine: "cycles", width: 640, height: 480, samples: 4000 } },
+      { signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(render).rejects.toThrow();
+    // Rendering 4000 samples takes minutes here; an answer within seconds means the render stopped.
+    expect(await objectNames(client)).toEqual(["Slow"]);
+    expect(performance.now() - abortedAt).toBeLessThan(10_000);
+    await client.close();
+  });
+
   it("restores the scene in a new worker on the same data dir", async () => {
     const first = await startWorkerProcess();
     const client = await connect(first);

@@ -1,18 +1,18 @@
 // `bod bench <target>`: benchmarks that print numbers, each against plain Blender in the same run.
 import { cpus, totalmem } from "node:os";
 import type { Command } from "commander";
-import { z } from "zod";
 
-const WorkerBenchFlagsSchema = z.object({
-  runs: z.coerce.number().int().min(1).max(50).default(5),
-  calls: z.coerce.number().int().min(10).max(10_000).default(200),
-  engine: z.enum(["eevee", "cycles", "workbench"]).default("eevee"),
-  width: z.coerce.number().int().min(16).max(8192).default(960),
-  height: z.coerce.number().int().min(16).max(8192).default(540),
-  samples: z.coerce.number().int().min(1).max(4096).default(32),
-  json: z.boolean().default(false),
-  blender: z.string().default(process.env.BLENDER_PATH ?? "blender"),
-});
+const workerBenchFlagsSchema = (z: typeof import("zod").z) =>
+  z.object({
+    runs: z.coerce.number().int().min(1).max(50).default(5),
+    calls: z.coerce.number().int().min(10).max(10_000).default(200),
+    engine: z.enum(["eevee", "cycles", "workbench"]).default("eevee"),
+    width: z.coerce.number().int().min(16).max(8192).default(960),
+    height: z.coerce.number().int().min(16).max(8192).default(540),
+    samples: z.coerce.number().int().min(1).max(4096).default(32),
+    json: z.boolean().default(false),
+    blender: z.string().default(process.env.BLENDER_PATH ?? "blender"),
+  });
 
 export function machineLine(): string {
   return `${cpus().length} cores (${cpus()[0]?.model ?? "unknown CPU"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`;
@@ -33,7 +33,8 @@ export function registerBenchCommand(program: Command): Command {
     .option("--json", "print the raw figures as JSON")
     .option("--blender <path>", "Blender executable")
     .action(async (rawFlags) => {
-      const parsed = WorkerBenchFlagsSchema.safeParse(rawFlags);
+      const { z } = await import("zod");
+      const parsed = workerBenchFlagsSchema(z).safeParse(rawFlags);
       if (!parsed.success) {
         console.error(`bod bench worker: ${z.prettifyError(parsed.error)}`);
         process.exit(2);

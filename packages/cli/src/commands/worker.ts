@@ -3,19 +3,19 @@
 
 import type { RuntimeToWorker, WorkerToRuntime } from "@bod/worker";
 import type { Command } from "commander";
-import { z } from "zod";
 import { createLogger } from "../logger.ts";
 
-const WorkerFlagsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).default(7801),
-  host: z.string().min(1).default("127.0.0.1"),
-  dataDir: z.string().min(1).optional(),
-  deferBind: z.boolean().default(false),
-  stdio: z.boolean().default(false),
-  publicUrl: z.url().optional(),
-  allowedHost: z.array(z.string()).default([]),
-  blender: z.string().optional(),
-});
+const flagsSchema = (z: typeof import("zod").z) =>
+  z.object({
+    port: z.coerce.number().int().min(0).max(65535).default(7801),
+    host: z.string().min(1).default("127.0.0.1"),
+    dataDir: z.string().min(1).optional(),
+    deferBind: z.boolean().default(false),
+    stdio: z.boolean().default(false),
+    publicUrl: z.url().optional(),
+    allowedHost: z.array(z.string()).default([]),
+    blender: z.string().optional(),
+  });
 
 function send(message: WorkerToRuntime): void {
   process.send?.(message);
@@ -33,14 +33,21 @@ export function registerWorkerCommand(program: Command): void {
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
-    .action(async (rawFlags) => {
-      const parsed = WorkerFlagsSchema.safeParse(rawFlags);
+    .action(async (rawFlags: { blender?: string }) => {
+      // Blender boots while Node loads the rest of the worker; see early-blender.ts.
+      const { startBlenderEarly } = await import("@bod/worker/early-blender");
+      const blenderPath = rawFlags.blender ?? process.env.BLENDER_PATH ?? "blender";
+      const earlyBlender = startBlenderEarly(blenderPath);
+      const { z } = await import("zod");
+      const parsed = flagsSchema(z).safeParse(rawFlags);
       if (!parsed.success) {
+        earlyBlender.discard();
         console.error(`bod worker: ${z.prettifyError(parsed.error)}`);
         process.exit(2);
       }
       const flags = parsed.data;
       if (!flags.dataDir && !flags.deferBind) {
+        earlyBlender.discard();
         console.error("bod worker: --data-dir is required (or --defer-bind for a pool worker).");
         process.exit(2);
       }
@@ -55,7 +62,8 @@ export function registerWorkerCommand(program: Command): void {
         deferBind: flags.deferBind,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         allowedHostnames: flags.allowedHost,
-        ...((flags.blender ?? process.env.BLENDER_PATH) ? { blenderPath: flags.blender ?? process.env.BLENDER_PATH } : {}),
+        blenderPath,
+        spawn: earlyBlender.spawn,
         logger,
       });
 
