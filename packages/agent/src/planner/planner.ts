@@ -400,6 +400,8 @@ function findReferences(text: string, state: PlanState): Reference[] {
   const overlaps = (start: number, end: number) => taken.some(([a, b]) => start < b && end > a);
   const add = (reference: Reference) => {
     if (overlaps(reference.index, reference.end)) return;
+    // Without this turn's scene, only objects this message adds are known for sure.
+    if (!world.authoritative && reference.objects.some((object) => !object.planned)) throw new SceneNeeded();
     taken.push([reference.index, reference.end]);
     references.push(reference);
   };
@@ -447,6 +449,9 @@ function findReferences(text: string, state: PlanState): Reference[] {
       unresolved(`${adjectives}${noun}`.trim());
     }
     const plural = isPlural(noun, determiner);
+    if (plural && !world.authoritative) throw new SceneNeeded();
+    if (!world.authoritative) candidates = candidates.filter((object) => object.planned);
+    if (candidates.length === 0) throw new SceneNeeded();
     add({
       objects: plural ? candidates : [[...candidates].sort((a, b) => b.order - a.order)[0]!],
       index,
@@ -838,7 +843,7 @@ const handleCamera: Handler = (clause, state) => {
     /\bzoom(?:ed)? out\b|\bfurther\b|\bfarther\b|\bwider\b(?! angle)/.test(text)
   ) {
     const zoomIn = /\bzoom(?:ed)? in\b|\bcloser\b|\btighter\b/.test(text);
-    if (!world.camera && !world.authoritative) throw new SceneNeeded();
+    if (!world.authoritative && !world.cameraPlanned) throw new SceneNeeded();
     const lens = world.camera?.lens ?? 50;
     args.lens = round(Math.min(5000, Math.max(1, zoomIn ? lens * 1.5 : lens / 1.5)));
     parts.push(`zoomed ${zoomIn ? "in" : "out"} to a ${args.lens} mm lens`);
@@ -860,6 +865,7 @@ const handleCamera: Handler = (clause, state) => {
   if (args.target && !parts.some((part) => part.startsWith("aimed"))) parts.push(`aimed at ${formatVec(args.target as Vec3)}`);
   push(state, "set_camera", args, `Set the camera: ${parts.join(", ")}.`);
   if (args.location) world.camera = { location: args.location as Vec3, lens: (args.lens as number | undefined) ?? world.camera?.lens };
+  world.cameraPlanned = true;
   return true;
 };
 

@@ -19,6 +19,8 @@ export interface WorldObject {
   color: Vec3 | undefined;
   /** Creation order: higher is newer. */
   order: number;
+  /** Added by the plan being made (not from a scene). */
+  planned: boolean;
 }
 
 export interface WorldCamera {
@@ -65,6 +67,8 @@ export class PlannerWorld {
   readonly authoritative: boolean;
   objects: WorldObject[] = [];
   camera: WorldCamera | undefined;
+  /** The plan has set the camera itself. */
+  cameraPlanned = false;
   /** Objects the last instruction touched: what "it" and "them" mean. */
   focus: string[];
   private nextOrder = 0;
@@ -85,6 +89,7 @@ export class PlannerWorld {
         dimensions: vec3(object.dimensions, 0),
         color: object.material ? (parseColorToSrgb(object.material.baseColor) as Vec3 | undefined) : undefined,
         order: this.nextOrder++,
+        planned: false,
       });
     }
     for (const light of scene.lights) {
@@ -99,6 +104,7 @@ export class PlannerWorld {
         dimensions: [0.2, 0.2, 0.2],
         color: parseColorToSrgb(light.color) as Vec3 | undefined,
         order: this.nextOrder++,
+        planned: false,
       });
     }
     if (scene.camera) this.camera = { location: vec3(scene.camera.location, 0), lens: scene.camera.lens };
@@ -119,8 +125,8 @@ export class PlannerWorld {
     }
   }
 
-  addObject(entry: Omit<WorldObject, "order">): WorldObject {
-    const object = { ...entry, order: this.nextOrder++ };
+  addObject(entry: Omit<WorldObject, "order" | "planned">): WorldObject {
+    const object = { ...entry, order: this.nextOrder++, planned: true };
     this.objects.push(object);
     return object;
   }

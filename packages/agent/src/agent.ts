@@ -1,0 +1,327 @@
+// The agent's turn loop: load the conversation, ask the reasoner for the next step, validate and
+// make its tool calls through the tool client, repeat until it replies or the step budget runs
+// out, then store the turn. Every step is reported as an event while it happens.
+import { randomUUID } from "node:crypto";
+import { findToolContract } from "@bod/contracts";
+import { ReasonerError } from "./errors/reasoner-error.ts";
+import { ToolClientError } from "./errors/tool-client-error.ts";
+import type { ProposedToolCall, Reasoner, TurnStep } from "./reasoner.ts";
+import { applyToolResult, emptyScene } from "./scene.ts";
+import type { AgentStore, ProjectContext } from "./store/conversation-store.ts";
+import type { ToolCallOutcome, ToolClient } from "./tool-client.ts";
+import type { ToolCallRecord, TurnArtifact } from "./turn-records.ts";
+
+export type TurnStatus = "completed" | "failed" | "cancelled" | "step-limit";
+
+/** Events of a turn, in the order they happen; the gateway streams them as SSE. */
+export type AgentEvent =
+  | { type: "turn-start"; turnId: string; projectId: string; text: string; reasoner: string; at: string }
+  | { type: "plan"; turnId: string; step: number; text?: string; toolCalls: Array<{ id: string; name: string; arguments: unknown }> }
+  | { type: "tool-call-start"; turnId: string; id: string; name: string; arguments: unknown }
+  | { type: "progress"; turnId: string; id: string; name: string; progress: number; total?: number; message?: string }
+  | {
+      type: "tool-call-end";
+      turnId: string;
+      id: string;
+      name: string;
+      durationMs: number;
+      isError: boolean;
+      result?: unknown;
+      error?: { code: string; message: string };
+      artifacts: TurnArtifact[];
+    }
+  | { type: "reply"; turnId: string; text: string }
+  | { type: "error"; turnId: string; code: string; message: string }
+  | { type: "turn-end"; turnId: string; status: TurnStatus; durationMs: number };
+
+export type AgentEventType = AgentEvent["type"];
+
+export interface TurnResult {
+  turnId: string;
+  status: TurnStatus;
+  reply: string;
+  toolCalls: ToolCallRecord[];
+  artifacts: TurnArtifact[];
+  /** Set when the turn failed or was cancelled. */
+  error?: { code: string; message: string };
+}
+
+export interface RunTurnOptions {
+  projectId: string;
+  text: string;
+  signal?: AbortSignal;
+  onEvent?: (event: AgentEvent) => void;
+}
+
+export interface Agent {
+  runTurn(options: RunTurnOptions): Promise<TurnResult>;
+}
+
+export interface AgentOptions {
+  reasoner: Reasoner;
+  toolClient: ToolClient;
+  store: AgentStore;
+  /** Most reasoner steps (each a round of tool calls) per turn; default 8. */
+  maxSteps?: number;
+  /** Earlier messages handed to the reasoner; default 20. */
+  historyLimit?: number;
+  /** Per-call time budget without progress, in milliseconds; default: the tool contract's. */
+  toolTimeoutMs?: number;
+  /** Clock for event times and durations (tests inject one). */
+  now?: () => number;
+  /** Turn ids (tests inject one); default random UUIDs. */
+  createId?: () => string;
+}
+
+/** Longest message accepted, in characters. */
+export const MAX_MESSAGE_LENGTH = 10_000;
+
+function collectArtifacts(outcome: ToolCallOutcome, toolCallId: string): TurnArtifact[] {
+  const found: TurnArtifact[] = [];
+  const add = (value: unknown) => {
+    if (typeof value !== "object" || value === null) return;
+    const artifact = value as Record<string, unknown>;
+    if (typeof artifact.url !== "string" || typeof artifact.mimeType !== "string") return;
+    if (found.some((entry) => entry.url === artifact.url)) return;
+    found.push({
+      kind: typeof artifact.kind === "string" ? artifact.kind : "file",
+      mimeType: artifact.mimeType,
+      url: artifact.url,
+      ...(typeof artifact.id === "string" ? { id: artifact.id } : {}),
+      ...(typeof artifact.bytes === "number" ? { bytes: artifact.bytes } : {}),
+      toolCallId,
+    });
+  };
+  const structured = outcome.structuredContent as Record<string, unknown> | undefined;
+  if (structured && typeof structured === "object") {
+    add(structured.artifact);
+    if (Array.isArray(structured.extraArtifacts)) for (const extra of structured.extraArtifacts) add(extra);
+  }
+  for (const block of outcome.content) {
+    if (block.type === "resource_link" && typeof block.uri === "string" && !found.some((entry) => entry.url === block.uri)) {
+      found.push({
+        kind: "file",
+        mimeType: typeof block.mimeType === "string" ? block.mimeType : "application/octet-stream",
+        url: block.uri,
+        toolCallId,
+      });
+    }
+  }
+  return found;
+}
+
+/** What was applied, for replies after a failure: "add_object Cube, set_material Cube". */
+export function describeApplied(records: readonly ToolCallRecord[]): string {
+  const applied = records.filter((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene);
+  if (applied.length === 0) return "Nothing in the scene was changed.";
+  const names = applied.map((record) => {
+    const args = record.arguments as Record<string, unknown> | undefined;
+    const target = typeof args?.name === "string" ? ` ${args.name}` : typeof args?.type === "string" ? ` ${args.type}` : "";
+    return `${record.name}${target}`;
+  });
+  return `Already applied to the scene: ${names.join(", ")}.`;
+}
+
+function linkSignals(signal: AbortSignal | undefined): AbortController {
+  const controller = new AbortController();
+  if (signal?.aborted) controller.abort(signal.reason);
+  else signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  return controller;
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  const { reasoner, toolClient, store } = options;
+  const maxSteps = Math.max(1, options.maxSteps ?? 8);
+  const historyLimit = options.historyLimit ?? 20;
+  const now = options.now ?? (() => Date.now());
+  const createId = options.createId ?? (() => randomUUID());
+
+  async function makeCall(
+    turnId: string,
+    projectId: string,
+    call: ProposedToolCall,
+    signal: AbortSignal,
+    emit: (event: AgentEvent) => void,
+    context: ProjectContext,
+  ): Promise<{ record: ToolCallRecord; artifacts: TurnArtifact[] }> {
+    const startedAt = now();
+    const fail = (code: string, message: string) => {
+      const record: ToolCallRecord = {
+        id: call.id,
+        name: call.name,
+        arguments: call.arguments,
+        error: { code, message },
+        durationMs: now() - startedAt,
+      };
+      return record;
+    };
+    const contract = findToolContract(call.name);
+    let record: ToolCallRecord;
+    let artifacts: TurnArtifact[] = [];
+    emit({ type: "tool-call-start", turnId, id: call.id, name: call.name, arguments: call.arguments });
+    if (call.invalid !== undefined) record = fail("invalid_arguments", call.invalid);
+    else if (!contract) record = fail("unknown_tool", `There is no tool named "${call.name}".`);
+    else {
+      const parsed = contract.inputSchema.safeParse(call.arguments ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; ");
+        record = fail("invalid_arguments", `Invalid arguments for ${call.name}: ${issues}`);
+      } else {
+        try {
+          const outcome = await toolClient.callTool(
+            { projectId, name: call.name, arguments: (call.arguments ?? {}) as Record<string, unknown> },
+            {
+              signal,
+              timeoutMs: options.toolTimeoutMs ?? contract.timeoutMs,
+              onProgress: (progress) => emit({ type: "progress", turnId, id: call.id, name: call.name, ...progress }),
+            },
+          );
+          artifacts = collectArtifacts(outcome, call.id);
+          if (outcome.isError) record = fail(outcome.errorCode ?? "tool_error", outcome.text || `${call.name} failed.`);
+          else {
+            record = {
+              id: call.id,
+              name: call.name,
+              arguments: call.arguments,
+              result: outcome.structuredContent ?? outcome.text,
+              durationMs: now() - startedAt,
+            };
+            context.scene = applyToolResult(context.scene ?? emptyScene(), call.name, call.arguments, outcome.structuredContent);
+            context.sceneSeenAt = new Date(now()).toISOString();
+          }
+        } catch (error) {
+          if (ToolClientError.is(error)) record = fail(error.code, error.message);
+          else record = fail("internal", error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+    emit({
+      type: "tool-call-end",
+      turnId,
+      id: call.id,
+      name: call.name,
+      durationMs: record.durationMs,
+      isError: record.error !== undefined,
+      ...(record.error ? { error: record.error } : { result: record.result }),
+      artifacts,
+    });
+    return { record, artifacts };
+  }
+
+  return {
+    async runTurn({ projectId, text, signal, onEvent }) {
+      const turnId = createId();
+      const startedAt = now();
+      const emit = (event: AgentEvent) => {
+        try {
+          onEvent?.(event);
+        } catch {
+          // A listener's failure must not break the turn.
+        }
+      };
+      const controller = linkSignals(signal);
+      const toolCalls: ToolCallRecord[] = [];
+      const artifacts: TurnArtifact[] = [];
+      const steps: TurnStep[] = [];
+      let status: TurnStatus = "completed";
+      let reply = "";
+      let error: TurnResult["error"];
+
+      emit({ type: "turn-start", turnId, projectId, text, reasoner: reasoner.name, at: new Date(startedAt).toISOString() });
+      const history = await store.listMessages(projectId, { limit: historyLimit });
+      const context = await store.getContext(projectId);
+      // Reasoners see the context as it was when the turn began; the turn's own effects are in `steps`.
+      const contextAtStart = structuredClone(context);
+      await store.appendMessage({ projectId, turnId, role: "user", text, toolCalls: [], artifacts: [] });
+
+      try {
+        if (text.trim().length === 0)
+          throw new ReasonerError("malformed_response", "The message is empty; tell me what to do with the scene.");
+        if (text.length > MAX_MESSAGE_LENGTH)
+          throw new ReasonerError("malformed_response", `The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
+        let finished = false;
+        for (let step = 0; step < maxSteps && !finished; step++) {
+          controller.signal.throwIfAborted();
+          const decision = await reasoner.decide(
+            { projectId, text, history, context: contextAtStart, steps },
+            { signal: controller.signal },
+          );
+          controller.signal.throwIfAborted();
+          if (decision.toolCalls.length === 0) {
+            reply = decision.text?.trim() || "Done.";
+            finished = true;
+            break;
+          }
+          emit({
+            type: "plan",
+            turnId,
+            step,
+            ...(decision.text ? { text: decision.text } : {}),
+            toolCalls: decision.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
+          });
+          const records: ToolCallRecord[] = [];
+          let failed = false;
+          for (const call of decision.toolCalls) {
+            if (failed) {
+              // Later calls may depend on the failed one: leave them for the reasoner to redo.
+              records.push({
+                id: call.id,
+                name: call.name,
+                arguments: call.arguments,
+                error: { code: "skipped", message: "Not run because an earlier call in the same step failed." },
+                durationMs: 0,
+              });
+              continue;
+            }
+            controller.signal.throwIfAborted();
+            const made = await makeCall(turnId, projectId, call, controller.signal, emit, context);
+            records.push(made.record);
+            artifacts.push(...made.artifacts);
+            if (made.record.error) {
+              failed = true;
+              if (made.record.error.code === "cancelled") controller.signal.throwIfAborted();
+            }
+          }
+          toolCalls.push(...records);
+          steps.push({ ...(decision.text ? { text: decision.text } : {}), toolCalls: records });
+        }
+        if (!finished) {
+          status = "step-limit";
+          error = { code: "step_limit", message: `Stopped after ${maxSteps} steps, the most one message may take.` };
+          reply = `I stopped after ${maxSteps} steps, the most one message may take. ${describeApplied(toolCalls)}`;
+          emit({ type: "error", turnId, ...error });
+        }
+      } catch (caught) {
+        if (controller.signal.aborted) {
+          status = "cancelled";
+          error = { code: "cancelled", message: "The turn was cancelled." };
+          reply = `Cancelled. ${describeApplied(toolCalls)}`;
+        } else if (ReasonerError.is(caught)) {
+          status = "failed";
+          error = { code: caught.code, message: caught.message };
+          reply = `${caught.message} ${describeApplied(toolCalls)}`;
+        } else {
+          status = "failed";
+          error = { code: "internal", message: caught instanceof Error ? caught.message : String(caught) };
+          reply = `Something went wrong: ${error.message} ${describeApplied(toolCalls)}`;
+        }
+        emit({ type: "error", turnId, ...error });
+      }
+
+      const touched = toolCalls
+        .filter((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene)
+        .map((record) => {
+          const result = record.result as { object?: { name?: unknown }; light?: { name?: unknown } } | undefined;
+          return result?.object?.name ?? result?.light?.name;
+        })
+        .filter((name): name is string => typeof name === "string");
+      if (touched.length > 0) context.focus = [...new Set(touched)];
+      context.artifacts = [...context.artifacts, ...artifacts];
+      await store.appendMessage({ projectId, turnId, role: "assistant", text: reply, toolCalls, artifacts });
+      await store.saveContext(projectId, context);
+      emit({ type: "reply", turnId, text: reply });
+      emit({ type: "turn-end", turnId, status, durationMs: now() - startedAt });
+      return { turnId, status, reply, toolCalls, artifacts, ...(error ? { error } : {}) };
+    },
+  };
+}

@@ -1,0 +1,214 @@
+// The tool port of the agent and its MCP implementation: the official MCP client over Streamable
+// HTTP to a worker's /mcp or the runtime's /projects/{projectId}/mcp. It connects on the first
+// call for a project (so reasoning alone never wakes Blender), forwards progress notifications
+// and cancellation, and reconnects after a connection breaks.
+import { Client, type FetchLike, SdkError, SdkErrorCode, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { ToolClientError } from "./errors/tool-client-error.ts";
+
+export interface ToolCallRequest {
+  projectId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ToolCallProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+export interface ToolCallOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: ToolCallProgress) => void;
+  /** Milliseconds without an answer (progress notifications restart the clock). */
+  timeoutMs?: number;
+}
+
+/** A content block of a tool result, as MCP defines them (text, image, resource_link, ...). */
+export interface ToolContentBlock {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface ToolCallOutcome {
+  /** The tool ran and reported a failure; `text` says why and how to recover. */
+  isError: boolean;
+  content: ToolContentBlock[];
+  structuredContent?: unknown;
+  /** The text blocks joined, for people and models. */
+  text: string;
+  /** Machine-readable error code from the result's metadata, when the server gives one. */
+  errorCode?: string;
+}
+
+export interface ToolClient {
+  /** Makes one tool call. Throws ToolClientError when the call could not be made or answered. */
+  callTool(request: ToolCallRequest, options?: ToolCallOptions): Promise<ToolCallOutcome>;
+  /** Closes every open connection. */
+  close(): Promise<void>;
+}
+
+export interface McpToolClientOptions {
+  /**
+   * The MCP endpoint. `{projectId}` is replaced by the (URL-encoded) project id, so one client can
+   * serve every project through the runtime: `http://127.0.0.1:8080/projects/{projectId}/mcp`.
+   */
+  url: string;
+  /** Bearer token sent as `Authorization: Bearer ...`, or a function returning one. */
+  token?: string | (() => string | Promise<string>);
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** The fetch to use (tests, proxies); defaults to the global fetch. */
+  fetch?: FetchLike;
+  /** Milliseconds to wait for the connection handshake; default 120 000 (a cold worker may be starting). */
+  connectTimeoutMs?: number;
+  /** Default milliseconds per call without progress; default 600 000. */
+  callTimeoutMs?: number;
+  clientInfo?: { name: string; version: string };
+}
+
+export interface McpToolClient extends ToolClient {
+  /** URLs with an open (or opening) connection. */
+  openConnections(): string[];
+}
+
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (error instanceof Error && error.name === "AbortError");
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** Creates an MCP tool client; nothing connects until the first call. */
+export function createMcpToolClient(options: McpToolClientOptions): McpToolClient {
+  const connections = new Map<string, Promise<Client>>();
+  const connectTimeoutMs = options.connectTimeoutMs ?? 120_000;
+  const callTimeoutMs = options.callTimeoutMs ?? 600_000;
+
+  function urlFor(projectId: string): string {
+    return options.url.replaceAll("{projectId}", encodeURIComponent(projectId));
+  }
+
+  async function connect(url: string, signal: AbortSignal | undefined): Promise<Client> {
+    const token = options.token;
+    const transport = new StreamableHTTPClientTransport(new URL(url), {
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
+      ...(token !== undefined ? { authProvider: { token: async () => (typeof token === "function" ? await token() : token) } } : {}),
+    });
+    const client = new Client(options.clientInfo ?? { name: "bod-agent", version: "0.1.0" });
+    client.onclose = () => {
+      // The server went away (a worker drained, the runtime restarted): the next call reconnects.
+      if (connections.get(url) === pending) connections.delete(url);
+    };
+    const pending = client
+      .connect(transport, { timeout: connectTimeoutMs, ...(signal ? { signal } : {}) })
+      .then(() => client)
+      .catch(async (error: unknown) => {
+        connections.delete(url);
+        await client.close().catch(() => {});
+        throw error;
+      });
+    connections.set(url, pending);
+    return pending;
+  }
+
+  async function clientFor(url: string, signal: AbortSignal | undefined): Promise<Client> {
+    const existing = connections.get(url);
+    if (existing) return existing;
+    try {
+      return await connect(url, signal);
+    } catch (error) {
+      if (isAbort(error, signal))
+        throw new ToolClientError("cancelled", "The call was cancelled before the connection was made.", {
+          maybeApplied: false,
+          cause: error,
+        });
+      if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+        throw new ToolClientError("timeout", `The scene server at ${url} did not answer within ${connectTimeoutMs / 1000} s.`, {
+          maybeApplied: false,
+          cause: error,
+        });
+      }
+      throw new ToolClientError("unreachable", `Could not connect to the scene server at ${url}: ${describe(error)}`, {
+        maybeApplied: false,
+        cause: error,
+      });
+    }
+  }
+
+  async function drop(url: string): Promise<void> {
+    const pending = connections.get(url);
+    connections.delete(url);
+    const client = await pending?.catch(() => undefined);
+    await client?.close().catch(() => {});
+  }
+
+  return {
+    async callTool(request, callOptions = {}) {
+      const { signal, onProgress } = callOptions;
+      if (signal?.aborted) throw new ToolClientError("cancelled", "The call was cancelled before it started.", { maybeApplied: false });
+      const url = urlFor(request.projectId);
+      const client = await clientFor(url, signal);
+      const timeout = callOptions.timeoutMs ?? callTimeoutMs;
+      try {
+        const result = await client.callTool(
+          { name: request.name, arguments: request.arguments },
+          {
+            timeout,
+            resetTimeoutOnProgress: true,
+            ...(signal ? { signal } : {}),
+            ...(onProgress
+              ? {
+                  onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+                    onProgress({
+                      progress: progress.progress,
+                      ...(progress.total !== undefined ? { total: progress.total } : {}),
+                      ...(progress.message !== undefined ? { message: progress.message } : {}),
+                    }),
+                }
+              : {}),
+          },
+        );
+        const content = (Array.isArray(result.content) ? result.content : []) as ToolContentBlock[];
+        const text = content
+          .filter((block) => block.type === "text" && typeof block.text === "string")
+          .map((block) => block.text as string)
+          .join("\n");
+        const meta = (result as { _meta?: Record<string, unknown> })._meta;
+        const errorCode = typeof meta?.["bod/errorCode"] === "string" ? (meta["bod/errorCode"] as string) : undefined;
+        return {
+          isError: result.isError === true,
+          content,
+          ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+          text,
+          ...(errorCode ? { errorCode } : {}),
+        };
+      } catch (error) {
+        if (isAbort(error, signal)) {
+          throw new ToolClientError("cancelled", `${request.name} was cancelled.`, { maybeApplied: true, cause: error });
+        }
+        if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+          throw new ToolClientError("timeout", `${request.name} did not finish within ${timeout / 1000} s without progress.`, {
+            maybeApplied: true,
+            cause: error,
+          });
+        }
+        // Anything else may mean the connection is gone: start afresh next time.
+        await drop(url);
+        throw new ToolClientError("protocol", `${request.name} failed: ${describe(error)}`, { maybeApplied: true, cause: error });
+      }
+    },
+    async close() {
+      await Promise.all([...connections.keys()].map((url) => drop(url)));
+    },
+    openConnections() {
+      return [...connections.keys()];
+    },
+  };
+}
