@@ -63,6 +63,8 @@ export interface LocalRuntime extends Runtime {
   close(): Promise<void>;
   /** Folder holding the project's files right now (its durable home, or its worker's instance folder). */
   projectDirOf(projectId: string): string;
+  /** Warm pool workers by state. */
+  poolStatus(): { size: number; warming: number; idle: number };
   /** Resolves once the warm pool holds `poolSize` started workers (for benchmarks and tests). */
   poolReady(): Promise<void>;
   readonly maxInstances: number;
@@ -605,6 +607,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       lastActivity: new Date(instance.lastActivity).toISOString(),
       inFlight: instance.inFlight,
       streams: instance.streams,
+      endpoint: pid === undefined ? undefined : instance.watched?.worker.endpoint(),
       pid,
       // A sandboxed worker reports Blender's pid inside its own PID namespace; look up ours.
       blenderPid:
@@ -641,6 +644,10 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     },
     projectDirOf(projectId) {
       return instances.get(projectId)?.projectDir ?? folders.homeOf(projectId);
+    },
+    poolStatus() {
+      const idle = pool.filter((worker) => worker.state === "idle").length;
+      return { size: poolSize, warming: pool.length - idle, idle };
     },
     poolReady() {
       if (poolSize === 0) return Promise.resolve();

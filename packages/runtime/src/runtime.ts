@@ -56,6 +56,8 @@ export interface InstanceInfo {
   lastActivity: string;
   inFlight: number;
   streams: number;
+  /** Where the worker listens (loopback port or the sandbox's Unix socket); for diagnostics and benchmarks. */
+  endpoint: WorkerEndpoint | undefined;
   /** Root process of the instance's tree (the sandbox or the worker). */
   pid: number | undefined;
   blenderPid: number | undefined;

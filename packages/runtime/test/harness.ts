@@ -80,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     authenticator: createBearerTokenAuthenticator(TOKEN),
     metrics,
     projectDirOf: (projectId) => runtime.projectDirOf(projectId),
+    poolStatus: () => runtime.poolStatus(),
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const address = server.address();

@@ -109,6 +109,7 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
     authenticator: createBearerTokenAuthenticator(token),
     metrics,
     projectDirOf: (projectId) => runtime.projectDirOf(projectId),
+    poolStatus: () => runtime.poolStatus(),
     logger: logger.child({ component: "http" }),
   });
   await new Promise<void>((resolvePromise, reject) => {

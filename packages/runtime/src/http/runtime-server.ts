@@ -26,6 +26,8 @@ export interface RuntimeServerOptions {
   metrics: RuntimeMetrics;
   /** Folder holding a project's files right now; artifacts are served from `<it>/artifacts`. */
   projectDirOf: (projectId: string) => string;
+  /** Warm pool counts for /api/instances, when the runtime has a pool. */
+  poolStatus?: () => { size: number; warming: number; idle: number };
   logger?: Logger;
 }
 
@@ -86,7 +88,9 @@ function createApiApp(options: RuntimeServerOptions): Hono {
   const { runtime } = options;
   const app = new Hono();
 
-  app.get("/api/instances", async (c) => c.json({ instances: await runtime.list() }));
+  app.get("/api/instances", async (c) =>
+    c.json({ instances: await runtime.list(), ...(options.poolStatus ? { pool: options.poolStatus() } : {}) }),
+  );
   app.get("/api/instances/:projectId", async (c) => {
     const projectId = c.req.param("projectId");
     if (!isProjectId(projectId)) return c.json(problemFor(new InvalidProjectIdError(projectId)).body, 400);
