@@ -189,10 +189,10 @@ export const MATERIAL_WORDS: ReadonlyArray<readonly [RegExp, MaterialWords]> = [
   [/\b(?:transparent|glass|glassy)\b/, { alpha: 0.3, roughness: 0.05 }],
   [/\binvisible\b/, { alpha: 0 }],
   [/\b(?:chrome|mirror(?:ed)?)\b/, { metallic: 1, roughness: 0.05 }],
-  [/\b(?:metallic|metal|steel|iron)\b/, { metallic: 1, roughness: 0.25 }],
-  [/\bgolden\b/, { metallic: 1, roughness: 0.2, color: "gold" }],
   [/\b(?:glossy|shiny|polished|shinier|glossier)\b/, { roughness: 0.1 }],
   [/\b(?:matte|matt|rough|dull|flat)\b/, { roughness: 0.9, metallic: 0 }],
+  [/\bgolden\b/, { metallic: 1, roughness: 0.2, color: "gold" }],
+  [/\b(?:metallic|metal|steel|iron)\b/, { metallic: 1, roughness: 0.25 }],
   [/\b(?:plastic)\b/, { roughness: 0.4, metallic: 0 }],
   [/\b(?:glowing|glow|glows|emissive|emitting|neon|luminous|lit up|shining)\b/, { glow: 5 }],
 ];

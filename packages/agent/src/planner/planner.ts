@@ -495,6 +495,8 @@ function findReferences(text: string, state: PlanState): Reference[] {
 
 function firstReference(text: string, state: PlanState, what: string): Reference {
   const reference = findReferences(text, state)[0];
+  // A bare word may be an object's name ("move Box up"): only the scene can tell.
+  if (!reference && !state.world.authoritative) throw new SceneNeeded();
   if (!reference) throw new PlanRefusal(`I could not tell which object to ${what} in "${text}". ${describeObjects(state.world)}`);
   return reference;
 }
@@ -774,7 +776,7 @@ const handleWorld: Handler = (clause, state) => {
   const text = clause.text;
   if (!/\b(?:background|backdrop|world|environment|the sky)\b/.test(text)) return false;
   const args: Record<string, unknown> = {};
-  const color = readColor(text.replace(/\b(?:background|backdrop|world|environment|sky)\b/g, " "));
+  const color = readColor(text.replace(/\b(?:background|backdrop|world|environment)\b|\bthe sky\b/g, " "));
   if (color) args.color = color;
   else if (/\bdark(?:er)?\b/.test(text)) args.color = "#1a1a1a";
   else if (/\blight(?:er)?\b|\bbright(?:er)?\b/.test(text)) args.color = "#e6e6e6";
@@ -804,11 +806,10 @@ const handleCamera: Handler = (clause, state) => {
   const { world } = state;
   const args: Record<string, unknown> = {};
   const parts: string[] = [];
-  const explicit = readVector(text.replace(/\b(?:look(?:ing)? at|aim(?:ed)? at|point(?:ed|ing)? at|facing|towards?)\b.*$/, ""));
-  const lookAt =
-    /\b(?:look(?:ing|s)? at|aim(?:ed|ing)? at|point(?:ed|ing)? (?:it )?at|facing|towards?|focus(?:ed|ing)? on|frame|at the)\b(.*)$/.exec(
-      text,
-    );
+  const aimWords =
+    /\b(?:look(?:ing|s)? at|aim(?:ed|ing)?(?: it| the camera)? at|point(?:ed|ing)?(?: it| the camera)? at|facing|towards?|focus(?:ed|ing)? on)\b(.*)$/;
+  const explicit = readVector(text.replace(aimWords, ""));
+  const lookAt = aimWords.exec(text);
   let target: Vec3 | undefined;
   if (lookAt) {
     const vector = readVector(lookAt[1]!);
@@ -956,6 +957,7 @@ const handleDelete: Handler = (clause, state) => {
   if (/^\s*(?:everything|all|all objects|all the objects|every object)\s*$/.test(rest))
     return handleClear({ ...clause, text: "delete everything" }, state);
   const references = findReferences(rest, state);
+  if (references.length === 0 && !state.world.authoritative) throw new SceneNeeded();
   if (references.length === 0) throw new PlanRefusal(`What should I delete? ${describeObjects(state.world)}`);
   const deleted = new Set<string>();
   for (const reference of references) {
@@ -1261,6 +1263,8 @@ const handleEdit: Handler = (clause, state) => {
   if (/^(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|few)\b/.test(rest)) return false;
   const references = findReferences(rest, state);
   const reference = references[0];
+  if (!reference && !state.world.authoritative && !OBJECT_PHRASE.test(rest)) throw new SceneNeeded();
+  if (!reference && !state.world.authoritative && /^[\w.-]+\s/.test(rest) && !/^(?:the|this|that)\b/.test(rest)) throw new SceneNeeded();
   if (!reference) return false;
   // Everything after the last reference says what to change ("make the cube and the cone red").
   const targets = references.filter(
@@ -1318,8 +1322,12 @@ const handleEdit: Handler = (clause, state) => {
 const ADD_VERB =
   /^(?:add|create|make|put|place|insert|give me|generate|build|spawn|draw|include|drop|there should be|i want|i need|i'd like|i would like|show me|new|and)\s+/;
 const OBJECT_PHRASE = new RegExp(
-  String.raw`(?:^|\s)(?:(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|(?:a )?few|(?:a )?couple(?: of)?|(?:a )?pair of|(?:a )?dozen|another)\s+)?((?:[#\w'-]+\s+){0,5}?)(${OBJECT_NOUN_PATTERN})\b`,
+  String.raw`(?:^|\s)(?:((?:a )?few|(?:a )?couple(?: of)?|(?:a )?pair of|(?:a )?dozen|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|another)\s+)?((?:[#\w'-]+\s+){0,5}?)(${OBJECT_NOUN_PATTERN})\b`,
 );
+
+/** Words that continue an object phrase after "and": "a cube at 1, 2, 3 and named Box". */
+const CONTINUATION =
+  /^(?:on|above|below|under|over|next|beside|near|behind|in|at|to|with|named|called|saying|that|which|facing|spaced|scaled|size|scale)\b|^(?:[a-z]+ )?(?:metallic|glossy|shiny|matte|glowing|transparent|big|small|large|tiny|huge)\b/;
 
 function splitObjectPhrases(text: string): string[] {
   const phrases: string[] = [];
@@ -1330,13 +1338,13 @@ function splitObjectPhrases(text: string): string[] {
       /^(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|few|a few|couple|a couple|pair|a pair|dozen|a dozen|another)\b/.test(
         part,
       );
-    if (
-      current &&
-      startsNew &&
-      !/\b(?:above|below|on|next to|left of|right of|in front of|behind|beside|near|under|over)\s*$/.test(current)
-    ) {
+    const afterRelation = /\b(?:above|below|on|next to|left of|right of|in front of|behind|beside|near|under|over)\s*$/.test(current);
+    if (current && startsNew && !afterRelation) {
       phrases.push(current);
       current = part;
+    } else if (current && !afterRelation && !OBJECT_PHRASE.test(part) && !CONTINUATION.test(part) && !/^[\d⟦#-]/.test(part)) {
+      // "add a cube and fly to the moon": the second part is not about the object.
+      throw new PlanRefusal(`I could not read "${part}".`, true);
     } else current = current ? `${current} and ${part}` : part;
   }
   if (current) phrases.push(current);
@@ -1639,7 +1647,9 @@ export function planInstructions(message: string, options: PlanOptions = {}): Pl
       }
     } catch (error) {
       if (error instanceof SceneNeeded) return { kind: "needs-scene" };
-      if (error instanceof PlanRefusal) return { kind: "refusal", text: `${error.message} I did nothing.` };
+      if (error instanceof PlanRefusal) {
+        return { kind: "refusal", text: `${error.message} I did nothing.${error.listCapabilities ? `\n${capabilitiesText()}` : ""}` };
+      }
       throw error;
     }
   }

@@ -38,9 +38,13 @@ export class SceneNeeded extends Error {
 
 /** Thrown while planning when an instruction cannot be read or cannot apply to this scene. */
 export class PlanRefusal extends Error {
-  constructor(message: string) {
+  /** The reply should list what the planner can do (the instruction was not understood at all). */
+  readonly listCapabilities: boolean;
+
+  constructor(message: string, listCapabilities = false) {
     super(message);
     this.name = "PlanRefusal";
+    this.listCapabilities = listCapabilities;
   }
 }
 
