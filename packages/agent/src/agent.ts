@@ -177,7 +177,13 @@ export function createAgent(options: AgentOptions): Agent {
             },
           );
           artifacts = collectArtifacts(outcome, call.id);
-          if (outcome.isError) record = fail(outcome.errorCode ?? "tool_error", outcome.text || `${call.name} failed.`);
+          if (outcome.isError) {
+            // The worker writes "code: message"; keep the code apart from the message.
+            const prefix = /^([a-z_]+): /.exec(outcome.text);
+            const code = outcome.errorCode ?? prefix?.[1] ?? "tool_error";
+            const message = prefix && prefix[1] === code ? outcome.text.slice(prefix[0].length) : outcome.text;
+            record = fail(code, message || `${call.name} failed.`);
+          }
           else {
             record = {
               id: call.id,
