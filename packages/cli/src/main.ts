@@ -5,8 +5,10 @@
 import { Command } from "commander";
 import { registerBenchCommand } from "./commands/bench.ts";
 import { registerBenchRuntimeCommand } from "./commands/bench-runtime.ts";
+import { registerChatCommand } from "./commands/chat.ts";
 import { registerDocsCommand } from "./commands/docs.ts";
 import { registerServeCommand } from "./commands/serve.ts";
+import { registerUserCommand } from "./commands/user.ts";
 import { registerWorkerCommand } from "./commands/worker.ts";
 
 const program = new Command("bod").description("blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.");
@@ -14,6 +16,8 @@ program.showHelpAfterError();
 registerWorkerCommand(program);
 registerDocsCommand(program);
 registerServeCommand(program);
+registerChatCommand(program);
+registerUserCommand(program);
 registerBenchRuntimeCommand(registerBenchCommand(program));
 
 await program.parseAsync(process.argv);

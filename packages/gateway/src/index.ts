@@ -1,5 +1,7 @@
 // The gateway package: users and tokens, projects, chat turns streamed as SSE, artifacts, the
 // OpenAPI document and the web UI, in front of the agent and the runtime.
+
+export { type AttachedGateway, type AttachGatewayOptions, attachGateway, isRuntimePath } from "./attach-gateway.ts";
 export { issueToken, parseToken } from "./auth/api-token.ts";
 export { createRateLimiter, type RateLimit, type RateLimiter } from "./auth/rate-limiter.ts";
 export { createLinkSigner, type LinkSigner } from "./auth/signed-links.ts";

@@ -63,6 +63,8 @@ export async function loadOrCreateToken(dataDir: string, fromEnv: string | undef
 export interface StartedServe {
   url: string;
   token: string;
+  /** The gateway's sign-in token for the web UI and /api (the "owner" user). */
+  signInToken: string;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,20 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : flags.port;
   baseUrl = `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`;
+  // The gateway (users, projects, chat API, web UI at /) shares this server: it takes every path
+  // the runtime does not serve. Its agent calls tools through /projects/{id}/mcp over loopback with
+  // the runtime token, so every tool call goes through the activator like any other client's.
+  const { attachGateway } = await import("@bod/gateway");
+  const { reasonerConfigFromEnv } = await import("@bod/agent");
+  const gateway = await attachGateway(server, {
+    runtime,
+    dataDir,
+    runtimeUrl: baseUrl,
+    runtimeToken: token,
+    idleTimeoutMs: flags.idleTimeout * 1000,
+    reasoner: reasonerConfigFromEnv(process.env),
+    onError: (error) => logger.error({ err: error }, "gateway request failed"),
+  });
   logger.info(
     {
       url: baseUrl,
@@ -134,10 +150,12 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
   return {
     url: baseUrl,
     token,
+    signInToken: gateway.ownerToken,
     async close() {
       server.close();
       server.closeIdleConnections();
       await runtime.close();
+      await gateway.close();
       server.closeAllConnections();
     },
   };
@@ -175,6 +193,7 @@ export function registerServeCommand(program: Command): void {
       });
       console.log(`runtime ready: ${serve.url}/projects/{projectId}/mcp`);
       console.log(`token: ${serve.token}`);
+      console.log(`web UI and API: ${serve.url}/  sign-in token: ${serve.signInToken}`);
       console.log(`try: curl -H "Authorization: Bearer ${serve.token}" ${serve.url}/api/instances`);
       let stopping = false;
       const stop = () => {

@@ -181,6 +181,8 @@ describe("messages", () => {
     expect(artifact).toMatchObject({ kind: "render", mimeType: "image/png" });
     expect(artifact!.url).toMatch(new RegExp(`^http://127.0.0.1:7800/api/projects/${project.id}/artifacts/[0-9a-f]{32}\\.png$`));
     expect(turn.toolCalls[0]!.result.artifact.url).toBe(artifact!.url);
+    expect(turn.reply).toContain(`The image: ${artifact!.url}`);
+    expect(turn.reply).not.toContain("http://runtime/");
     expect(turn.instance.state).toBe("ready");
     expect(turn.instance.sleepsInSeconds).toBeGreaterThan(50);
 

@@ -317,7 +317,7 @@ function turnView(result: AgentTurnResult, linker: ArtifactLinker) {
   return {
     turnId: result.turnId,
     status: result.status,
-    reply: result.reply,
+    reply: linker.rewrite(result.reply),
     toolCalls: result.toolCalls.map((call) => toolCallView(call, linker)),
     artifacts: result.artifacts.flatMap((artifact) => linker.view(artifact) ?? []),
     ...(result.error ? { error: result.error } : {}),
@@ -328,7 +328,7 @@ function messageView(message: AgentMessage, linker: ArtifactLinker) {
   return {
     id: message.id,
     role: message.role,
-    text: message.text,
+    text: linker.rewrite(message.text),
     turnId: message.turnId,
     createdAt: message.createdAt,
     toolCalls: message.toolCalls.map((call) => toolCallView(call, linker)),

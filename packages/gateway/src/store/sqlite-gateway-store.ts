@@ -1,14 +1,19 @@
-// GatewayStore on Node's built-in SQLite. Its tables carry a `gateway_` prefix so the agent's
-// conversation tables can live in the same file (`<data dir>/bod.sqlite`); WAL lets both connect.
+// GatewayStore on Node's built-in SQLite. Its tables carry a `gateway_` prefix and its migrations
+// run as the "gateway" set of the agent's migration table, so users, projects and conversations
+// share one file (`<data dir>/bod.sqlite`) and, in `bod serve`, one connection.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { type Migration, migrate } from "@bod/agent";
 import { hashSecret, issueToken, parseToken, secretMatches } from "../auth/api-token.ts";
 import { type GatewayStore, type Project, type User, UserExistsError } from "./gateway-store.ts";
 
-const MIGRATIONS = [
-  `CREATE TABLE gateway_users (
+const GATEWAY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "users, hashed API tokens, projects and their owners, server secrets",
+    sql: `CREATE TABLE gateway_users (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
      created_at TEXT NOT NULL
@@ -30,11 +35,14 @@ const MIGRATIONS = [
      name TEXT PRIMARY KEY,
      value BLOB NOT NULL
    );`,
+  },
 ];
 
 export interface SqliteGatewayStoreOptions {
   /** The database file, e.g. `<data dir>/bod.sqlite`; ":memory:" for tests. */
-  path: string;
+  path?: string;
+  /** An open database to share (the agent store's); `close` then leaves it open for its owner. */
+  database?: DatabaseSync;
   /** ISO time; injectable for tests. */
   now?: () => Date;
 }
@@ -52,19 +60,13 @@ export function projectIdFor(name: string): string {
 }
 
 export function createSqliteGatewayStore(options: SqliteGatewayStoreOptions): GatewayStore {
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-  const db = new DatabaseSync(options.path);
+  const path = options.path ?? ":memory:";
+  if (!options.database && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = options.database ?? new DatabaseSync(path);
+  const ownsDatabase = !options.database;
   const now = () => (options.now?.() ?? new Date()).toISOString();
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
-  db.exec("CREATE TABLE IF NOT EXISTS gateway_schema (version INTEGER NOT NULL)");
-  const version = (db.prepare("SELECT version FROM gateway_schema").get() as { version: number } | undefined)?.version ?? 0;
-  for (let step = version; step < MIGRATIONS.length; step++) {
-    db.exec("BEGIN");
-    db.exec(MIGRATIONS[step]!);
-    db.exec("DELETE FROM gateway_schema");
-    db.prepare("INSERT INTO gateway_schema (version) VALUES (?)").run(step + 1);
-    db.exec("COMMIT");
-  }
+  if (ownsDatabase) db.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  migrate(db, "gateway", GATEWAY_MIGRATIONS);
 
   const statements = {
     insertUser: db.prepare("INSERT INTO gateway_users (id, name, created_at) VALUES (?, ?, ?)"),
@@ -145,7 +147,7 @@ export function createSqliteGatewayStore(options: SqliteGatewayStoreOptions): Ga
       return new Uint8Array(row.value);
     },
     async close() {
-      if (db.isOpen) db.close();
+      if (ownsDatabase && db.isOpen) db.close();
     },
   };
 }

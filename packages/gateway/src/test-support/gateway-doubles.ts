@@ -69,7 +69,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
           result: { artifact },
           artifacts: [artifact],
         });
-        const reply = `Rendered: ${text}`;
+        const reply = `Rendered: ${text}\nThe image: ${artifact.url}`;
         emit({ type: "reply", turnId, text: reply });
         emit({ type: "turn-end", turnId, status: "completed", durationMs: 40 });
         const toolCalls = [{ id: "c1", name: "render_frame", arguments: {}, result: { artifact }, durationMs: 40 }];

@@ -30,7 +30,7 @@ export function artifactIdOf(artifact: { id?: unknown; url?: unknown }): string 
 
 export interface ArtifactLinker {
   view(artifact: AgentArtifact): ArtifactView | undefined;
-  /** A copy of a tool result (or any JSON) with every `{ id, url }` artifact pointing at the gateway. */
+  /** A copy of a tool result, event or text with every artifact (objects and URLs in text) pointing at the gateway. */
   rewrite<T>(value: T): T;
 }
 
@@ -41,7 +41,14 @@ export function createArtifactLinker(projectId: string, origin: string, signer: 
     const signed = signer.sign(path);
     return { url: `${origin}${path}`, signedUrl: `${origin}${path}?${signed.query}`, expiresAt: signed.expiresAt.toISOString() };
   };
+  // The runtime's artifact URLs (in replies written by the reasoner) become the gateway's.
+  const runtimeUrl = /https?:\/\/[^\s"'<>]+?\/projects\/([a-z0-9-]+)\/artifacts\/([0-9a-f]{32}\.[a-z0-9]{1,8})/g;
+  const rewriteText = (text: string) =>
+    text.replace(runtimeUrl, (whole, owner: string, id: string) =>
+      owner === projectId ? `${origin}${artifactPath(projectId, id)}` : whole,
+    );
   const rewrite = (value: unknown): unknown => {
+    if (typeof value === "string") return rewriteText(value);
     if (Array.isArray(value)) return value.map(rewrite);
     if (typeof value !== "object" || value === null) return value;
     const entries = Object.entries(value).map(([key, inner]) => [key, rewrite(inner)] as const);

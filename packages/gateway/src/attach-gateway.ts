@@ -1,0 +1,102 @@
+// The gateway inside `bod serve`: builds the agent (reasoner, MCP tool client to this server's
+// runtime routes, SQLite store) and the gateway app, and shares the runtime's HTTP server with it.
+// The runtime keeps /healthz, /projects/{id}/mcp, /projects/{id}/artifacts, /api/instances and
+// /metrics behind its own token; every other path (the API for users, the web UI) is the gateway's.
+import { readFile, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { createAgent, createMcpToolClient, createReasoner, createSqliteStore, type ReasonerConfig } from "@bod/agent";
+import { getRequestListener } from "@hono/node-server";
+import { createLinkSigner } from "./auth/signed-links.ts";
+import { createGatewayApp, type GatewayRateLimits } from "./http/gateway-app.ts";
+import { createRuntimeAdapter, type LocalRuntimeLike } from "./runtime-adapter.ts";
+import type { GatewayStore } from "./store/gateway-store.ts";
+import { createSqliteGatewayStore } from "./store/sqlite-gateway-store.ts";
+
+export interface AttachGatewayOptions {
+  /** The runtime's local activator. */
+  runtime: LocalRuntimeLike;
+  /** Holds `bod.sqlite` (users, projects, conversations) and `owner-token`. */
+  dataDir: string;
+  /** This server's base URL, e.g. `http://127.0.0.1:7800`: the agent calls tools at `<it>/projects/{id}/mcp`. */
+  runtimeUrl: string;
+  /** The runtime's bearer token, for the agent's tool calls. */
+  runtimeToken: string;
+  /** The runtime's idle timeout, milliseconds (for "going to sleep in N s"). */
+  idleTimeoutMs: number;
+  /** Offline planner (default) or an LLM. */
+  reasoner?: ReasonerConfig;
+  /** Name of the user `bod serve` signs in at start. Default "owner". */
+  ownerName?: string;
+  rateLimits?: Partial<GatewayRateLimits>;
+  onError?: (error: unknown) => void;
+}
+
+export interface AttachedGateway {
+  store: GatewayStore;
+  /** A token for the owner user, kept in `<data dir>/owner-token` (created with the user on first start). */
+  ownerToken: string;
+  close(): Promise<void>;
+}
+
+/** Paths the runtime answers itself; everything else goes to the gateway. */
+export function isRuntimePath(path: string): boolean {
+  return (
+    path === "/healthz" ||
+    path === "/metrics" ||
+    path.startsWith("/projects/") ||
+    path === "/api/instances" ||
+    path.startsWith("/api/instances/")
+  );
+}
+
+export async function attachGateway(server: Server, options: AttachGatewayOptions): Promise<AttachedGateway> {
+  const agentStore = createSqliteStore(join(options.dataDir, "bod.sqlite"));
+  const store = createSqliteGatewayStore({ database: agentStore.database });
+  const toolClient = createMcpToolClient({ url: `${options.runtimeUrl}/projects/{projectId}/mcp`, token: options.runtimeToken });
+  const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: agentStore });
+  const runtime = createRuntimeAdapter(options.runtime);
+  const app = createGatewayApp({
+    store,
+    agent,
+    history: agentStore,
+    runtime,
+    artifacts: runtime,
+    signer: createLinkSigner({ key: await store.secret("artifact-links") }),
+    idleTimeoutMs: options.idleTimeoutMs,
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const ownerToken = await ensureOwnerToken(store, options.dataDir, options.ownerName ?? "owner");
+
+  const gatewayListener = getRequestListener(app.fetch);
+  const runtimeListeners = server.listeners("request") as Array<(...args: unknown[]) => void>;
+  server.removeAllListeners("request");
+  server.on("request", (req, res) => {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    if (isRuntimePath(path)) for (const listener of runtimeListeners) listener.call(server, req, res);
+    else void gatewayListener(req, res);
+  });
+
+  return {
+    store,
+    ownerToken,
+    async close() {
+      await toolClient.close().catch(() => {});
+      await agentStore.close();
+    },
+  };
+}
+
+/** The owner's token from `<data dir>/owner-token` while it still signs in; else a new one (and the user when missing). */
+async function ensureOwnerToken(store: GatewayStore, dataDir: string, name: string): Promise<string> {
+  const file = join(dataDir, "owner-token");
+  const saved = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (saved && (await store.authenticate(saved))?.name === name) return saved;
+  const existing = await store.findUserByName(name);
+  const token = existing ? await store.issueToken(existing.id) : (await store.createUser(name)).token;
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
