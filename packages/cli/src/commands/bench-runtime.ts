@@ -6,7 +6,7 @@ import { cp, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import type { Command } from "commander";
 import { z } from "zod";
 import { residentMiB } from "../bench/process-memory.ts";
@@ -106,6 +106,8 @@ function sleep(msToWait: number) {
 }
 
 async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  // Loaded on use: every `bod` command imports this file to register it.
+  const { Client, StreamableHTTPClientTransport } = await import("@modelcontextprotocol/client");
   const client = new Client({ name: "bod-bench-runtime", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;

@@ -98,7 +98,7 @@ export function createWorkerProxy(options: ProxyOptions) {
       }
       if (!lease.coldStart) options.metrics?.hopSeconds.observe((routedAt - receivedAt) / 1000);
       options.metrics?.proxied.inc({ status: String(upstream.statusCode ?? 0) });
-      pipeResponse(upstream, res, lease);
+      pipeResponse(upstream, res, lease, kind === "stream");
       return;
     }
   }
@@ -106,12 +106,13 @@ export function createWorkerProxy(options: ProxyOptions) {
   return { proxy, agent };
 }
 
-function pipeResponse(upstream: IncomingMessage, res: ServerResponse, lease: RouteLease): void {
+function pipeResponse(upstream: IncomingMessage, res: ServerResponse, lease: RouteLease, longLived: boolean): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
-  // Event streams: send the headers now, then every chunk as it comes.
-  if (String(upstream.headers["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+  // A GET event stream may stay quiet for long: send its headers now. Other responses carry their
+  // headers with the first chunk (one write less on the hot path); every chunk is passed on as it comes.
+  if (longLived) res.flushHeaders();
   upstream.pipe(res);
   let done = false;
   const finish = () => {
@@ -141,6 +142,7 @@ function send(
   return new Promise((resolve, reject) => {
     const target = "socketPath" in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port };
     const upstream = request({ ...target, agent, method, path, headers: { ...headers, host: "127.0.0.1" }, signal });
+    upstream.setNoDelay(true);
     upstream.on("response", resolve);
     upstream.on("error", reject);
     upstream.end(body.length > 0 ? body : undefined);

@@ -1,0 +1,129 @@
+// The HTTP front over real sockets (the proxy is about sockets), with a stand-in Runtime and worker.
+import { createServer, type Server } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { CapacityError } from "../errors/capacity-error.ts";
+import { createRuntimeMetrics } from "../metrics.ts";
+import type { RouteLease, Runtime } from "../runtime.ts";
+import { createBearerTokenAuthenticator } from "./auth.ts";
+import { createRuntimeServer } from "./runtime-server.ts";
+
+const TOKEN = "unit-token-0123456789";
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+async function listen(server: Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as { port: number }).port;
+}
+
+async function setup(route: Runtime["route"]) {
+  const runtime: Runtime = { route, start: async () => ({ host: "x", port: 1 }), drain: async () => {}, list: async () => [] };
+  const port = await listen(
+    createRuntimeServer({
+      runtime,
+      authenticator: createBearerTokenAuthenticator(TOKEN),
+      metrics: createRuntimeMetrics(),
+      projectDirOf: () => "/nonexistent",
+    }),
+  );
+  const call = (path: string, init: RequestInit = {}, token = TOKEN) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+  return { call };
+}
+
+describe("runtime HTTP front", () => {
+  it("answers /healthz without a token and refuses everything else without the right one", async () => {
+    let routed = 0;
+    const { call } = await setup(async () => {
+      routed++;
+      throw new Error("unreachable");
+    });
+    expect((await call("/healthz", {}, "")).status).toBe(200);
+    expect((await call("/projects/a/mcp", { method: "POST", body: "{}" }, "nope-nope-nope-nope")).status).toBe(401);
+    expect((await call("/api/instances", {}, "")).status).toBe(401);
+    expect((await call("/metrics", {}, "")).status).toBe(401);
+    expect(routed).toBe(0);
+  });
+
+  it("streams the worker's response through without waiting for its end, and drops the runtime's credentials", async () => {
+    let seenHeaders: Record<string, unknown> = {};
+    let finish: () => void = () => {};
+    const workerPort = await listen(
+      createServer((req, res) => {
+        seenHeaders = req.headers;
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("event: message\ndata: first\n\n");
+        finish = () => res.end("event: message\ndata: last\n\n");
+      }),
+    );
+    let released = 0;
+    const lease: RouteLease = {
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: workerPort },
+      coldStart: false,
+      release: () => released++,
+      reportUnavailable: () => {},
+    };
+    const { call } = await setup(async () => lease);
+    const response = await call("/projects/p/mcp", {
+      method: "POST",
+      body: '{"jsonrpc":"2.0"}',
+      headers: { origin: "http://evil.example" },
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain("data: first");
+    expect(released).toBe(0); // still in flight while the stream is open
+    finish();
+    let rest = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toContain("data: last");
+    expect(seenHeaders.authorization).toBeUndefined();
+    expect(seenHeaders.origin).toBeUndefined();
+    expect(seenHeaders.host).toBe("127.0.0.1");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(released).toBe(1);
+  });
+
+  it("maps runtime errors to problem responses in one place", async () => {
+    const { call } = await setup(async () => {
+      throw new CapacityError("All 1 worker slots are busy. Retry in 4 s.", { maxInstances: 1, queued: 1, retryAfterSeconds: 4 });
+    });
+    const refused = await call("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("4");
+    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    expect(await refused.json()).toMatchObject({ code: "capacity_exhausted", status: 503 });
+    const bad = await call("/projects/NOPE/mcp", { method: "POST", body: "{}" });
+    expect(bad.status).toBe(400);
+  });
+
+  it("routes again when the worker vanished before the request reached it", async () => {
+    const workerPort = await listen(createServer((_req, res) => res.end("ok")));
+    const deadPort = await listen(createServer());
+    servers.at(-1)!.close();
+    const reports: string[] = [];
+    let attempt = 0;
+    const { call } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: attempt++ === 0 ? deadPort : workerPort },
+      coldStart: false,
+      release: () => {},
+      reportUnavailable: (how) => reports.push(how),
+    }));
+    const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(await response.text()).toBe("ok");
+    expect(reports).toEqual(["unreachable"]);
+  });
+});

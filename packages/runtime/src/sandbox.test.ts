@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { bwrapArguments } from "./sandbox.ts";
+
+describe("bubblewrap arguments", () => {
+  const args = bwrapArguments(
+    { bwrapPath: "/usr/bin/bwrap", hide: ["/srv/bod", "/home"] },
+    "/srv/bod/instances/ab12",
+    ["node", "main.ts", "worker"],
+    "/work/repo",
+  );
+  const pairs = (flag: string) => args.flatMap((arg, index) => (arg === flag ? [args.slice(index + 1, index + 3).join(" ")] : []));
+
+  it("mounts the system read-only and only the instance folder writable", () => {
+    expect(args.slice(0, 3)).toEqual(["--ro-bind", "/", "/"]);
+    expect(pairs("--bind")).toEqual(["/srv/bod/instances/ab12 /tmp/bod"]);
+  });
+
+  it("hides the data dir and home folders, and unshares every namespace including the network", () => {
+    const tmpfs = args.flatMap((arg, index) => (arg === "--tmpfs" ? [args[index + 1]] : []));
+    expect(tmpfs).toEqual(["/tmp", "/srv/bod", "/home"]);
+    expect(args).toContain("--unshare-all");
+    expect(args).not.toContain("--share-net");
+    expect(args).toContain("--die-with-parent");
+    // The hidden data dir is mounted before the instance folder, so the bind stays visible.
+    expect(args.indexOf("/srv/bod")).toBeLessThan(args.indexOf("/srv/bod/instances/ab12"));
+  });
+
+  it("never hides the folder the worker's code runs from", () => {
+    const fromHome = bwrapArguments({ bwrapPath: "bwrap", hide: ["/home"] }, "/d/i/1", ["node", "/home/me/bod/main.ts"], "/home/me/bod");
+    expect(fromHome).not.toContain("/home");
+  });
+
+  it("ends with the command", () => {
+    expect(args.slice(-4)).toEqual(["--", "node", "main.ts", "worker"]);
+  });
+});
