@@ -19,7 +19,11 @@ describe("createAgent with the offline planner", () => {
   it("adds a red cube and renders it, with events in order and the render as an artifact", async () => {
     const { agent, tools, store } = setup();
     const events: AgentEvent[] = [];
-    const result = await agent.runTurn({ projectId: "p", text: "Add a red cube and render the scene", onEvent: (event) => events.push(event) });
+    const result = await agent.runTurn({
+      projectId: "p",
+      text: "Add a red cube and render the scene",
+      onEvent: (event) => events.push(event),
+    });
     expect(result.status).toBe("completed");
     expect(tools.calls.map((call) => call.name)).toEqual(["add_object", "render_frame"]);
     expect(tools.calls[0]!.arguments).toEqual({ type: "cube", name: "Cube", color: "red", location: [0, 0, 0] });
@@ -37,7 +41,11 @@ describe("createAgent with the offline planner", () => {
       "turn-end",
     ]);
     expect(result.artifacts).toEqual([
-      expect.objectContaining({ kind: "render", mimeType: "image/png", url: expect.stringMatching(/^http:\/\/worker\.test\/artifacts\/.+\.png$/) }),
+      expect.objectContaining({
+        kind: "render",
+        mimeType: "image/png",
+        url: expect.stringMatching(/^http:\/\/worker\.test\/artifacts\/.+\.png$/),
+      }),
     ]);
     expect(result.reply).toContain("Added a red cube named Cube");
     expect(result.reply).toContain(result.artifacts[0]!.url);
@@ -94,7 +102,9 @@ describe("createAgent with the offline planner", () => {
 });
 
 /** A reasoner that plays a script, to drive the loop through cases the planner never produces. */
-function scriptedReasoner(decide: (input: ReasonerInput, signal: AbortSignal) => ReturnType<Reasoner["decide"]>): Reasoner & { inputs: ReasonerInput[] } {
+function scriptedReasoner(
+  decide: (input: ReasonerInput, signal: AbortSignal) => ReturnType<Reasoner["decide"]>,
+): Reasoner & { inputs: ReasonerInput[] } {
   const inputs: ReasonerInput[] = [];
   return {
     name: "scripted",
@@ -127,7 +137,9 @@ describe("createAgent loop", () => {
 
   it("stops after maxSteps and says what was applied", async () => {
     let counter = 0;
-    const reasoner = scriptedReasoner(async () => ({ toolCalls: [{ id: `s${counter}`, name: "add_object", arguments: { type: "cube", name: `C${counter++}` } }] }));
+    const reasoner = scriptedReasoner(async () => ({
+      toolCalls: [{ id: `s${counter}`, name: "add_object", arguments: { type: "cube", name: `C${counter++}` } }],
+    }));
     const { agent, tools } = setup(reasoner, 3);
     const events: string[] = [];
     const result = await agent.runTurn({ projectId: "p", text: "loop forever", onEvent: (event) => events.push(event.type) });
@@ -177,7 +189,9 @@ describe("createAgent loop", () => {
     const result = await agent.runTurn({ projectId: "p", text: "add a cube" });
     expect(result.status).toBe("failed");
     expect(result.error?.code).toBe("provider_timeout");
-    expect(result.reply).toBe("The language model at http://llm did not start answering within 30 s. Already applied to the scene: add_object cube.");
+    expect(result.reply).toBe(
+      "The language model at http://llm did not start answering within 30 s. Already applied to the scene: add_object cube.",
+    );
   });
 
   it("hands earlier messages to the reasoner", async () => {

@@ -183,8 +183,7 @@ export function createAgent(options: AgentOptions): Agent {
             const code = outcome.errorCode ?? prefix?.[1] ?? "tool_error";
             const message = prefix && prefix[1] === code ? outcome.text.slice(prefix[0].length) : outcome.text;
             record = fail(code, message || `${call.name} failed.`);
-          }
-          else {
+          } else {
             record = {
               id: call.id,
               name: call.name,

@@ -65,6 +65,8 @@ export interface McpToolClientOptions {
   /** Default milliseconds per call without progress; default 600 000. */
   callTimeoutMs?: number;
   clientInfo?: { name: string; version: string };
+  /** Protocol negotiation: "auto" (default) prefers 2026-07-28 and falls back; "legacy" speaks 2025-11-25 only. */
+  protocol?: "auto" | "legacy";
 }
 
 export interface McpToolClient extends ToolClient {
@@ -101,7 +103,11 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
       ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
       ...(token !== undefined ? { authProvider: { token: async () => (typeof token === "function" ? await token() : token) } } : {}),
     });
-    const client = new Client(options.clientInfo ?? { name: "bod-agent", version: "0.1.0" });
+    // "auto" speaks the 2026-07-28 protocol to servers that offer it (per-request streams, so a
+    // cancelled call closes its stream) and falls back to the 2025 initialize handshake.
+    const client = new Client(options.clientInfo ?? { name: "bod-agent", version: "0.1.0" }, {
+      versionNegotiation: { mode: options.protocol ?? "auto" },
+    });
     client.onclose = () => {
       // The server went away (a worker drained, the runtime restarted): the next call reconnects.
       if (connections.get(url) === pending) connections.delete(url);

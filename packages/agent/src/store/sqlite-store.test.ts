@@ -50,7 +50,12 @@ describe("createSqliteStore", () => {
     const store = createSqliteStore(path);
     expect(await store.getContext("p")).toEqual(emptyContext());
     const artifacts = Array.from({ length: 120 }, (_, index) => ({ kind: "render", mimeType: "image/png", url: `http://x/${index}.png` }));
-    await store.saveContext("p", { focus: ["Cube"], artifacts, settings: { reasoner: "planner" }, sceneSeenAt: "2026-01-01T00:00:00.000Z" });
+    await store.saveContext("p", {
+      focus: ["Cube"],
+      artifacts,
+      settings: { reasoner: "planner" },
+      sceneSeenAt: "2026-01-01T00:00:00.000Z",
+    });
     await store.close();
     const reopened = createSqliteStore(path);
     const context = await reopened.getContext("p");

@@ -1,0 +1,189 @@
+// The MCP tool client against a real MCP server (the official server SDK over Streamable HTTP on
+// 127.0.0.1): lazy connection, bearer token, per-project URLs, progress, isError results,
+// cancellation reaching the server, and an unreachable server.
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ToolClientError } from "./errors/tool-client-error.ts";
+import { createMcpToolClient } from "./tool-client.ts";
+
+interface TestServer {
+  url: string;
+  requests: Array<{ path: string; headers: IncomingHttpHeaders }>;
+  started: string[];
+  cancelled: string[];
+  close(): Promise<void>;
+}
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    });
+  });
+}
+
+async function startServer(): Promise<TestServer> {
+  const cancelled: string[] = [];
+  const started: string[] = [];
+  const requests: TestServer["requests"] = [];
+  const build = () => {
+    const server = new McpServer({ name: "test-scene", version: "1.0.0" });
+    server.registerTool(
+      "add_object",
+      {
+        description: "add",
+        inputSchema: z.object({ type: z.string() }),
+        outputSchema: z.object({ object: z.object({ name: z.string() }) }),
+      },
+      async ({ type }) => {
+        const structured = { object: { name: `${type[0]!.toUpperCase()}${type.slice(1)}` } };
+        return { structuredContent: structured, content: [{ type: "text", text: JSON.stringify(structured) }] };
+      },
+    );
+    server.registerTool("render_frame", { description: "render", inputSchema: z.object({}) }, async (_input, context) => {
+      const token = context.mcpReq._meta?.progressToken;
+      for (const progress of [1, 2, 3]) {
+        if (token !== undefined)
+          await context.mcpReq.notify({
+            method: "notifications/progress",
+            params: { progressToken: token, progress, total: 3, message: `sample ${progress}` },
+          });
+        await sleep(10, context.mcpReq.signal);
+      }
+      return { content: [{ type: "resource_link", uri: "http://x/render.png", name: "render", mimeType: "image/png" }] };
+    });
+    server.registerTool("delete_object", { description: "delete", inputSchema: z.object({ name: z.string() }) }, async ({ name }) => ({
+      isError: true,
+      content: [{ type: "text", text: `object_not_found: No object named ${name}.` }],
+      _meta: { "bod/errorCode": "object_not_found" },
+    }));
+    server.registerTool("slow", { description: "slow", inputSchema: z.object({}) }, async (_input, context) => {
+      started.push("slow");
+      try {
+        await sleep(10_000, context.mcpReq.signal);
+      } catch {
+        cancelled.push("slow");
+      }
+      return { content: [{ type: "text", text: "finished" }] };
+    });
+    return server;
+  };
+  const handler = toNodeHandler(createMcpHandler(build));
+  const http: Server = createServer((request, response) => {
+    requests.push({ path: request.url ?? "", headers: request.headers });
+    void handler(request, response);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const { port } = http.address() as AddressInfo;
+  const server: TestServer = {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    started,
+    cancelled,
+    async close() {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+  servers.push(server);
+  return server;
+}
+
+describe("createMcpToolClient", () => {
+  it("connects on the first call, per project, with the bearer token", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/projects/{projectId}/mcp`, token: "secret-token" });
+    expect(server.requests).toEqual([]);
+    expect(client.openConnections()).toEqual([]);
+    const outcome = await client.callTool({ projectId: "p 1", name: "add_object", arguments: { type: "cube" } });
+    expect(outcome).toMatchObject({ isError: false, structuredContent: { object: { name: "Cube" } } });
+    expect(server.requests.every((request) => request.path === "/projects/p%201/mcp")).toBe(true);
+    expect(server.requests.every((request) => request.headers.authorization === "Bearer secret-token")).toBe(true);
+    expect(client.openConnections()).toEqual([`${server.url}/projects/p%201/mcp`]);
+    await client.callTool({ projectId: "p2", name: "add_object", arguments: { type: "cone" } });
+    expect(client.openConnections()).toHaveLength(2);
+    await client.close();
+    expect(client.openConnections()).toEqual([]);
+  });
+
+  it("also speaks the 2025-11-25 protocol when asked to", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp`, protocol: "legacy" });
+    const outcome = await client.callTool({ projectId: "p", name: "add_object", arguments: { type: "torus" } });
+    expect(outcome.structuredContent).toEqual({ object: { name: "Torus" } });
+    await client.close();
+  });
+
+  it("forwards progress notifications and returns resource links", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp` });
+    const progress: unknown[] = [];
+    const outcome = await client.callTool(
+      { projectId: "p", name: "render_frame", arguments: {} },
+      { onProgress: (update) => progress.push(update) },
+    );
+    expect(progress).toEqual([
+      { progress: 1, total: 3, message: "sample 1" },
+      { progress: 2, total: 3, message: "sample 2" },
+      { progress: 3, total: 3, message: "sample 3" },
+    ]);
+    expect(outcome.content).toEqual([expect.objectContaining({ type: "resource_link", uri: "http://x/render.png" })]);
+    await client.close();
+  });
+
+  it("returns a tool's isError result with its code", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp` });
+    const outcome = await client.callTool({ projectId: "p", name: "delete_object", arguments: { name: "Ghost" } });
+    expect(outcome).toMatchObject({ isError: true, errorCode: "object_not_found", text: "object_not_found: No object named Ghost." });
+    await client.close();
+  });
+
+  it("cancels a call on the server when the signal aborts", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp` });
+    const controller = new AbortController();
+    const call = client.callTool({ projectId: "p", name: "slow", arguments: {} }, { signal: controller.signal });
+    await expect.poll(() => server.started, { timeout: 3000 }).toEqual(["slow"]);
+    controller.abort();
+    const error = await call.catch((caught: unknown) => caught);
+    expect(ToolClientError.is(error) && error.code).toBe("cancelled");
+    await expect.poll(() => server.cancelled, { timeout: 3000 }).toEqual(["slow"]);
+    await client.close();
+  });
+
+  it("times out a call that makes no progress", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp` });
+    const error = await client
+      .callTool({ projectId: "p", name: "slow", arguments: {} }, { timeoutMs: 200 })
+      .catch((caught: unknown) => caught);
+    expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["timeout", true]);
+    await client.close();
+  });
+
+  it("says a server cannot be reached, and tries again on the next call", async () => {
+    const server = await startServer();
+    const url = `${server.url}/mcp`;
+    await server.close();
+    servers.length = 0;
+    const client = createMcpToolClient({ url, connectTimeoutMs: 2000 });
+    const error = await client
+      .callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } })
+      .catch((caught: unknown) => caught);
+    expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["unreachable", false]);
+    expect((error as Error).message).toContain(url);
+    expect(client.openConnections()).toEqual([]);
+  });
+});
