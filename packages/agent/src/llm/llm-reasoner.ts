@@ -6,7 +6,17 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { TOOL_CONTRACTS, type ToolContract } from "@bod/contracts";
-import { APICallError, JSONParseError, type LanguageModel, type ModelMessage, NoSuchToolError, streamText, type ToolSet, tool } from "ai";
+import {
+  APICallError,
+  JSONParseError,
+  type LanguageModel,
+  type ModelMessage,
+  NoSuchToolError,
+  RetryError,
+  streamText,
+  type ToolSet,
+  tool,
+} from "ai";
 import { ReasonerError } from "../errors/reasoner-error.ts";
 import type { ProposedToolCall, Reasoner, ReasonerDecision, ReasonerInput } from "../reasoner.ts";
 import type { ToolCallRecord } from "../turn-records.ts";
@@ -32,7 +42,7 @@ export interface LlmConfig {
   stepTimeoutMs?: number;
   /** Retries of a failed request (HTTP 429/5xx, connection errors); default 1. */
   maxRetries?: number;
-  /** Steps in a row in which every tool call was malformed before giving up; default 2. */
+  /** Steps in a row in which every tool call was malformed before giving up; default 3. */
   maxMalformedSteps?: number;
   temperature?: number;
   /** The fetch to use (tests, proxies). */
@@ -185,7 +195,11 @@ function toReasonerError(
           : "did not finish answering";
     return new ReasonerError("provider_timeout", `The language model at ${where} ${what} within ${seconds} s.`, { cause: error });
   }
+  if (RetryError.isInstance(error) && error.lastError !== undefined) return toReasonerError(error.lastError, where, timedOut, config);
   const text = describeCause(error);
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ECONNRESET|socket hang up|Cannot connect/i.test(text)) {
+    return new ReasonerError("provider_unavailable", `Could not reach the language model at ${where}: ${text}`, { cause: error });
+  }
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     if (status === 401 || status === 403)
@@ -204,9 +218,6 @@ function toReasonerError(
     return new ReasonerError("provider_error", `The language model at ${where} rejected the request (HTTP ${status}): ${error.message}`, {
       cause: error,
     });
-  }
-  if (/ECONNREFUSED|ENOTFOUND|fetch failed|ECONNRESET|socket hang up|Cannot connect/i.test(text)) {
-    return new ReasonerError("provider_unavailable", `Could not reach the language model at ${where}: ${text}`, { cause: error });
   }
   if (/JSON|parse|Type validation|Invalid JSON|unexpected/i.test(text)) {
     return new ReasonerError(
@@ -230,7 +241,7 @@ export function createLlmReasoner(options: LlmReasonerOptions): Reasoner {
   const firstChunkTimeoutMs = options.firstChunkTimeoutMs ?? 60_000;
   const chunkTimeoutMs = options.chunkTimeoutMs ?? 30_000;
   const stepTimeoutMs = options.stepTimeoutMs ?? 180_000;
-  const maxMalformedSteps = options.maxMalformedSteps ?? 2;
+  const maxMalformedSteps = options.maxMalformedSteps ?? 3;
 
   return {
     name: `${options.provider}:${options.model}`,
