@@ -636,6 +636,135 @@ const CASES: Case[] = [
     ],
   },
   { text: "add a cube and fly to the moon", scene: false, refusal: 'I could not read "fly to the moon". I did nothing.' },
+  {
+    text: "create a scene with a red cube and a blue sphere",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", color: "red", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", color: "blue", location: [3, 0, 0] }],
+    ],
+  },
+  {
+    text: "put a red ball on the floor",
+    scene: true,
+    calls: [["add_object", { type: "uv_sphere", name: "Sphere.001", color: "red", location: [0, 0, 0] }]],
+  },
+  { text: "make the spheres red", scene: true, calls: [["update_object", { name: "Sphere", color: "red" }]] },
+  { text: "place a cylinder at 0,0,2", scene: false, calls: [["add_object", { type: "cylinder", name: "Cylinder", location: [0, 0, 2] }]] },
+  {
+    text: "add a blue cube to the right of the sphere",
+    scene: true,
+    calls: [["add_object", { type: "cube", name: "Cube.001", color: "blue", location: [6, 0, 0] }]],
+  },
+  { text: "move the cube 2 units to the left", scene: true, calls: [["update_object", { name: "Cube", translate: [-2, 0, 0] }]] },
+  { text: "set the render resolution to 1920x1080", scene: false, calls: [["render_frame", { width: 1920, height: 1080 }]] },
+  { text: "change the background to white", scene: false, calls: [["set_world", { color: "white" }]] },
+  { text: "add a light above the cube", scene: true, calls: [["add_light", { type: "point", location: [0, 0, 4], name: "Point Light" }]] },
+  {
+    text: "color everything red",
+    scene: true,
+    calls: [
+      ["update_object", { name: "Cube", color: "red" }],
+      ["update_object", { name: "Sphere", color: "red" }],
+      ["update_object", { name: "Cone", color: "red" }],
+      ["update_object", { name: "Floor", color: "red" }],
+      ["update_object", { name: "Box", color: "red" }],
+    ],
+  },
+  { text: "undo", scene: false, refusal: 'I could not read "undo", so I did nothing.' },
+  { text: "show me a picture", scene: false, calls: [["render_frame", {}]] },
+  {
+    text: "add a red cube named Box2 at 1, 1, 0",
+    scene: false,
+    calls: [["add_object", { type: "cube", name: "Box2", color: "red", location: [1, 1, 0] }]],
+  },
+  { text: "give the cube a metallic finish", scene: true, calls: [["set_material", { name: "Cube", metallic: 1, roughness: 0.25 }]] },
+  { text: "make the sphere 50% transparent", scene: true, calls: [["set_material", { name: "Sphere", roughness: 0.05, alpha: 0.5 }]] },
+  { text: "move the camera closer", scene: true, calls: [["set_camera", { lens: 75 }]] },
+  { text: "make the cube 2 meters tall", scene: true, calls: [["update_object", { name: "Cube", scale: 1 }]] },
+  {
+    text: "Add a red cube and render the scene.",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", color: "red", location: [0, 0, 0] }],
+      ["render_frame", {}],
+    ],
+  },
+  {
+    text: "add a cube then a sphere",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [3, 0, 0] }],
+    ],
+  },
+  {
+    text: "I'd like a green torus please",
+    scene: false,
+    calls: [["add_object", { type: "torus", name: "Torus", color: "green", location: [0, 0, 0] }]],
+  },
+  {
+    text: "draw a yellow circle",
+    scene: false,
+    calls: [["add_object", { type: "circle", name: "Circle", color: "yellow", location: [0, 0, 0] }]],
+  },
+  {
+    text: "add some cubes",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [-3, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.001", location: [0, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.002", location: [3, 0, 0] }],
+    ],
+  },
+  { text: "remove the red cube", scene: true, calls: [["delete_object", { name: "Cube" }]] },
+  { text: "make the big cube small", scene: true, calls: [["update_object", { name: "Box", scale: 0.5 }]] },
+  { text: "set the cube color to #00ff00", scene: true, calls: [["update_object", { name: "Cube", color: "#00ff00" }]] },
+  { text: "put the cube at 0 0 3", scene: true, calls: [["update_object", { name: "Cube", location: [0, 0, 3] }]] },
+  {
+    text: "render it in cycles with 64 samples at 800x600",
+    scene: false,
+    calls: [["render_frame", { engine: "cycles", width: 800, height: 600, samples: 64 }]],
+  },
+  {
+    text: "add a huge gold metallic sphere above the box",
+    scene: true,
+    calls: [
+      ["add_object", { type: "uv_sphere", name: "Sphere.001", color: "gold", location: [0, 4, 5.5], scale: 3 }],
+      ["set_material", { name: "Sphere.001", metallic: 1, roughness: 0.25 }],
+    ],
+  },
+  {
+    text: "make all cubes red",
+    scene: true,
+    calls: [
+      ["update_object", { name: "Cube", color: "red" }],
+      ["update_object", { name: "Box", color: "red" }],
+    ],
+  },
+  {
+    text: "make all red",
+    scene: true,
+    calls: [
+      ["update_object", { name: "Cube", color: "red" }],
+      ["update_object", { name: "Sphere", color: "red" }],
+      ["update_object", { name: "Cone", color: "red" }],
+      ["update_object", { name: "Floor", color: "red" }],
+      ["update_object", { name: "Box", color: "red" }],
+    ],
+  },
+  {
+    text: "move everything up by 1",
+    scene: true,
+    calls: [
+      ["update_object", { name: "Cube", translate: [0, 0, 1] }],
+      ["update_object", { name: "Sphere", translate: [0, 0, 1] }],
+      ["update_object", { name: "Cone", translate: [0, 0, 1] }],
+      ["update_object", { name: "Floor", translate: [0, 0, 1] }],
+      ["update_object", { name: "Box", translate: [0, 0, 1] }],
+    ],
+  },
+  { text: "clear all", scene: false, calls: [["clear_scene", {}]] },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {

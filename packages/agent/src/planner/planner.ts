@@ -271,6 +271,12 @@ function readColor(text: string): string | undefined {
 
 function readMaterial(text: string): MaterialWords | undefined {
   let material: MaterialWords | undefined;
+  // "50% transparent", "80% opaque": an exact alpha.
+  const percent = /(\d{1,3})\s*%\s*(transparent|see[- ]through|opaque|opacity)/.exec(text);
+  if (percent) {
+    const value = Math.min(100, Number(percent[1])) / 100;
+    material = { alpha: round(/opaque|opacity/.test(percent[2]!) ? value : 1 - value), roughness: 0.05 };
+  }
   for (const [pattern, words] of MATERIAL_WORDS) {
     if (pattern.test(text)) material = { ...words, ...material };
   }
@@ -474,6 +480,16 @@ function findReferences(text: string, state: PlanState): Reference[] {
       const object = world.find(name);
       if (object) add({ objects: [object], index, end: index + match[0].length, phrase: name });
     }
+  }
+
+  for (const match of text.matchAll(/\b(?:everything|all (?:the )?objects|every object|all of them|all)\b(?!\s+(?:the\s+)?[a-z]+s\b)/g)) {
+    const index = match.index ?? 0;
+    if (match[0] === "all of them" && world.focus.length > 0) continue;
+    if (match[0] === "all" && !/^\s*(?:$|[,.]|red|green|blue|\w+$)/.test(text.slice(index + 3))) continue;
+    if (!world.authoritative) throw new SceneNeeded();
+    const objects = world.meshes();
+    if (objects.length === 0) throw new PlanRefusal("The scene has no objects.");
+    add({ objects, index, end: index + match[0].length, phrase: match[0] });
   }
 
   for (const match of text.matchAll(PRONOUN_PATTERN)) {
@@ -1155,7 +1171,11 @@ const handleRotate: Handler = (clause, state) => {
 };
 
 /** A scale change read from words: a factor on the current scale, or an absolute scale. */
-function readScaleChange(text: string): { factor: Vec3 } | { absolute: number } | undefined {
+type ScaleChange = { factor: Vec3 } | { absolute: number } | { size: number; axis: number };
+
+function readScaleChange(text: string): ScaleChange | undefined {
+  const measured = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|long|across|big|in size|in diameter)\b/.exec(text);
+  if (measured) return { size: Number(measured[1]), axis: /tall|high/.test(measured[2]!) ? 2 : 0 };
   const times = /(\d+(?:\.\d+)?|two|three|four|five|ten)\s+times\s+(?:as\s+)?(?:big|bigger|large|larger|the size)/.exec(text);
   if (times) {
     const value = readCount(times[1]) ?? Number(times[1]);
@@ -1181,11 +1201,18 @@ function readScaleChange(text: string): { factor: Vec3 } | { absolute: number } 
   return undefined;
 }
 
-function applyScale(object: WorldObject, change: { factor: Vec3 } | { absolute: number }): number | Vec3 {
+function applyScale(object: WorldObject, change: ScaleChange): number | Vec3 {
+  let factor: Vec3 | undefined;
+  if ("size" in change) {
+    // "2 meters tall": scale evenly so that side measures the size.
+    const current = object.dimensions[change.axis] || object.dimensions[0] || 2;
+    const value = change.size / current;
+    factor = [value, value, value];
+  } else if ("factor" in change) factor = change.factor;
   const next: Vec3 =
     "absolute" in change
       ? [change.absolute, change.absolute, change.absolute]
-      : (object.scale.map((value, axis) => value * change.factor[axis]!) as Vec3);
+      : (object.scale.map((value, axis) => value * factor![axis]!) as Vec3);
   const clamped = roundVec(next.map((value) => Math.min(10_000, Math.max(0.001, value))));
   return clamped[0] === clamped[1] && clamped[1] === clamped[2] ? clamped[0] : clamped;
 }
