@@ -8,9 +8,11 @@ import { join, resolve } from "node:path";
 import { parseColorToSrgb } from "@bod/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Agent, createAgent, type TurnResult } from "../src/agent.ts";
+import { createLlmReasoner } from "../src/llm/llm-reasoner.ts";
 import { createPlannerReasoner } from "../src/planner/planner-reasoner.ts";
 import type { Scene } from "../src/scene.ts";
 import { createSqliteStore, type SqliteStore } from "../src/store/sqlite-store.ts";
+import { startScriptedOpenAiServer } from "../src/testing/scripted-openai-server.ts";
 import { createMcpToolClient, type McpToolClient } from "../src/tool-client.ts";
 
 const CLI_ENTRY = resolve(import.meta.dirname, "../../cli/src/main.ts");
@@ -202,5 +204,44 @@ describe("offline planner against real Blender", () => {
     const messages = await store.listMessages("e2e");
     expect(messages.length).toBeGreaterThan(20);
     expect(messages[1]!.role).toBe("assistant");
+  });
+});
+
+describe("LLM reasoner against real Blender", () => {
+  it("makes a scripted model's calls on the worker and shows it the worker's errors", async () => {
+    const model = await startScriptedOpenAiServer([
+      { kind: "tool-calls", calls: [{ name: "update_object", arguments: { name: "NoSuchThing", color: "red" } }] },
+      {
+        kind: "tool-calls",
+        calls: [
+          { name: "add_object", arguments: { type: "torus", name: "LlmTorus", color: "#ff8800", location: [0, -3, 0] } },
+          { name: "render_frame", arguments: { width: 64, height: 64, engine: "workbench" } },
+        ],
+      },
+      { kind: "text", text: "Added an orange torus and rendered it." },
+    ]);
+    try {
+      const llmAgent = createAgent({
+        reasoner: createLlmReasoner({ provider: "openai-compatible", baseURL: model.baseURL, model: "scripted", maxRetries: 0 }),
+        toolClient,
+        store,
+      });
+      const result = await llmAgent.runTurn({ projectId: "e2e-llm", text: "add an orange torus and render it" });
+      expect(result.status).toBe("completed");
+      expect(result.reply).toBe("Added an orange torus and rendered it.");
+      expect(result.toolCalls.map((call) => [call.name, call.error?.code])).toEqual([
+        ["update_object", "object_not_found"],
+        ["add_object", undefined],
+        ["render_frame", undefined],
+      ]);
+      const feedback = (model.requests[1]!.body.messages as Array<{ role: string; content: unknown }>).find(
+        (message) => message.role === "tool",
+      );
+      expect(String(feedback?.content)).toMatch(/^object_not_found: /);
+      expect(near(object(await scene(), "LlmTorus").material?.baseColor, "#ff8800")).toBe(true);
+      expect(result.artifacts.map((artifact) => artifact.mimeType)).toEqual(["image/png"]);
+    } finally {
+      await model.close();
+    }
   });
 });
