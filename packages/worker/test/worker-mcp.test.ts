@@ -133,6 +133,30 @@ describe("worker over MCP (2026-07-28)", () => {
     expect(JSON.parse(first && "text" in first ? first.text : "{}").objects.length).toBe(2);
   });
 
+  it("imports a stored export by artifact id and an uploaded OBJ", async () => {
+    const exported = await call("export_scene", { format: "stl" });
+    const { artifact } = exported.structuredContent as { artifact: { id: string } };
+    const fromArtifact = await call("import_model", { format: "stl", artifactId: artifact.id, location: [0, 5, 0] });
+    expect(fromArtifact.isError, JSON.stringify(fromArtifact.content)).toBeFalsy();
+    expect((fromArtifact.structuredContent as { objects: string[] }).objects.length).toBeGreaterThan(0);
+
+    const obj = "o Wedge\nv 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 2 4\nf 1 3 4\nf 2 3 4\n";
+    const uploaded = await call("import_model", { format: "obj", data: Buffer.from(obj).toString("base64") });
+    expect(uploaded.isError, JSON.stringify(uploaded.content)).toBeFalsy();
+    const result = uploaded.structuredContent as { objects: string[]; artifact: { kind: string } };
+    expect(result.objects).toEqual(["Wedge"]);
+    expect(result.artifact.kind).toBe("upload");
+    const scene = getScene.outputSchema.parse((await call("get_scene")).structuredContent);
+    expect(scene.objects.find((object) => object.name === "Wedge")?.dimensions).toEqual([
+      expect.closeTo(1, 3),
+      expect.closeTo(1, 3),
+      expect.closeTo(1, 3),
+    ]);
+    for (const name of [...(fromArtifact.structuredContent as { objects: string[] }).objects, "Wedge"]) {
+      await call("delete_object", { name });
+    }
+  });
+
   describe("bad input gets an error that says what is allowed, and the worker keeps serving", () => {
     const cases: [string, string, Record<string, unknown>, RegExp][] = [
       ["unknown object type", "add_object", { type: "dodecahedron" }, /cube.*uv_sphere/s],

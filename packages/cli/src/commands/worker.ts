@@ -83,9 +83,11 @@ export function registerWorkerCommand(program: Command): void {
         console.error(`worker ready: MCP at http://${flags.host}:${worker.port}/mcp`);
       }
 
-      let draining: Promise<unknown> | undefined;
+      let draining = false;
       const drainAndExit = () => {
-        draining ??= worker.drain().then(
+        if (draining) return;
+        draining = true;
+        worker.drain().then(
           (result) => {
             send({ type: "drained", savedMs: result.savedMs });
             process.exit(0);
