@@ -194,6 +194,40 @@ describe("createAgent loop", () => {
     );
   });
 
+  it("runs one turn at a time per project, and projects side by side", async () => {
+    const log: string[] = [];
+    const reasoner = scriptedReasoner(async (input) => {
+      log.push(`start ${input.projectId} ${input.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      log.push(`end ${input.projectId} ${input.text}`);
+      return { text: "ok", toolCalls: [] };
+    });
+    const { agent, store } = setup(reasoner);
+    await Promise.all([
+      agent.runTurn({ projectId: "a", text: "one" }),
+      agent.runTurn({ projectId: "a", text: "two" }),
+      agent.runTurn({ projectId: "b", text: "three" }),
+    ]);
+    expect(log.indexOf("end a one")).toBeLessThan(log.indexOf("start a two"));
+    expect(log.indexOf("start b three")).toBeLessThan(log.indexOf("end a one"));
+    expect((await store.listMessages("a")).map((message) => message.text)).toEqual(["one", "ok", "two", "ok"]);
+  });
+
+  it("cancels a queued turn before it starts", async () => {
+    const reasoner = scriptedReasoner(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { text: "ok", toolCalls: [] };
+    });
+    const { agent } = setup(reasoner);
+    const controller = new AbortController();
+    const first = agent.runTurn({ projectId: "a", text: "one" });
+    const second = agent.runTurn({ projectId: "a", text: "two", signal: controller.signal });
+    controller.abort();
+    expect((await first).status).toBe("completed");
+    expect((await second).status).toBe("cancelled");
+    expect(reasoner.inputs.map((input) => input.text)).toEqual(["one"]);
+  });
+
   it("hands earlier messages to the reasoner", async () => {
     const reasoner = scriptedReasoner(async () => ({ text: "ok", toolCalls: [] }));
     const { agent } = setup(reasoner);

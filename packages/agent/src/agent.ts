@@ -213,120 +213,149 @@ export function createAgent(options: AgentOptions): Agent {
     return { record, artifacts };
   }
 
-  return {
-    async runTurn({ projectId, text, signal, onEvent }) {
-      const turnId = createId();
-      const startedAt = now();
-      const emit = (event: AgentEvent) => {
-        try {
-          onEvent?.(event);
-        } catch {
-          // A listener's failure must not break the turn.
-        }
-      };
-      const controller = linkSignals(signal);
-      const toolCalls: ToolCallRecord[] = [];
-      const artifacts: TurnArtifact[] = [];
-      const steps: TurnStep[] = [];
-      let status: TurnStatus = "completed";
-      let reply = "";
-      let error: TurnResult["error"];
-
-      emit({ type: "turn-start", turnId, projectId, text, reasoner: reasoner.name, at: new Date(startedAt).toISOString() });
-      const history = await store.listMessages(projectId, { limit: historyLimit });
-      const context = await store.getContext(projectId);
-      // Reasoners see the context as it was when the turn began; the turn's own effects are in `steps`.
-      const contextAtStart = structuredClone(context);
-      await store.appendMessage({ projectId, turnId, role: "user", text, toolCalls: [], artifacts: [] });
-
+  async function runTurnNow({ projectId, text, signal, onEvent }: RunTurnOptions, turnId: string): Promise<TurnResult> {
+    const startedAt = now();
+    const emit = (event: AgentEvent) => {
       try {
-        if (text.trim().length === 0)
-          throw new ReasonerError("malformed_response", "The message is empty; tell me what to do with the scene.");
-        if (text.length > MAX_MESSAGE_LENGTH)
-          throw new ReasonerError("malformed_response", `The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
-        let finished = false;
-        for (let step = 0; step < maxSteps && !finished; step++) {
-          controller.signal.throwIfAborted();
-          const decision = await reasoner.decide(
-            { projectId, text, history, context: contextAtStart, steps },
-            { signal: controller.signal },
-          );
-          controller.signal.throwIfAborted();
-          if (decision.toolCalls.length === 0) {
-            reply = decision.text?.trim() || "Done.";
-            finished = true;
-            break;
+        onEvent?.(event);
+      } catch {
+        // A listener's failure must not break the turn.
+      }
+    };
+    const controller = linkSignals(signal);
+    const toolCalls: ToolCallRecord[] = [];
+    const artifacts: TurnArtifact[] = [];
+    const steps: TurnStep[] = [];
+    let status: TurnStatus = "completed";
+    let reply = "";
+    let error: TurnResult["error"];
+
+    emit({ type: "turn-start", turnId, projectId, text, reasoner: reasoner.name, at: new Date(startedAt).toISOString() });
+    const history = await store.listMessages(projectId, { limit: historyLimit });
+    const context = await store.getContext(projectId);
+    // Reasoners see the context as it was when the turn began; the turn's own effects are in `steps`.
+    const contextAtStart = structuredClone(context);
+    await store.appendMessage({ projectId, turnId, role: "user", text, toolCalls: [], artifacts: [] });
+
+    try {
+      if (text.trim().length === 0)
+        throw new ReasonerError("malformed_response", "The message is empty; tell me what to do with the scene.");
+      if (text.length > MAX_MESSAGE_LENGTH)
+        throw new ReasonerError("malformed_response", `The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
+      let finished = false;
+      for (let step = 0; step < maxSteps && !finished; step++) {
+        controller.signal.throwIfAborted();
+        const decision = await reasoner.decide({ projectId, text, history, context: contextAtStart, steps }, { signal: controller.signal });
+        controller.signal.throwIfAborted();
+        if (decision.toolCalls.length === 0) {
+          reply = decision.text?.trim() || "Done.";
+          finished = true;
+          break;
+        }
+        emit({
+          type: "plan",
+          turnId,
+          step,
+          ...(decision.text ? { text: decision.text } : {}),
+          toolCalls: decision.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
+        });
+        const records: ToolCallRecord[] = [];
+        let failed = false;
+        for (const call of decision.toolCalls) {
+          if (failed) {
+            // Later calls may depend on the failed one: leave them for the reasoner to redo.
+            records.push({
+              id: call.id,
+              name: call.name,
+              arguments: call.arguments,
+              error: { code: "skipped", message: "Not run because an earlier call in the same step failed." },
+              durationMs: 0,
+            });
+            continue;
           }
-          emit({
-            type: "plan",
-            turnId,
-            step,
-            ...(decision.text ? { text: decision.text } : {}),
-            toolCalls: decision.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
-          });
-          const records: ToolCallRecord[] = [];
-          let failed = false;
-          for (const call of decision.toolCalls) {
-            if (failed) {
-              // Later calls may depend on the failed one: leave them for the reasoner to redo.
-              records.push({
-                id: call.id,
-                name: call.name,
-                arguments: call.arguments,
-                error: { code: "skipped", message: "Not run because an earlier call in the same step failed." },
-                durationMs: 0,
-              });
-              continue;
-            }
-            controller.signal.throwIfAborted();
-            const made = await makeCall(turnId, projectId, call, controller.signal, emit, context);
-            records.push(made.record);
-            artifacts.push(...made.artifacts);
-            if (made.record.error) {
-              failed = true;
-              if (made.record.error.code === "cancelled") controller.signal.throwIfAborted();
-            }
+          controller.signal.throwIfAborted();
+          const made = await makeCall(turnId, projectId, call, controller.signal, emit, context);
+          records.push(made.record);
+          artifacts.push(...made.artifacts);
+          if (made.record.error) {
+            failed = true;
+            if (made.record.error.code === "cancelled") controller.signal.throwIfAborted();
           }
-          toolCalls.push(...records);
-          steps.push({ ...(decision.text ? { text: decision.text } : {}), toolCalls: records });
         }
-        if (!finished) {
-          status = "step-limit";
-          error = { code: "step_limit", message: `Stopped after ${maxSteps} steps, the most one message may take.` };
-          reply = `I stopped after ${maxSteps} steps, the most one message may take. ${describeApplied(toolCalls)}`;
-          emit({ type: "error", turnId, ...error });
-        }
-      } catch (caught) {
-        if (controller.signal.aborted) {
-          status = "cancelled";
-          error = { code: "cancelled", message: "The turn was cancelled." };
-          reply = `Cancelled. ${describeApplied(toolCalls)}`;
-        } else if (ReasonerError.is(caught)) {
-          status = "failed";
-          error = { code: caught.code, message: caught.message };
-          reply = `${caught.message} ${describeApplied(toolCalls)}`;
-        } else {
-          status = "failed";
-          error = { code: "internal", message: caught instanceof Error ? caught.message : String(caught) };
-          reply = `Something went wrong: ${error.message} ${describeApplied(toolCalls)}`;
-        }
+        toolCalls.push(...records);
+        steps.push({ ...(decision.text ? { text: decision.text } : {}), toolCalls: records });
+      }
+      if (!finished) {
+        status = "step-limit";
+        error = { code: "step_limit", message: `Stopped after ${maxSteps} steps, the most one message may take.` };
+        reply = `I stopped after ${maxSteps} steps, the most one message may take. ${describeApplied(toolCalls)}`;
         emit({ type: "error", turnId, ...error });
       }
+    } catch (caught) {
+      if (controller.signal.aborted) {
+        status = "cancelled";
+        error = { code: "cancelled", message: "The turn was cancelled." };
+        reply = `Cancelled. ${describeApplied(toolCalls)}`;
+      } else if (ReasonerError.is(caught)) {
+        status = "failed";
+        error = { code: caught.code, message: caught.message };
+        reply = `${caught.message} ${describeApplied(toolCalls)}`;
+      } else {
+        status = "failed";
+        error = { code: "internal", message: caught instanceof Error ? caught.message : String(caught) };
+        reply = `Something went wrong: ${error.message} ${describeApplied(toolCalls)}`;
+      }
+      emit({ type: "error", turnId, ...error });
+    }
 
-      const touched = toolCalls
-        .filter((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene)
-        .map((record) => {
-          const result = record.result as { object?: { name?: unknown }; light?: { name?: unknown } } | undefined;
-          return result?.object?.name ?? result?.light?.name;
-        })
-        .filter((name): name is string => typeof name === "string");
-      if (touched.length > 0) context.focus = [...new Set(touched)];
-      context.artifacts = [...context.artifacts, ...artifacts];
-      await store.appendMessage({ projectId, turnId, role: "assistant", text: reply, toolCalls, artifacts });
-      await store.saveContext(projectId, context);
-      emit({ type: "reply", turnId, text: reply });
-      emit({ type: "turn-end", turnId, status, durationMs: now() - startedAt });
-      return { turnId, status, reply, toolCalls, artifacts, ...(error ? { error } : {}) };
+    const touched = toolCalls
+      .filter((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene)
+      .map((record) => {
+        const result = record.result as { object?: { name?: unknown }; light?: { name?: unknown } } | undefined;
+        return result?.object?.name ?? result?.light?.name;
+      })
+      .filter((name): name is string => typeof name === "string");
+    if (touched.length > 0) context.focus = [...new Set(touched)];
+    context.artifacts = [...context.artifacts, ...artifacts];
+    await store.appendMessage({ projectId, turnId, role: "assistant", text: reply, toolCalls, artifacts });
+    await store.saveContext(projectId, context);
+    emit({ type: "reply", turnId, text: reply });
+    emit({ type: "turn-end", turnId, status, durationMs: now() - startedAt });
+    return { turnId, status, reply, toolCalls, artifacts, ...(error ? { error } : {}) };
+  }
+
+  // One turn at a time per project: a second message waits for the first to finish, so both see a
+  // consistent scene and conversation. Turns of different projects run side by side.
+  const queues = new Map<string, Promise<unknown>>();
+
+  return {
+    async runTurn(options) {
+      const turnId = createId();
+      const previous = queues.get(options.projectId) ?? Promise.resolve();
+      const turn = previous
+        .catch(() => {})
+        .then(() => {
+          if (options.signal?.aborted) {
+            const reply = "Cancelled before it started. Nothing in the scene was changed.";
+            options.onEvent?.({ type: "reply", turnId, text: reply });
+            options.onEvent?.({ type: "turn-end", turnId, status: "cancelled", durationMs: 0 });
+            return {
+              turnId,
+              status: "cancelled" as const,
+              reply,
+              toolCalls: [],
+              artifacts: [],
+              error: { code: "cancelled", message: "The turn was cancelled." },
+            };
+          }
+          return runTurnNow(options, turnId);
+        });
+      queues.set(options.projectId, turn);
+      try {
+        return await turn;
+      } finally {
+        if (queues.get(options.projectId) === turn) queues.delete(options.projectId);
+      }
     },
   };
 }
