@@ -334,7 +334,35 @@ const CASES: Case[] = [
       ["add_object", { type: "cone", name: "Cone.001", color: "green", location: [1.5, 0, 0] }],
     ],
   },
-  { text: "put a cone next to a cube", scene: false, calls: [["add_object", { type: "cone", name: "Cone", location: [0, 0, 0] }]] },
+  {
+    text: "put a cone next to a cube",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [0, 0, 0] }],
+      ["add_object", { type: "cone", name: "Cone", location: [3, 0, 0] }],
+    ],
+  },
+  {
+    text: "add a red cube on top of a blue cube",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", color: "blue", location: [0, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.001", color: "red", location: [0, 0, 2] }],
+    ],
+  },
+  {
+    text: "add a sphere above a big cylinder",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cylinder", name: "Cylinder", location: [0, 0, 0], scale: 2 }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [0, 0, 3.5] }],
+    ],
+  },
+  {
+    text: "add a red cube on top of the box",
+    scene: true,
+    calls: [["add_object", { type: "cube", name: "Cube.001", color: "red", location: [0, 4, 3] }]],
+  },
   {
     text: "i want a purple monkey",
     scene: false,

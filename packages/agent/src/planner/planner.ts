@@ -1404,6 +1404,9 @@ function withArticle(words: string): string {
   return `${/^[aeiou]/i.test(words) ? "an" : "a"} ${words}`;
 }
 
+const NESTED_ADD =
+  /^(.*?)\s+(on top of|on|onto|above|over|below|under|underneath|beneath|next to|beside|to the left of|to the right of|left of|right of|in front of|behind|near)\s+((?:an?|one)\s+.*)$/;
+
 interface AddSpec {
   type: ObjectType;
   count: number;
@@ -1415,7 +1418,12 @@ const handleAdd: Handler = (clause, state) => {
   const verb = ADD_VERB.exec(text);
   if (verb) text = text.slice(verb[0].length);
   else if (!OBJECT_PHRASE.test(text) || /^(?:the|this|that|these|those|it|them)\b/.test(text)) return false;
-  const phrases = splitObjectPhrases(text);
+  // "a red cube on top of a blue cube": the blue cube is new too; add it first, then the red one on "it".
+  const phrases = splitObjectPhrases(text).flatMap((phrase) => {
+    const nested = NESTED_ADD.exec(phrase);
+    if (!nested || !OBJECT_PHRASE.test(nested[1]!) || !OBJECT_PHRASE.test(nested[3]!)) return [phrase];
+    return [nested[3]!, `${nested[1]} ${nested[2]} it`];
+  });
   const specs: AddSpec[] = [];
   for (const phrase of phrases) {
     const match = OBJECT_PHRASE.exec(phrase);
