@@ -15,13 +15,14 @@ const TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-// The page talks only to its own origin; model-viewer needs blob: URLs and inline styles for its shadow DOM.
+// The page talks only to its own origin; model-viewer needs blob: URLs, inline styles for its shadow
+// DOM and WebAssembly (its mesh decoders).
 const CSP = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
   "connect-src 'self' blob: data:",
   "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",
   "frame-ancestors 'none'",
 ].join("; ");

@@ -374,7 +374,7 @@ function switchPane(pane) {
 function composer() {
   const textarea = h("textarea#message", {
     rows: 1,
-    placeholder: "Describe a change, e.g. “Add a red cube and render the scene”",
+    placeholder: "Describe a change to the scene…",
     maxlength: 4000,
     "aria-label": "Message",
     disabled: state.sending,
@@ -450,6 +450,21 @@ function renderMessages(loadError) {
   container.scrollTop = container.scrollHeight;
 }
 
+/** The reply without the artifact links the reasoner wrote into it: the images and cards show them. */
+function replyText(text) {
+  return text
+    .replace(/:?\s*https?:\/\/\S+\/artifacts\/[0-9a-f]{32}\.[a-z0-9]+(\?\S*)?/g, ".")
+    .replace(/\.\./g, ".")
+    .trim();
+}
+
+/** After an image loads, stay at the bottom of the conversation if we were near it. */
+function keepScrolledDown() {
+  const container = document.getElementById("messages");
+  if (container && container.scrollHeight - container.scrollTop - container.clientHeight < 700)
+    container.scrollTop = container.scrollHeight;
+}
+
 function messageView(message) {
   if (message.role === "user") return h("div.message.user", h("div.bubble", message.text));
   return h(
@@ -458,7 +473,7 @@ function messageView(message) {
     h(
       "div.bubble",
       message.toolCalls.length > 0 ? stepsSummary(message.toolCalls) : null,
-      h("div.reply", message.text),
+      h("div.reply", replyText(message.text)),
       artifactsView(message.artifacts),
       h("div.meta", relativeTime(message.createdAt)),
     ),
@@ -539,7 +554,7 @@ function liveView(live) {
       "div.bubble",
       h("ol.timeline", live.steps.map(stepRow)),
       live.reply
-        ? h("div.reply", live.reply)
+        ? h("div.reply", replyText(live.reply))
         : live.steps.length === 0
           ? h("div.thinking", h("span.dots", h("i"), h("i"), h("i")), "Thinking")
           : null,
@@ -557,7 +572,7 @@ function artifactsView(artifacts) {
         ? h(
             "a.render",
             { href: artifact.signedUrl, target: "_blank", rel: "noopener" },
-            h("img", { src: artifact.signedUrl, alt: "Render of the scene", loading: "lazy" }),
+            h("img", { src: artifact.signedUrl, alt: "Render of the scene", width: 960, height: 540, onload: keepScrolledDown }),
           )
         : exportCard(artifact),
     ),
@@ -574,8 +589,11 @@ function exportCard(artifact) {
     "div.export-card",
     h("span.export-icon", icon("box")),
     h("div.export-text", h("strong", `Scene · ${format}`), h("span.muted", formatBytes(artifact.bytes))),
-    isModel(artifact) ? h("button.button.small.primary", { onclick: () => openViewer(artifact) }, "View in 3D") : null,
-    h("a.button.small", { href: artifact.signedUrl, download: `scene.${format.toLowerCase()}` }, icon("download"), h("span", "Download")),
+    h(
+      "div.export-actions",
+      isModel(artifact) ? h("button.button.small.primary", { onclick: () => openViewer(artifact) }, "View in 3D") : null,
+      h("a.button.small", { href: artifact.signedUrl, download: `scene.${format.toLowerCase()}` }, icon("download"), h("span", "Download")),
+    ),
   );
 }
 
@@ -602,14 +620,18 @@ async function send(text) {
           state.instanceAt = Date.now();
           renderBadge();
           const waking = live.steps.find((step) => step.id === "wake");
-          if (data.state === "waking" && !waking)
-            live.steps.push({
+          if (data.state === "waking" && !waking) {
+            // Blender wakes for the call that is running now: show the wake-up first.
+            const running = live.steps.findIndex((step) => step.status === "running");
+            const wake = {
               id: "wake",
               label: "Waking Blender",
               detail: "starting a headless Blender for this project",
               status: "running",
               startedAt: Date.now(),
-            });
+            };
+            live.steps.splice(running < 0 ? live.steps.length : running, 0, wake);
+          }
           if (data.state === "ready" && waking?.status === "running") {
             waking.status = "done";
             waking.label = "Blender ready";
@@ -622,7 +644,7 @@ async function send(text) {
           break;
         case "progress": {
           const step = stepFor(data.id);
-          if (step && data.total) step.progress = data.progress / data.total;
+          if (step && data.total) step.progress = Math.max(step.progress ?? 0, data.progress / data.total);
           if (step && data.message) step.detail = data.message;
           break;
         }

@@ -2,14 +2,21 @@
 
 /** h("div.card#main", { onclick, attrs }, ...children) */
 export function h(tag, props = {}, ...children) {
-  const [, name = "div", id, classes] = /^([a-z0-9-]+)?(?:#([\w-]+))?((?:\.[\w-]+)*)$/i.exec(tag) ?? [];
+  if (props instanceof Node || typeof props !== "object" || Array.isArray(props)) {
+    children.unshift(props);
+    props = {};
+  }
+  // "name", then any mix of ".class" and "#id" parts.
+  const name = /^[a-z0-9-]+/i.exec(tag)?.[0] ?? "div";
   const element = document.createElement(name);
-  if (id) element.id = id;
-  if (classes) element.className = classes.slice(1).replaceAll(".", " ");
+  for (const [, kind, value] of tag.slice(name.length).matchAll(/([.#])([\w-]+)/g)) {
+    if (kind === "#") element.id = value;
+    else element.classList.add(value);
+  }
   for (const [key, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) element.addEventListener(key.slice(2).toLowerCase(), value);
-    else if (key === "class") element.className += ` ${value}`;
+    else if (key === "class") element.classList.add(...String(value).split(/\s+/).filter(Boolean));
     else if (key === "dataset") Object.assign(element.dataset, value);
     else if (key in element && typeof value !== "string") element[key] = value;
     else element.setAttribute(key, value === true ? "" : String(value));
