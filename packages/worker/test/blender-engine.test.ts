@@ -2,6 +2,7 @@
 // the bridge and its result is checked against the contracts' output schemas; renders are decoded
 // and their pixels checked; exports are parsed; Blender is killed, hung and restarted to check that
 // the scene always comes back as of the last acknowledged call. One engine serves most tests.
+import { type ChildProcess, spawn } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ import {
 import pino from "pino";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSceneEngine, type SceneEngine } from "../src/blender/index.ts";
+import { createSceneEngine, type SceneEngine, type SpawnFunction } from "../src/blender/index.ts";
 
 const logger = pino({ level: process.env.BOD_TEST_LOG ?? "silent" });
 const hooks = { BOD_BRIDGE_TEST_HOOKS: "1" };
@@ -394,6 +395,28 @@ describe("durability", () => {
     const restarted = await engine.start();
     expect(restarted.sceneRestoreMs).toBeGreaterThan(0);
     expect(await scene()).toEqual(live);
+  });
+
+  it("stops cleanly while Blender is being restarted, leaving no Blender behind", async () => {
+    const children: ChildProcess[] = [];
+    const recordingSpawn: SpawnFunction = (command, args, options) => {
+      const child = spawn(command, args, options);
+      children.push(child);
+      return child;
+    };
+    const engineWithCrash = createSceneEngine({ logger, dataDir: join(root, "stopping"), spawn: recordingSpawn });
+    await engineWithCrash.start();
+    await engineWithCrash.call("add_object", { type: "cone" });
+    process.kill(engineWithCrash.blenderPid!, "SIGKILL");
+    await expect.poll(() => engineWithCrash.state, { timeout: 1_000, interval: 5 }).toBe("restarting");
+    await engineWithCrash.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engineWithCrash.state).toBe("stopped");
+    expect(children.every((child) => child.exitCode !== null || child.signalCode !== null)).toBe(true);
+    const reopened = createSceneEngine({ logger, dataDir: join(root, "stopping") });
+    await reopened.start();
+    expect((await scene(reopened)).objects.map((object) => object.name)).toEqual(["Cone"]);
+    await reopened.stop();
   });
 
   it("binds a pool engine to a project after it started", async () => {

@@ -164,7 +164,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     remember(line);
     logger.debug({ stream: "stdout" }, line);
     const call = current;
-    if (!call?.options.onProgress) return;
+    if (!call?.options.onProgress || call.settled) return;
     for (const pattern of SAMPLE_PATTERNS) {
       const match = pattern.exec(line);
       if (match) {
@@ -192,7 +192,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     }
     if ("event" in message) {
       if (message.event === "ready") onReady?.(message.blenderVersion);
-      else if (message.event === "progress" && current && message.id === current.request.id) {
+      else if (message.event === "progress" && current && !current.settled && message.id === current.request.id) {
         current.options.onProgress?.({ progress: message.progress, total: message.total, message: message.message });
       }
       return;

@@ -171,14 +171,14 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   }
 
   function scheduleRestart() {
-    if (restarting) return;
+    if (restarting || state === "stopping" || state === "stopped") return;
     state = "restarting";
     restarting = (async () => {
       const startedAt = performance.now();
       try {
         await launch();
         await restore();
-        state = "ready";
+        if (state === "restarting") state = "ready";
         logger.info(
           { restartMs: Math.round(performance.now() - startedAt), pid: blender?.pid },
           "Blender restarted and the scene restored",
