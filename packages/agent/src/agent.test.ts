@@ -228,6 +228,16 @@ describe("createAgent loop", () => {
     expect(reasoner.inputs.map((input) => input.text)).toEqual(["one"]);
   });
 
+  it("refuses an empty or oversized message without asking the reasoner", async () => {
+    const reasoner = scriptedReasoner(async () => ({ text: "ok", toolCalls: [] }));
+    const { agent } = setup(reasoner);
+    const empty = await agent.runTurn({ projectId: "p", text: "   " });
+    expect([empty.status, empty.error?.code]).toEqual(["failed", "invalid_message"]);
+    const long = await agent.runTurn({ projectId: "p", text: "a".repeat(10_001) });
+    expect(long.reply).toMatch(/too long/);
+    expect(reasoner.inputs).toEqual([]);
+  });
+
   it("hands earlier messages to the reasoner", async () => {
     const reasoner = scriptedReasoner(async () => ({ text: "ok", toolCalls: [] }));
     const { agent } = setup(reasoner);

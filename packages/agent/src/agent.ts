@@ -73,6 +73,14 @@ export interface AgentOptions {
   createId?: () => string;
 }
 
+/** A message the agent will not reason about (empty, too long); stays inside the turn loop. */
+class InvalidMessage extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidMessage";
+  }
+}
+
 /** Longest message accepted, in characters. */
 export const MAX_MESSAGE_LENGTH = 10_000;
 
@@ -238,10 +246,8 @@ export function createAgent(options: AgentOptions): Agent {
     await store.appendMessage({ projectId, turnId, role: "user", text, toolCalls: [], artifacts: [] });
 
     try {
-      if (text.trim().length === 0)
-        throw new ReasonerError("malformed_response", "The message is empty; tell me what to do with the scene.");
-      if (text.length > MAX_MESSAGE_LENGTH)
-        throw new ReasonerError("malformed_response", `The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
+      if (text.trim().length === 0) throw new InvalidMessage("The message is empty; tell me what to do with the scene.");
+      if (text.length > MAX_MESSAGE_LENGTH) throw new InvalidMessage(`The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
       let finished = false;
       for (let step = 0; step < maxSteps && !finished; step++) {
         controller.signal.throwIfAborted();
@@ -296,6 +302,10 @@ export function createAgent(options: AgentOptions): Agent {
         status = "cancelled";
         error = { code: "cancelled", message: "The turn was cancelled." };
         reply = `Cancelled. ${describeApplied(toolCalls)}`;
+      } else if (caught instanceof InvalidMessage) {
+        status = "failed";
+        error = { code: "invalid_message", message: caught.message };
+        reply = caught.message;
       } else if (ReasonerError.is(caught)) {
         status = "failed";
         error = { code: caught.code, message: caught.message };
