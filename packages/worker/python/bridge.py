@@ -252,9 +252,10 @@ def describe_material(material):
 # Descriptions (shapes of the contracts' output schemas)
 
 
-def describe_object(obj):
-    # Dimensions come from the evaluated scene; bring it up to date after a change (cheap when clean).
-    bpy.context.view_layer.update()
+def describe_object(obj, refresh=True):
+    if refresh:
+        # Dimensions come from the evaluated scene: bring it up to date after a change.
+        bpy.context.view_layer.update()
     record = {
         "name": obj.name,
         "type": obj.type,
@@ -436,13 +437,11 @@ def add_object(args):
         link_to_scene(obj)
     elif kind in PRIMITIVE_OPERATORS:
         operator, default_name = PRIMITIVE_OPERATORS[kind]
-        before = set(bpy.data.objects)
-        getattr(bpy.ops.mesh, operator)(location=(0.0, 0.0, 0.0))
-        # The operator's new object; the active object is not updated in background mode.
-        created = [o for o in bpy.data.objects if o not in before]
-        if len(created) != 1:
+        result = getattr(bpy.ops.mesh, operator)(location=(0.0, 0.0, 0.0))
+        # The operator leaves its new object active (and the only one selected).
+        obj = bpy.context.view_layer.objects.active
+        if "FINISHED" not in result or obj is None or not obj.select_get() or obj.get(PRIMITIVE_PROPERTY):
             raise BridgeError("internal", "Blender did not create the %s." % kind)
-        obj = created[0]
         if name is not None:
             # Only a free name is assigned (checked above); Blender keeps its own unique default.
             obj.name = name
@@ -605,8 +604,9 @@ def get_scene(args):
     offset = max(0, offset)
     objects = sorted((o for o in bpy.data.objects if is_scene_object(o)), key=lambda o: o.name)
     page = objects[offset : offset + limit]
+    bpy.context.view_layer.update()
     result = {
-        "objects": [describe_object(o) for o in page],
+        "objects": [describe_object(o, refresh=False) for o in page],
         "totalObjects": len(objects),
         "lights": [describe_light(o) for o in sorted((o for o in bpy.data.objects if o.type == "LIGHT"), key=lambda o: o.name)],
         "camera": describe_camera(),
