@@ -229,6 +229,32 @@ describe("LLM reasoner over an OpenAI-compatible endpoint", () => {
   });
 });
 
+describe("LLM reasoner over the Anthropic Messages API", () => {
+  it("makes the model's tool calls and reads its reply", async () => {
+    const server = await startScriptedOpenAiServer([
+      { kind: "tool-calls", text: "Adding it.", calls: [{ name: "add_object", arguments: { type: "monkey", color: "gold" } }] },
+      { kind: "text", text: "Added a golden monkey." },
+    ]);
+    servers.push(server);
+    const reasoner = createLlmReasoner({
+      provider: "anthropic",
+      baseURL: server.baseURL,
+      model: "claude-scripted",
+      apiKey: "anthropic-key",
+      maxRetries: 0,
+    });
+    const tools = createRecordingToolClient();
+    const agent = createAgent({ reasoner, toolClient: tools, store: createSqliteStore(":memory:") });
+    const result = await agent.runTurn({ projectId: "p", text: "add a golden monkey" });
+    expect(result.reply).toBe("Added a golden monkey.");
+    expect(tools.calls.map((call) => [call.name, call.arguments])).toEqual([["add_object", { type: "monkey", color: "gold" }]]);
+    expect(server.requests[0]!.path).toBe("/v1/messages");
+    expect(server.requests[0]!.headers["x-api-key"]).toBe("anthropic-key");
+    const second = server.requests[1]!.body.messages as Array<{ role: string; content: Array<{ type: string; content?: unknown }> }>;
+    expect(second.at(-1)!.content[0]!.type).toBe("tool_result");
+  });
+});
+
 describe("createLanguageModel", () => {
   it("builds OpenAI-compatible and Anthropic models without network", () => {
     expect(createLanguageModel({ provider: "anthropic", model: "claude-sonnet-4-5", apiKey: "k" })).toMatchObject({

@@ -1,6 +1,7 @@
 // A local OpenAI-compatible chat completions server that answers from a script: tool calls
 // (well-formed or malformed), text, HTTP errors, or a stream that stalls. For tests of the LLM
-// path without a real model; it speaks the same wire format as OpenAI, Ollama, vLLM and llama.cpp.
+// path without a real model; it speaks the same wire format as OpenAI, Ollama, vLLM and llama.cpp,
+// and answers POST /v1/messages in Anthropic's stream format from the same script.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -92,6 +93,52 @@ function sendJson(response: ServerResponse, reply: Extract<ScriptedReply, { kind
   );
 }
 
+function anthropicEvent(response: ServerResponse, type: string, body: Record<string, unknown>): void {
+  response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...body })}\n\n`);
+}
+
+/** The same reply in Anthropic's Messages API stream format, for the anthropic provider. */
+function sendAnthropicStream(response: ServerResponse, reply: Extract<ScriptedReply, { kind: "tool-calls" | "text" }>): void {
+  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  anthropicEvent(response, "message_start", {
+    message: {
+      id: "msg_scripted",
+      type: "message",
+      role: "assistant",
+      model: "scripted",
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 10, output_tokens: 1 },
+    },
+  });
+  let index = 0;
+  if (reply.text) {
+    anthropicEvent(response, "content_block_start", { index, content_block: { type: "text", text: "" } });
+    anthropicEvent(response, "content_block_delta", { index, delta: { type: "text_delta", text: reply.text } });
+    anthropicEvent(response, "content_block_stop", { index });
+    index++;
+  }
+  if (reply.kind === "tool-calls") {
+    for (const call of reply.calls) {
+      const args = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments);
+      anthropicEvent(response, "content_block_start", {
+        index,
+        content_block: { type: "tool_use", id: call.id ?? `toolu_${nextCallId()}`, name: call.name, input: {} },
+      });
+      anthropicEvent(response, "content_block_delta", { index, delta: { type: "input_json_delta", partial_json: args } });
+      anthropicEvent(response, "content_block_stop", { index });
+      index++;
+    }
+  }
+  anthropicEvent(response, "message_delta", {
+    delta: { stop_reason: reply.kind === "tool-calls" ? "tool_use" : "end_turn", stop_sequence: null },
+    usage: { output_tokens: 5 },
+  });
+  anthropicEvent(response, "message_stop", {});
+  response.end();
+}
+
 /** Starts the server on 127.0.0.1 with a free port. */
 export async function startScriptedOpenAiServer(script: ScriptedReply[] = []): Promise<ScriptedOpenAiServer> {
   const requests: RecordedRequest[] = [];
@@ -108,7 +155,8 @@ export async function startScriptedOpenAiServer(script: ScriptedReply[] = []): P
         // Recorded as empty; the test sees it.
       }
       requests.push({ path: request.url ?? "", headers: request.headers, body });
-      if (request.method !== "POST" || !request.url?.endsWith("/chat/completions")) {
+      const anthropic = request.url?.endsWith("/messages") === true;
+      if (request.method !== "POST" || !(request.url?.endsWith("/chat/completions") || anthropic)) {
         response.writeHead(404, { "content-type": "application/json" });
         response.end(JSON.stringify({ error: { message: "not found" } }));
         return;
@@ -134,7 +182,8 @@ export async function startScriptedOpenAiServer(script: ScriptedReply[] = []): P
           }
           return;
         default:
-          if (streaming) sendStream(response, reply);
+          if (anthropic) sendAnthropicStream(response, reply);
+          else if (streaming) sendStream(response, reply);
           else sendJson(response, reply);
       }
     });
