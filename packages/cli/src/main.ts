@@ -4,6 +4,7 @@
 // action: `bod worker` spawns Blender first thing, and every module loaded before that delays it.
 import { Command } from "commander";
 import { registerBenchCommand } from "./commands/bench.ts";
+import { registerBenchAgentCommand } from "./commands/bench-agent.ts";
 import { registerBenchRuntimeCommand } from "./commands/bench-runtime.ts";
 import { registerChatCommand } from "./commands/chat.ts";
 import { registerDocsCommand } from "./commands/docs.ts";
@@ -18,6 +19,8 @@ registerDocsCommand(program);
 registerServeCommand(program);
 registerChatCommand(program);
 registerUserCommand(program);
-registerBenchRuntimeCommand(registerBenchCommand(program));
+const bench = registerBenchCommand(program);
+registerBenchRuntimeCommand(bench);
+registerBenchAgentCommand(bench);
 
 await program.parseAsync(process.argv);
