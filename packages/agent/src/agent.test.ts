@@ -58,7 +58,34 @@ describe("createAgent with the offline planner", () => {
     expect(messages[1]!.artifacts).toHaveLength(1);
     const context = await store.getContext("p");
     expect(context.scene?.objects.map((object) => object.name)).toEqual(["Cube"]);
+    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.reasoningMs + result.timings.toolMs - 1);
+    expect(events.at(-1)).toMatchObject({ type: "turn-end", status: "completed", timings: result.timings });
     expect(context.focus).toEqual(["Cube"]);
+  });
+
+  it("answers 'what can you do?' without opening a connection to any worker", async () => {
+    const { createServer } = await import("node:http");
+    const { createMcpToolClient } = await import("./tool-client.ts");
+    let requests = 0;
+    const server = createServer((_request, response) => {
+      requests++;
+      response.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const toolClient = createMcpToolClient({ url: `http://127.0.0.1:${port}/projects/{projectId}/mcp`, connectTimeoutMs: 2000 });
+    const agent = createAgent({ reasoner: createPlannerReasoner(), toolClient, store: createSqliteStore(":memory:") });
+    for (const text of ["what can you do?", "hello", "fly me to the moon"]) await agent.runTurn({ projectId: "p", text });
+    expect(requests).toBe(0);
+    expect(toolClient.openConnections()).toEqual([]);
+    // A message that needs a tool does contact the server (which here refuses).
+    const result = await agent.runTurn({ projectId: "p", text: "add a cube" });
+    expect(requests).toBeGreaterThan(0);
+    expect(result.toolCalls[0]!.error?.code).toBe("unreachable");
+    expect(result.reply).toMatch(/Failed: Added a cube named Cube.*Could not connect/s);
+    await toolClient.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it("answers 'what can you do?' without calling any tool", async () => {

@@ -16,7 +16,15 @@ export type TurnStatus = "completed" | "failed" | "cancelled" | "step-limit";
 /** Events of a turn, in the order they happen; the gateway streams them as SSE. */
 export type AgentEvent =
   | { type: "turn-start"; turnId: string; projectId: string; text: string; reasoner: string; at: string }
-  | { type: "plan"; turnId: string; step: number; text?: string; toolCalls: Array<{ id: string; name: string; arguments: unknown }> }
+  | {
+      type: "plan";
+      turnId: string;
+      step: number;
+      text?: string;
+      toolCalls: Array<{ id: string; name: string; arguments: unknown }>;
+      /** Milliseconds the reasoner took to decide this step. */
+      reasoningMs: number;
+    }
   | { type: "tool-call-start"; turnId: string; id: string; name: string; arguments: unknown }
   | { type: "progress"; turnId: string; id: string; name: string; progress: number; total?: number; message?: string }
   | {
@@ -32,13 +40,21 @@ export type AgentEvent =
     }
   | { type: "reply"; turnId: string; text: string }
   | { type: "error"; turnId: string; code: string; message: string }
-  | { type: "turn-end"; turnId: string; status: TurnStatus; durationMs: number };
+  | { type: "turn-end"; turnId: string; status: TurnStatus; durationMs: number; timings: TurnTimings };
+
+/** Where a turn's time went, in milliseconds: deciding (reasoner) and calling tools (worker, runtime, Blender). */
+export interface TurnTimings {
+  totalMs: number;
+  reasoningMs: number;
+  toolMs: number;
+}
 
 export type AgentEventType = AgentEvent["type"];
 
 export interface TurnResult {
   turnId: string;
   status: TurnStatus;
+  timings: TurnTimings;
   reply: string;
   toolCalls: ToolCallRecord[];
   artifacts: TurnArtifact[];
@@ -235,6 +251,7 @@ export function createAgent(options: AgentOptions): Agent {
     const artifacts: TurnArtifact[] = [];
     const steps: TurnStep[] = [];
     let status: TurnStatus = "completed";
+    let reasoningMs = 0;
     let reply = "";
     let error: TurnResult["error"];
 
@@ -251,7 +268,12 @@ export function createAgent(options: AgentOptions): Agent {
       let finished = false;
       for (let step = 0; step < maxSteps && !finished; step++) {
         controller.signal.throwIfAborted();
-        const decision = await reasoner.decide({ projectId, text, history, context: contextAtStart, steps }, { signal: controller.signal });
+        const decideStartedAt = now();
+        const decision = await reasoner
+          .decide({ projectId, text, history, context: contextAtStart, steps }, { signal: controller.signal })
+          .finally(() => {
+            reasoningMs += now() - decideStartedAt;
+          });
         controller.signal.throwIfAborted();
         if (decision.toolCalls.length === 0) {
           reply = decision.text?.trim() || "Done.";
@@ -262,6 +284,7 @@ export function createAgent(options: AgentOptions): Agent {
           type: "plan",
           turnId,
           step,
+          reasoningMs: now() - decideStartedAt,
           ...(decision.text ? { text: decision.text } : {}),
           toolCalls: decision.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
         });
@@ -330,8 +353,10 @@ export function createAgent(options: AgentOptions): Agent {
     await store.appendMessage({ projectId, turnId, role: "assistant", text: reply, toolCalls, artifacts });
     await store.saveContext(projectId, context);
     emit({ type: "reply", turnId, text: reply });
-    emit({ type: "turn-end", turnId, status, durationMs: now() - startedAt });
-    return { turnId, status, reply, toolCalls, artifacts, ...(error ? { error } : {}) };
+    const toolMs = toolCalls.reduce((sum, call) => sum + call.durationMs, 0);
+    const timings: TurnTimings = { totalMs: now() - startedAt, reasoningMs, toolMs };
+    emit({ type: "turn-end", turnId, status, durationMs: timings.totalMs, timings });
+    return { turnId, status, timings, reply, toolCalls, artifacts, ...(error ? { error } : {}) };
   }
 
   // One turn at a time per project: a second message waits for the first to finish, so both see a
@@ -348,10 +373,12 @@ export function createAgent(options: AgentOptions): Agent {
           if (options.signal?.aborted) {
             const reply = "Cancelled before it started. Nothing in the scene was changed.";
             options.onEvent?.({ type: "reply", turnId, text: reply });
-            options.onEvent?.({ type: "turn-end", turnId, status: "cancelled", durationMs: 0 });
+            const timings: TurnTimings = { totalMs: 0, reasoningMs: 0, toolMs: 0 };
+            options.onEvent?.({ type: "turn-end", turnId, status: "cancelled", durationMs: 0, timings });
             return {
               turnId,
               status: "cancelled" as const,
+              timings,
               reply,
               toolCalls: [],
               artifacts: [],

@@ -11,6 +11,7 @@ export {
   type RunTurnOptions,
   type TurnResult,
   type TurnStatus,
+  type TurnTimings,
 } from "./agent.ts";
 export { REASONER_ERROR_CODES, ReasonerError, type ReasonerErrorCode } from "./errors/reasoner-error.ts";
 export { TOOL_CLIENT_ERROR_CODES, ToolClientError, type ToolClientErrorCode } from "./errors/tool-client-error.ts";
