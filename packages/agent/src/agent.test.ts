@@ -265,6 +265,26 @@ describe("createAgent loop", () => {
     expect(reasoner.inputs).toEqual([]);
   });
 
+  it("says when a change may or may not have happened", async () => {
+    const { ToolClientError } = await import("./errors/tool-client-error.ts");
+    const reasoner = scriptedReasoner(async (input) =>
+      input.steps.length === 0
+        ? { toolCalls: [{ id: "1", name: "add_object", arguments: { type: "cube", name: "Slow" } }] }
+        : { text: "done", toolCalls: [] },
+    );
+    const tools = createRecordingToolClient();
+    tools.callTool = async () => {
+      throw new ToolClientError("timeout", "add_object did not finish within 30 s without progress.", { maybeApplied: true });
+    };
+    const agent = createAgent({ reasoner, toolClient: tools, store: createSqliteStore(":memory:") });
+    const result = await agent.runTurn({ projectId: "p", text: "add a cube" });
+    expect(result.toolCalls[0]!.error?.code).toBe("timeout");
+    const { describeApplied } = await import("./agent.ts");
+    expect(describeApplied(result.toolCalls)).toBe(
+      "Nothing in the scene was changed for sure. No answer came for add_object Slow; call get_scene (or ask what is in the scene) to see whether it took effect.",
+    );
+  });
+
   it("hands earlier messages to the reasoner", async () => {
     const reasoner = scriptedReasoner(async () => ({ text: "ok", toolCalls: [] }));
     const { agent } = setup(reasoner);

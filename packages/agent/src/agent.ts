@@ -134,16 +134,34 @@ function collectArtifacts(outcome: ToolCallOutcome, toolCallId: string): TurnArt
   return found;
 }
 
-/** What was applied, for replies after a failure: "add_object Cube, set_material Cube". */
+/** Error codes of calls that may have reached the worker without an answer coming back. */
+const UNCERTAIN_CODES = new Set(["timeout", "protocol", "cancelled"]);
+
+function describeCall(record: ToolCallRecord): string {
+  const args = record.arguments as Record<string, unknown> | undefined;
+  const target = typeof args?.name === "string" ? ` ${args.name}` : typeof args?.type === "string" ? ` ${args.type}` : "";
+  return `${record.name}${target}`;
+}
+
+/**
+ * What the turn changed, for replies after a failure: "Already applied to the scene: add_object Cube.",
+ * plus the changes that may or may not have happened because no answer came back.
+ */
 export function describeApplied(records: readonly ToolCallRecord[]): string {
-  const applied = records.filter((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene);
-  if (applied.length === 0) return "Nothing in the scene was changed.";
-  const names = applied.map((record) => {
-    const args = record.arguments as Record<string, unknown> | undefined;
-    const target = typeof args?.name === "string" ? ` ${args.name}` : typeof args?.type === "string" ? ` ${args.type}` : "";
-    return `${record.name}${target}`;
-  });
-  return `Already applied to the scene: ${names.join(", ")}.`;
+  const mutating = records.filter((record) => findToolContract(record.name)?.mutatesScene);
+  const applied = mutating.filter((record) => record.error === undefined);
+  const uncertain = mutating.filter((record) => record.error && UNCERTAIN_CODES.has(record.error.code));
+  const parts = [
+    applied.length === 0
+      ? "Nothing in the scene was changed for sure."
+      : `Already applied to the scene: ${applied.map(describeCall).join(", ")}.`,
+  ];
+  if (uncertain.length > 0)
+    parts.push(
+      `No answer came for ${uncertain.map(describeCall).join(", ")}; call get_scene (or ask what is in the scene) to see whether it took effect.`,
+    );
+  if (applied.length === 0 && uncertain.length === 0) return "Nothing in the scene was changed.";
+  return parts.join(" ");
 }
 
 function linkSignals(signal: AbortSignal | undefined): AbortController {

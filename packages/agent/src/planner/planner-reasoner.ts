@@ -47,7 +47,10 @@ function reply(plan: Extract<PlanResult, { kind: "plan" }>, records: readonly To
   });
   const failed = records.some((record) => record.error);
   const applied = records.filter((record) => !record.error).length;
-  if (failed) lines.push(applied > 0 ? "The steps before the failure were applied." : "Nothing was changed.");
+  const unanswered = records.some((record) => record.error && /^(?:timeout|protocol|cancelled)$/.test(record.error.code));
+  if (failed) lines.push(applied > 0 ? "The steps before the failure were applied." : "Nothing else was changed.");
+  if (unanswered)
+    lines.push('No answer came for the failed step, so it may still have taken effect; ask "what is in the scene?" to check.');
   lines.push(...plan.notes);
   return lines.join("\n");
 }
