@@ -2,6 +2,7 @@
 // control protocol), in a process group of its own so the whole tree (worker and Blender) can
 // be signalled at once, optionally inside a bubblewrap sandbox (sandbox.ts).
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bwrapArguments, SANDBOX_ROOT, SANDBOX_SOCKET, type SandboxOptions } from "./sandbox.ts";
@@ -47,6 +48,8 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
       ];
       // In the sandbox the relay turns the private loopback port into a Unix socket we can reach.
       const workerArgs = sandboxed ? ["--import", relayModule, ...programArgs, ...flags] : [...programArgs, ...flags];
+      // Unsandboxed workers keep their scratch files in their own folder, removed with it.
+      if (!sandboxed) mkdirSync(join(launchOptions.instanceDir, "tmp"), { recursive: true });
       const env: Record<string, string | undefined> = {
         ...process.env,
         ...options.env,

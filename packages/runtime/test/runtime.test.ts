@@ -3,18 +3,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  BWRAP,
-  findDescendants,
-  type Harness,
-  instance,
-  objectNames,
-  REPO_ROOT,
-  startHarness,
-  structured,
-  TOKEN,
-  waitFor,
-} from "./harness.ts";
+import { BWRAP, findDescendants, type Harness, instance, objectNames, REPO_ROOT, startHarness, structured, waitFor } from "./harness.ts";
 
 const BLENDER_COMMAND = /^\S*blender\s/;
 const WORKER_PROCESS = /main\.ts worker/;
@@ -217,12 +206,17 @@ describe("runtime with real workers", () => {
     await expect(readdir(`${root}${h.dataDir}/instances`)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  it("runs unsandboxed workers over loopback TCP when asked to", async () => {
-    harness = await startHarness({ sandbox: false });
+  it("runs unsandboxed workers, pooled and not, over loopback TCP when asked to", async () => {
+    harness = await startHarness({ sandbox: false, poolSize: 1 });
+    await harness.runtime.poolReady();
     const client = await harness.connect("plain");
     await addCube(client, "Plain");
     expect(await objectNames(client)).toEqual(["Plain"]);
-    void TOKEN;
+    const info = await instance(harness, "plain");
+    expect(info?.coldStart?.fromPool).toBe(true);
+    expect(info?.endpoint).toMatchObject({ host: "127.0.0.1" });
+    await harness.runtime.drain("plain");
+    expect(await objectNames(client)).toEqual(["Plain"]);
   });
 });
 
