@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 
+import bmesh
 import bpy
 from mathutils import Euler, Vector
 
@@ -252,17 +253,35 @@ def describe_material(material):
 # Descriptions (shapes of the contracts' output schemas)
 
 
-def describe_object(obj, refresh=True):
+def mesh_dimensions(obj):
+    """Bounding box size of a mesh without modifiers, from its vertices: no scene evaluation needed."""
+    mesh = obj.data
+    count = len(mesh.vertices)
+    if count == 0:
+        return [0.0, 0.0, 0.0]
+    coordinates = [0.0] * (count * 3)
+    mesh.vertices.foreach_get("co", coordinates)
+    return [(max(coordinates[axis::3]) - min(coordinates[axis::3])) * abs(obj.scale[axis]) for axis in range(3)]
+
+
+def object_dimensions(obj, refresh):
+    if refresh and obj.type == "MESH" and len(obj.modifiers) == 0 and len(obj.data.vertices) <= 200_000:
+        return mesh_dimensions(obj)
     if refresh:
-        # Dimensions come from the evaluated scene: bring it up to date after a change.
+        # Dimensions come from the evaluated scene: bring it up to date after a change. This costs
+        # time in proportion to the scene after objects are added, so meshes are measured directly.
         bpy.context.view_layer.update()
+    return list(obj.dimensions)
+
+
+def describe_object(obj, refresh=True):
     record = {
         "name": obj.name,
         "type": obj.type,
         "location": rounded(obj.location),
         "rotation": degrees(obj.rotation_euler),
         "scale": rounded(obj.scale),
-        "dimensions": rounded(obj.dimensions),
+        "dimensions": rounded(object_dimensions(obj, refresh)),
         "material": describe_material(obj.active_material) if hasattr(obj.data, "materials") else None,
     }
     primitive = obj.get(PRIMITIVE_PROPERTY)
@@ -301,7 +320,9 @@ def world_background():
     if world is None:
         world = bpy.data.worlds.new("World")
         scene().world = world
-    world.use_nodes = True
+    if not world.use_nodes:
+        # Written only when needed: every write tags the scene for re-evaluation.
+        world.use_nodes = True
     tree = world.node_tree
     node = next((n for n in tree.nodes if n.type == "BACKGROUND"), None)
     if node is None:
@@ -394,16 +415,46 @@ def new_project_scene():
 # ---------------------------------------------------------------------------------------------
 # Scene tools
 
-PRIMITIVE_OPERATORS = {
-    "cube": ("primitive_cube_add", "Cube"),
-    "uv_sphere": ("primitive_uv_sphere_add", "Sphere"),
-    "ico_sphere": ("primitive_ico_sphere_add", "Icosphere"),
-    "cylinder": ("primitive_cylinder_add", "Cylinder"),
-    "cone": ("primitive_cone_add", "Cone"),
-    "torus": ("primitive_torus_add", "Torus"),
-    "plane": ("primitive_plane_add", "Plane"),
-    "circle": ("primitive_circle_add", "Circle"),
-    "monkey": ("primitive_monkey_add", "Suzanne"),
+def build_torus(bm, major_radius=1.0, minor_radius=0.25, major_segments=48, minor_segments=12):
+    rings = []
+    for i in range(major_segments):
+        u = 2 * math.pi * i / major_segments
+        ring = []
+        for j in range(minor_segments):
+            v = 2 * math.pi * j / minor_segments
+            distance = major_radius + minor_radius * math.cos(v)
+            ring.append(bm.verts.new((distance * math.cos(u), distance * math.sin(u), minor_radius * math.sin(v))))
+        rings.append(ring)
+    uv_layer = bm.loops.layers.uv.active
+    for i in range(major_segments):
+        ring, following = rings[i], rings[(i + 1) % major_segments]
+        for j in range(minor_segments):
+            k = (j + 1) % minor_segments
+            face = bm.faces.new((ring[j], following[j], following[k], ring[k]))
+            if uv_layer is not None:
+                corners = ((i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1))
+                for loop, (a, b) in zip(face.loops, corners):
+                    loop[uv_layer].uv = (a / major_segments, b / minor_segments)
+
+
+# Each primitive as Blender's Add menu makes it (same sizes), built directly as mesh data: the
+# add operators re-evaluate the whole scene twice per call, which grows with the scene.
+PRIMITIVES = {
+    "cube": ("Cube", lambda bm: bmesh.ops.create_cube(bm, size=2.0, calc_uvs=True)),
+    "uv_sphere": ("Sphere", lambda bm: bmesh.ops.create_uvsphere(bm, u_segments=32, v_segments=16, radius=1.0, calc_uvs=True)),
+    "ico_sphere": ("Icosphere", lambda bm: bmesh.ops.create_icosphere(bm, subdivisions=2, radius=1.0, calc_uvs=True)),
+    "cylinder": (
+        "Cylinder",
+        lambda bm: bmesh.ops.create_cone(bm, cap_ends=True, cap_tris=False, segments=32, radius1=1.0, radius2=1.0, depth=2.0, calc_uvs=True),
+    ),
+    "cone": (
+        "Cone",
+        lambda bm: bmesh.ops.create_cone(bm, cap_ends=True, cap_tris=False, segments=32, radius1=1.0, radius2=0.0, depth=2.0, calc_uvs=True),
+    ),
+    "torus": ("Torus", build_torus),
+    "plane": ("Plane", lambda bm: bmesh.ops.create_grid(bm, x_segments=1, y_segments=1, size=1.0, calc_uvs=True)),
+    "circle": ("Circle", lambda bm: bmesh.ops.create_circle(bm, cap_ends=False, segments=32, radius=1.0)),
+    "monkey": ("Suzanne", lambda bm: bmesh.ops.create_monkey(bm, calc_uvs=True)),
 }
 
 
@@ -428,24 +479,25 @@ def add_object(args):
     kind = args["type"]
     name = args.get("name")
     ensure_name_free(name)
-    deselect_all()
     if kind == "text":
         curve = bpy.data.curves.new(name or "Text", "FONT")
         curve.body = args.get("text") or "Text"
         curve.align_x = "CENTER"
         obj = bpy.data.objects.new(name or "Text", curve)
         link_to_scene(obj)
-    elif kind in PRIMITIVE_OPERATORS:
-        operator, default_name = PRIMITIVE_OPERATORS[kind]
-        result = getattr(bpy.ops.mesh, operator)(location=(0.0, 0.0, 0.0))
-        # The operator leaves its new object active (and the only one selected).
-        obj = bpy.context.view_layer.objects.active
-        if "FINISHED" not in result or obj is None or not obj.select_get() or obj.get(PRIMITIVE_PROPERTY):
-            raise BridgeError("internal", "Blender did not create the %s." % kind)
-        if name is not None:
-            # Only a free name is assigned (checked above); Blender keeps its own unique default.
-            obj.name = name
-            obj.data.name = name
+    elif kind in PRIMITIVES:
+        default_name, build = PRIMITIVES[kind]
+        mesh = bpy.data.meshes.new(name or default_name)
+        bm = bmesh.new()
+        try:
+            bm.loops.layers.uv.new("UVMap")
+            build(bm)
+            bm.to_mesh(mesh)
+        finally:
+            bm.free()
+        # A free name is taken as given (checked above); otherwise Blender makes the default unique.
+        obj = bpy.data.objects.new(name or default_name, mesh)
+        link_to_scene(obj)
     else:
         raise BridgeError("invalid_arguments", "Unknown object type %s." % kind)
     obj[PRIMITIVE_PROPERTY] = kind
@@ -880,6 +932,9 @@ def main():
         sys.stderr.write("bridge.py needs the worker's pipes on fd 3 and fd 4; start it through the worker.\n")
         sys.stderr.flush()
         os._exit(3)
+    # No undo history: nobody can undo here, and each step would copy the whole scene in memory.
+    bpy.context.preferences.edit.use_global_undo = False
+    bpy.context.preferences.edit.undo_steps = 0
     new_project_scene()
     send({"event": "ready", "blenderVersion": bpy.app.version_string})
     for line in requests:
