@@ -14,9 +14,17 @@ export interface LocalRuntimeLike {
 }
 
 export function createRuntimeAdapter(runtime: LocalRuntimeLike): ProjectRuntime & ArtifactFiles {
+  // Listing measures every instance's memory; lookups that overlap (a project list) share one.
+  let listing: ReturnType<LocalRuntimeLike["list"]> | undefined;
+  const list = () => {
+    listing ??= runtime.list().finally(() => {
+      listing = undefined;
+    });
+    return listing;
+  };
   return {
     async instance(projectId) {
-      return (await runtime.list()).find((instance) => instance.projectId === projectId);
+      return (await list()).find((instance) => instance.projectId === projectId);
     },
     async release(projectId) {
       // The drain saves the scene and moves the folder back home; then the whole folder goes.
