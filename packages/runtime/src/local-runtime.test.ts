@@ -292,8 +292,8 @@ describe("capacity", () => {
   });
 
   it("defaults the instance cap from memory", () => {
-    expect(defaultMaxInstances(0, 24 * 1024 ** 3)).toBe(76);
-    expect(defaultMaxInstances(2, 24 * 1024 ** 3)).toBe(74);
+    expect(defaultMaxInstances(0, 24 * 1024 ** 3)).toBe(51);
+    expect(defaultMaxInstances(2, 24 * 1024 ** 3)).toBe(49);
     expect(defaultMaxInstances(0, 100 * 1024 ** 2)).toBe(1);
   });
 });
