@@ -48,7 +48,7 @@ describe("createBlenderProcess", () => {
     expect(seen.command).toBe("/opt/blender/blender");
     expect(seen.args).toEqual(["-b", "--factory-startup", "--disable-autoexec", "--python-exit-code", "1", "--python", "/x/bridge.py"]);
     expect(blender.state).toBe("ready");
-    await expect(blender.call("ping", {})).resolves.toEqual({ pong: true });
+    await expect(blender.call("ping", {})).resolves.toMatchObject({ pong: true });
     const [a, b] = await Promise.all([blender.call("add_object", { n: 1 }), blender.call("add_object", { n: 2 })]);
     expect(a).toEqual({ command: "add_object", args: { n: 1 } });
     expect(b).toEqual({ command: "add_object", args: { n: 2 } });
@@ -133,7 +133,7 @@ describe("createBlenderProcess", () => {
     expect((await render).code).toBe("cancelled");
     expect(performance.now() - cancelledAt).toBeLessThan(100);
     // Blender stays up and serves the next call once the render has stopped.
-    await expect(blender.call("ping", {})).resolves.toEqual({ pong: true });
+    await expect(blender.call("ping", {})).resolves.toMatchObject({ pong: true });
     expect(blender.state).toBe("ready");
     expect(progress).toContainEqual({ progress: 0, total: 4, message: "rendering" });
     expect(progress).toContainEqual({ progress: 1, total: 4, message: "sample 1 of 4" });

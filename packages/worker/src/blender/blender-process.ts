@@ -85,6 +85,7 @@ const DEFAULT_BRIDGE_SCRIPT = fileURLToPath(new URL("../../python/bridge.py", im
 const LOG_TAIL_LINES = 20;
 // Blender logs render progress on stdout; the bridge's handlers get no sample counts in 3.4.
 const SAMPLE_PATTERNS = [/Rendering (\d+) \/ (\d+) samples/, /Sample (\d+)\/(\d+)/];
+const BENIGN_STDERR = /^(EGL Error \(0x300[19]\)|Managed to successfully fallback to surfaceless EGL)/;
 
 interface PendingCall {
   request: BridgeRequest;
@@ -179,7 +180,9 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   function onBlenderStderr(line: string) {
     if (!line.trim()) return;
     remember(line);
-    logger.info({ stream: "stderr" }, line);
+    // Without a display, every EEVEE render reports its (successful) fallback to surfaceless EGL.
+    if (BENIGN_STDERR.test(line)) logger.debug({ stream: "stderr" }, line);
+    else logger.info({ stream: "stderr" }, line);
   }
 
   function onBridgeMessage(line: string) {

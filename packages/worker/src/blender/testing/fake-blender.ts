@@ -2,9 +2,12 @@
 // bridge protocol on fd 3 / fd 4 like the real bridge, and misbehaves on request so the supervisor's
 // failure handling can be checked without Blender. FAKE_BLENDER_MODE picks how it starts:
 // "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
-// Commands: ping answers; get_scene fails with object_not_found; add_object with {hang: true} never
-// answers, with {crash: true} exits; render_frame logs sample lines and answers after durationMs,
-// or answers "cancelled" on SIGINT like Blender's render break.
+// Commands: ping answers with the commands this process has received; get_scene fails with
+// object_not_found; add_object with {hang: true} never answers, with {crash: true} exits;
+// save_snapshot writes a small file holding journalSeq and load_snapshot reads it back;
+// render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT like
+// Blender's render break. Anything else is echoed back.
+import { readFileSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { createInterface } from "node:readline";
 
@@ -26,9 +29,17 @@ interface Request {
   args: Record<string, unknown>;
 }
 
+const received: string[] = [];
+
 function handle(request: Request) {
   const { id, command, args } = request;
-  if (command === "ping") return send({ id, ok: true, result: { pong: true } });
+  received.push(command);
+  if (command === "ping") return send({ id, ok: true, result: { pong: true, received } });
+  if (command === "save_snapshot") {
+    writeFileSync(String(args.path), JSON.stringify({ journalSeq: args.journalSeq }));
+    return send({ id, ok: true, result: { path: args.path } });
+  }
+  if (command === "load_snapshot") return send({ id, ok: true, result: JSON.parse(readFileSync(String(args.path), "utf8")) });
   if (command === "get_scene")
     return send({ id, ok: false, error: { code: "object_not_found", message: "No object named x.", data: { existing: [] } } });
   if (command === "add_object" && args.hang) return;

@@ -1,0 +1,126 @@
+// Unit tier: the scene engine's durability rules against a stand-in Blender (testing/fake-blender.ts)
+// that reports which commands each process received: what is journaled, what a restarted Blender
+// is sent to restore the scene, when snapshots fold the journal, and cancellation while waiting.
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ToolError } from "@bod/contracts";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SpawnFunction } from "./blender-process.ts";
+import { createSceneEngine, type SceneEngine } from "./scene-engine.ts";
+import { parseJournal } from "./scene-journal.ts";
+
+const FAKE_BLENDER = fileURLToPath(new URL("./testing/fake-blender.ts", import.meta.url));
+const logger = pino({ level: "silent" });
+const fakeSpawn: SpawnFunction = (_command, args, options) => spawn(process.execPath, [FAKE_BLENDER, ...args], options);
+
+let dataDir: string;
+let engine: SceneEngine | undefined;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "bod-engine-unit-"));
+});
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function createEngine(snapshotEvery = 50): SceneEngine {
+  engine = createSceneEngine({ logger, dataDir, spawn: fakeSpawn, snapshotEvery, forceKillAfterMs: 300 });
+  return engine;
+}
+
+async function received(target: SceneEngine): Promise<string[]> {
+  const { received } = (await target.call("ping", {})) as { received: string[] };
+  return received.slice(0, -1);
+}
+
+async function journal(): Promise<{ seq: number; command: string }[]> {
+  return parseJournal(await readFile(join(dataDir, "scene", "journal.jsonl"), "utf8").catch(() => ""));
+}
+
+async function failure(promise: Promise<unknown>): Promise<ToolError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (ToolError.is(error)) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("createSceneEngine", () => {
+  it("journals changes, not reads, and not changes that failed", async () => {
+    const scene = createEngine();
+    await scene.start();
+    await scene.call("add_object", { type: "cube" });
+    await scene.call("export_scene", { format: "glb", output: "/tmp/x.glb" });
+    await scene.call("set_world", { strength: 2 });
+    expect((await failure(scene.call("add_object", { crash: true }))).code).toBe("blender_crashed");
+    expect((await journal()).map((entry) => [entry.seq, entry.command])).toEqual([
+      [1, "add_object"],
+      [2, "set_world"],
+    ]);
+  });
+
+  it("restores a restarted Blender with the snapshot and the journal after it", async () => {
+    const scene = createEngine(3);
+    await scene.start();
+    for (let index = 0; index < 4; index++) await scene.call("add_object", { type: "cube", index });
+    expect((await stat(join(dataDir, "scene", "snapshot.blend"))).size).toBeGreaterThan(0);
+    expect((await journal()).map((entry) => entry.seq)).toEqual([4]);
+
+    const hung = await failure(scene.call("add_object", { hang: true }, { timeoutMs: 100 }));
+    expect(hung.code).toBe("timeout");
+    // The new Blender got the snapshot, then only the journal entry the snapshot lacks.
+    expect(await received(scene)).toEqual(["load_snapshot", "add_object"]);
+  });
+
+  it("restores a new engine on the same data dir, and folds the journal into a snapshot on stop", async () => {
+    const first = createEngine();
+    await first.start();
+    await first.call("add_object", { type: "cube" });
+    await first.call("update_object", { name: "Cube", location: [1, 2, 3] });
+    const fromJournal = createSceneEngine({ logger, dataDir, spawn: fakeSpawn });
+    await fromJournal.start();
+    expect(await received(fromJournal)).toEqual(["reset_scene", "add_object", "update_object"]);
+    await fromJournal.stop();
+
+    await first.stop();
+    engine = undefined;
+    expect(await journal()).toEqual([]);
+    const fromSnapshot = createEngine();
+    const { sceneRestoreMs } = await fromSnapshot.start();
+    expect(sceneRestoreMs).toBeGreaterThan(0);
+    expect(await received(fromSnapshot)).toEqual(["load_snapshot"]);
+    // Sequence numbers go on from the snapshot's.
+    await fromSnapshot.call("delete_object", { name: "Cube" });
+    expect((await journal()).map((entry) => entry.seq)).toEqual([3]);
+  });
+
+  it("cancels a call that is waiting for Blender without running it", async () => {
+    const scene = createEngine();
+    await scene.start();
+    const render = scene.call("render_frame", { engine: "eevee", durationMs: 300 });
+    const abort = new AbortController();
+    const waiting = failure(scene.call("add_object", { type: "cube" }, { signal: abort.signal }));
+    abort.abort();
+    expect((await waiting).code).toBe("cancelled");
+    await render;
+    expect(await received(scene)).toEqual(["reset_scene", "render_frame"]);
+    expect(await journal()).toEqual([]);
+  });
+
+  it("refuses calls before start and after stop", async () => {
+    const scene = createEngine();
+    expect((await failure(scene.call("ping", {}))).code).toBe("blender_unavailable");
+    await scene.start();
+    await scene.stop();
+    expect((await failure(scene.call("ping", {}))).code).toBe("blender_unavailable");
+    expect(scene.blenderPid).toBeUndefined();
+  });
+});
