@@ -737,6 +737,54 @@ const CASES: Case[] = [
     ],
   },
   { text: "clear all", scene: false, calls: [["clear_scene", {}]] },
+  {
+    text: "add a cube with a sphere on top",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [0, 0, 2] }],
+    ],
+  },
+  {
+    text: "render the scene from above",
+    scene: false,
+    calls: [
+      ["set_camera", { location: [0, -0.599, 11.985], target: [0, 0, 0] }],
+      ["render_frame", {}],
+    ],
+  },
+  {
+    text: "show me the scene from the front at 1920x1080",
+    scene: false,
+    calls: [
+      ["set_camera", { location: [0, -11.867, 1.78], target: [0, 0, 0] }],
+      ["render_frame", { width: 1920, height: 1080 }],
+    ],
+  },
+  {
+    text: "add a red cube and a sphere above",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", color: "red", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [0, 0, 2.5] }],
+    ],
+  },
+  {
+    text: "add a cube with a metallic finish",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [0, 0, 0] }],
+      ["set_material", { name: "Cube", metallic: 1, roughness: 0.25 }],
+    ],
+  },
+  {
+    text: "render from the left in cycles",
+    scene: false,
+    calls: [
+      ["set_camera", { location: [-11.867, 0, 1.78], target: [0, 0, 0] }],
+      ["render_frame", { engine: "cycles" }],
+    ],
+  },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {

@@ -712,6 +712,9 @@ const handleRender: Handler = (clause, state) => {
     /\b(?:rename|delete|remove)\b/.test(text)
   )
     return false;
+  // "render the scene from above": move the camera first, then render.
+  const view = /\bfrom (?:the )?(?:above|below|top|bottom|front|back|behind|left|right|side|an angle|the side|overhead)\b/.exec(text);
+  if (view) handleCamera({ text: `look ${view[0]}`, original: `look ${view[0]}` }, state);
   const args: Record<string, unknown> = {};
   const engine = /\b(eevee|cycles|workbench)\b/.exec(text)?.[1] as RenderEngine | undefined;
   if (engine) args.engine = engine;
@@ -1359,7 +1362,9 @@ const CONTINUATION =
 function splitObjectPhrases(text: string): string[] {
   const phrases: string[] = [];
   let current = "";
-  for (const part of text.split(/\s*,\s*(?=[a-z⟦#])(?:and\s+)?|\s+and\s+(?=[a-z⟦#])|\s+plus\s+|\s+along with\s+/)) {
+  for (const part of text.split(
+    /\s*,\s*(?=[a-z⟦#])(?:and\s+)?|\s+and\s+(?=[a-z⟦#])|\s+plus\s+|\s+along with\s+|\s+with\s+(?=(?:an?|one|two|three|four|five|\d+)\s+(?:[#\w-]+\s+){0,4}?(?:cubes?|spheres?|balls?|cones?|cylinders?|tor(?:us|i)|donuts?|monkeys?|planes?|circles?|icospheres?|boxes)\b)/,
+  )) {
     const startsNew =
       OBJECT_PHRASE.test(part) &&
       /^(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|few|a few|couple|a couple|pair|a pair|dozen|a dozen|another)\b/.test(
@@ -1418,12 +1423,23 @@ const handleAdd: Handler = (clause, state) => {
   const verb = ADD_VERB.exec(text);
   if (verb) text = text.slice(verb[0].length);
   else if (!OBJECT_PHRASE.test(text) || /^(?:the|this|that|these|those|it|them)\b/.test(text)) return false;
+  // "create a scene with a red cube and ...": the objects are what is added.
+  text = text.replace(/^(?:a |an |the |my )?(?:new )?(?:scene|image|picture|composition)\s+(?:with|containing|that has|of)\s+/, "");
   // "a red cube on top of a blue cube": the blue cube is new too; add it first, then the red one on "it".
-  const phrases = splitObjectPhrases(text).flatMap((phrase) => {
-    const nested = NESTED_ADD.exec(phrase);
-    if (!nested || !OBJECT_PHRASE.test(nested[1]!) || !OBJECT_PHRASE.test(nested[3]!)) return [phrase];
-    return [nested[3]!, `${nested[1]} ${nested[2]} it`];
-  });
+  const phrases = splitObjectPhrases(text)
+    // "a cube with a sphere on top": a relation with nothing after it is to the object before.
+    .map((phrase, index) =>
+      index > 0
+        ? phrase.replace(/\b(on top|above|below|underneath|under|beside|next to|in front|behind)$/, (words) =>
+            words === "on top" || words === "in front" ? `${words} of it` : `${words} it`,
+          )
+        : phrase,
+    )
+    .flatMap((phrase) => {
+      const nested = NESTED_ADD.exec(phrase);
+      if (!nested || !OBJECT_PHRASE.test(nested[1]!) || !OBJECT_PHRASE.test(nested[3]!)) return [phrase];
+      return [nested[3]!, `${nested[1]} ${nested[2]} it`];
+    });
   const specs: AddSpec[] = [];
   for (const phrase of phrases) {
     const match = OBJECT_PHRASE.exec(phrase);
