@@ -727,6 +727,9 @@ def render_frame(args, request_id):
     height = int(args.get("height") or DEFAULT_RENDER["height"])
     samples = int(args.get("samples") or DEFAULT_RENDER["samples"])
     output = args["output"]
+    if "#" in output:
+        # Blender would read # as a frame-number placeholder and write elsewhere.
+        raise BridgeError("invalid_arguments", "The render output path cannot contain #.")
     if s.camera is None:
         raise BridgeError("invalid_arguments", "The scene has no camera; add one with set_camera first.")
     saved = {
@@ -753,8 +756,9 @@ def render_frame(args, request_id):
         elif engine == "eevee":
             s.eevee.taa_render_samples = samples
         else:
-            aa_levels = ["1", "5", "8", "11", "16", "32"]
-            s.display.render_aa = next((level for level in aa_levels if int(level) >= samples), "32")
+            # Workbench takes an anti-aliasing level, not a sample count: FXAA, 5, 8, 11, 16 or 32.
+            aa_levels = ["5", "8", "11", "16", "32"]
+            s.display.render_aa = "FXAA" if samples <= 1 else next((level for level in aa_levels if int(level) >= samples), "32")
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         started = time.monotonic()
         with RenderWatch(request_id, samples) as watch:
@@ -923,8 +927,25 @@ def handle(request):
         }
 
 
+def end_with_parent():
+    """Asks Linux to stop Blender if the worker dies, so no Blender outlives it (even mid-render)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def main():
     global _response_stream
+    end_with_parent()
     try:
         requests = os.fdopen(REQUEST_FD, "r", encoding="utf-8")
         _response_stream = os.fdopen(RESPONSE_FD, "w", encoding="utf-8")
