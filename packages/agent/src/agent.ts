@@ -81,8 +81,10 @@ export interface AgentOptions {
   maxSteps?: number;
   /** Earlier messages handed to the reasoner; default 20. */
   historyLimit?: number;
-  /** Per-call time budget without progress, in milliseconds; default: the tool contract's. */
+  /** Per-call time budget without progress, in milliseconds; default: the tool contract's plus `wakeAllowanceMs`. */
   toolTimeoutMs?: number;
+  /** Extra time a call may take because the project's Blender is waking up (the runtime holds the call); default 90 000. */
+  wakeAllowanceMs?: number;
   /** Clock for event times and durations (tests inject one). */
   now?: () => number;
   /** Turn ids (tests inject one); default random UUIDs. */
@@ -214,7 +216,7 @@ export function createAgent(options: AgentOptions): Agent {
             { projectId, name: call.name, arguments: (call.arguments ?? {}) as Record<string, unknown> },
             {
               signal,
-              timeoutMs: options.toolTimeoutMs ?? contract.timeoutMs,
+              timeoutMs: options.toolTimeoutMs ?? contract.timeoutMs + (options.wakeAllowanceMs ?? 90_000),
               onProgress: (progress) => emit({ type: "progress", turnId, id: call.id, name: call.name, ...progress }),
             },
           );
