@@ -41,6 +41,30 @@ describe("runtime with real workers", () => {
     expect(metrics).toMatch(/bod_runtime_instances\{state="ready"\} 1/);
   });
 
+  it("links artifacts through the runtime and serves them from the project folder, with or without a worker", async () => {
+    harness = await startHarness({ poolSize: 1 });
+    const h = harness;
+    await h.runtime.poolReady();
+    const client = await h.connect("files");
+    await addCube(client, "Exported");
+    const exported = structured(await client.callTool({ name: "export_glb", arguments: {} })) as { artifact: { url: string } };
+    expect(exported.artifact.url.startsWith(`${h.url}/projects/files/artifacts/`)).toBe(true);
+    const path = exported.artifact.url.slice(h.url.length);
+    const live = await h.api(path);
+    expect(live.status).toBe(200);
+    expect(
+      Buffer.from(await live.arrayBuffer())
+        .subarray(0, 4)
+        .toString(),
+    ).toBe("glTF");
+    expect((await fetch(exported.artifact.url)).status).toBe(401);
+    await h.runtime.drain("files");
+    const afterDrain = await h.api(path);
+    expect(afterDrain.status).toBe(200);
+    expect((await instance(h, "files"))?.state).toBe("stopped");
+    expect((await h.api("/projects/files/artifacts/0123456789abcdef0123456789abcdef.glb")).status).toBe(404);
+  });
+
   it("refuses requests without the token, and answers /healthz without one", async () => {
     harness = await startHarness();
     expect((await fetch(`${harness.url}/healthz`)).status).toBe(200);
