@@ -103,6 +103,7 @@ describe("createBlenderProcess", () => {
     const early = await failure(fakeProcess("exit-before-ready").start());
     expect(early.code).toBe("blender_unavailable");
     expect(early.message).toContain("exited with code 7 before it was ready");
+    expect(early.message).toContain("a line on stderr");
 
     const silent = fakeProcess("never-ready", { readyTimeoutMs: 300 });
     const late = await failure(silent.start());

@@ -171,9 +171,18 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
       if (match) {
         const progress = Number(match[1]);
         const total = Number(match[2]);
-        call.options.onProgress({ progress, total, message: `sample ${progress} of ${total}` });
+        report(call, { progress, total, message: `sample ${progress} of ${total}` });
         return;
       }
+    }
+  }
+
+  function report(call: PendingCall, progress: BridgeProgress) {
+    try {
+      call.options.onProgress?.(progress);
+    } catch (error) {
+      // A failing listener must not take the channel down with it.
+      logger.warn({ err: error }, "a progress listener threw");
     }
   }
 
@@ -196,7 +205,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     if ("event" in message) {
       if (message.event === "ready") onReady?.(message.blenderVersion);
       else if (message.event === "progress" && current && !current.settled && message.id === current.request.id) {
-        current.options.onProgress?.({ progress: message.progress, total: message.total, message: message.message });
+        report(current, { progress: message.progress, total: message.total, message: message.message });
       }
       return;
     }
@@ -374,8 +383,9 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
         }
         fail(`Blender could not be started: ${error.message}.${hint}`);
       });
-      child.on("exit", (code, signal) => {
-        onExit(code, signal);
+      child.on("exit", onExit);
+      // Reported on close, once Blender's last words have been read from its pipes.
+      child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         fail(`Blender ${how} before it was ready.${lastLog()}`);
       });
