@@ -100,6 +100,14 @@ describe("web UI", () => {
     await page.waitForTimeout(1500);
     await shot(page, "07-glb-viewer");
     await page.getByRole("button", { name: "Close" }).click();
+
+    // A message the planner cannot read: it says so and starts nothing.
+    const replies = await page.locator(".message.assistant").count();
+    await page.getByLabel("Message").fill("Sing me a song about the sea");
+    await page.getByLabel("Message").press("Enter");
+    await expect.poll(() => page.locator(".message.assistant:not(.live)").count(), { timeout: 30_000 }).toBe(replies + 1);
+    expect(await page.locator(".message.assistant").last().locator(".steps").count()).toBe(0);
+    await shot(page, "08-cannot-read");
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
@@ -114,23 +122,36 @@ describe("web UI", () => {
     const page = await context.newPage();
     await signIn(page);
     await page.locator(".project-item").first().waitFor();
-    await shot(page, "08-phone-projects");
+    await shot(page, "09-phone-projects");
     await page.goto(projectUrl);
     await page.locator(".message.assistant .render img").first().waitFor();
     await page.waitForTimeout(500);
     // Nothing is wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await shot(page, "09-phone-chat");
+    await shot(page, "10-phone-chat");
     await page.getByRole("tab", { name: /Gallery/ }).click();
     await page.locator(".gallery .thumb img").first().waitFor();
-    await shot(page, "10-phone-gallery");
+    await shot(page, "11-phone-gallery");
     await page.locator(".gallery .export-card button", { hasText: "View in 3D" }).first().click();
     const viewer = page.locator("dialog.viewer model-viewer");
     await expect
       .poll(() => viewer.evaluate((element) => (element as HTMLElement & { loaded: boolean }).loaded), { timeout: 30_000 })
       .toBe(true);
     await page.waitForTimeout(1500);
-    await shot(page, "11-phone-viewer");
+    await shot(page, "12-phone-viewer");
+    await context.close();
+  });
+
+  it("follows a dark system theme", async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: "dark" });
+    const page = await context.newPage();
+    await signIn(page);
+    await page.goto(projectUrl);
+    await page.locator(".message.assistant .render img").first().waitFor();
+    await page.waitForTimeout(500);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe("rgb(15, 18, 24)");
+    await shot(page, "13-dark");
     await context.close();
   });
 });
