@@ -785,6 +785,9 @@ const CASES: Case[] = [
       ["render_frame", { engine: "cycles" }],
     ],
   },
+  { text: "move the sphere next to Box", scene: true, calls: [["update_object", { name: "Sphere", location: [4, 4, 0] }]] },
+  { text: "put the cone on Box", scene: true, calls: [["update_object", { name: "Cone", location: [0, 4, 3] }]] },
+  { text: "rename Box to Crate", scene: true, calls: [["update_object", { name: "Box", newName: "Crate" }]] },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {

@@ -472,11 +472,8 @@ function findReferences(text: string, state: PlanState): Reference[] {
     const pattern = new RegExp(String.raw`(?<![\w.⟦])${escapeRegExp(name.toLowerCase())}(?![\w⟧]|\.\d)`, "g");
     for (const match of text.matchAll(pattern)) {
       const index = match.index ?? 0;
-      if (
-        /\b(?:named|called|rename[^⟦]* to|to|as)\s+$/.test(text.slice(0, index)) &&
-        /\b(?:named|called|to|as)\s+$/.test(text.slice(0, index))
-      )
-        continue;
+      // "named Box" gives a new object its name; it does not refer to Box.
+      if (/\b(?:named|called)\s+$/.test(text.slice(0, index))) continue;
       const object = world.find(name);
       if (object) add({ objects: [object], index, end: index + match[0].length, phrase: name });
     }
@@ -651,7 +648,7 @@ const handleDescribe: Handler = (clause, state) => {
   return true;
 };
 
-function colorName(rgb: Vec3 | undefined): string {
+function hexOf(rgb: Vec3 | undefined): string {
   if (!rgb) return "";
   const hex = `#${rgb
     .map((channel) =>
@@ -669,7 +666,7 @@ function describeScene(world: PlannerWorld): string {
   const lines: string[] = [];
   lines.push(meshes.length === 0 ? "The scene has no objects." : `The scene has ${meshes.length} object${meshes.length === 1 ? "" : "s"}:`);
   for (const object of meshes) {
-    const color = object.color ? `, color ${colorName(object.color)}` : "";
+    const color = object.color ? `, color ${hexOf(object.color)}` : "";
     lines.push(`- ${object.name}: ${object.primitive ?? "object"} at ${formatVec(object.location)}${color}`);
   }
   if (lights.length > 0)
