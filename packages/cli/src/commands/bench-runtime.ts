@@ -22,6 +22,10 @@ const BenchRuntimeFlagsSchema = z.object({
   idleProjects: z.coerce.number().int().min(0).max(100_000).default(1000),
   active: z.coerce.number().int().min(1).max(200).default(8),
   json: z.boolean().default(false),
+  only: z
+    .string()
+    .default("plain,spawn,hop,idle,pool,sandbox,active")
+    .transform((list) => new Set(list.split(",").map((part) => part.trim()))),
   blender: z.string().default(process.env.BLENDER_PATH ?? "blender"),
 });
 type Flags = z.infer<typeof BenchRuntimeFlagsSchema>;
@@ -242,45 +246,62 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
   const bwrap = findWorkingBwrap();
   const isolation = bwrap ? "bubblewrap" : "none";
   try {
-    log("plain Blender start ...");
+    const want = (part: string) => flags.only.has(part);
     const plainBlenderStartMs: number[] = [];
-    for (let run = 0; run < flags.runs; run++) plainBlenderStartMs.push(await plainBlenderStart(flags.blender));
-
-    // Without a pool, unsandboxed: the hop and the plain cold start, then idle cost.
-    log("cold starts without the pool, no sandbox ...");
-    const plain = await Serve.start(join(root, "plain"), ["--sandbox", "off", "--idle-timeout", "600"], flags.blender);
-    const spawnRuns = await coldStarts(plain, flags.runs, 0, log);
-    log("runtime hop against direct calls ...");
-    const hopSamples = await hop(plain, flags.calls);
-
-    log(`cost of ${flags.idleProjects} idle projects ...`);
-    await plain.api("/api/instances/hop/drain", "POST");
-    await sleep(500);
-    const serveRssBeforeMiB = (await residentMiB(plain.child.pid)) ?? Number.NaN;
-    const template = join(root, "plain", "projects", "cold-spawn");
-    for (let i = 0; i < flags.idleProjects; i++) await cp(template, join(root, "plain", "projects", `idle-${i}`), { recursive: true });
-    // Every idle project answers its instance and artifact routes without a process.
-    for (let i = 0; i < flags.idleProjects; i += 1) {
-      await fetch(`${plain.url}/api/instances/idle-${i}`, { headers: auth }).then((response) => response.arrayBuffer());
+    if (want("plain")) {
+      log("plain Blender start ...");
+      for (let run = 0; run < flags.runs; run++) plainBlenderStartMs.push(await plainBlenderStart(flags.blender));
     }
-    const { instances } = await plain.api<{ instances: InstanceView[] }>("/api/instances");
-    const processes = instances.filter((entry) => entry.state !== "stopped").length;
-    const serveRssAfterMiB = (await residentMiB(plain.child.pid)) ?? Number.NaN;
-    const diskMiB = (await folderBytes(join(root, "plain", "projects"))) / 2 ** 20;
+
+    // Without a pool, unsandboxed: the plain cold start, the hop, then the idle cost.
+    const plain = await Serve.start(join(root, "plain"), ["--sandbox", "off", "--idle-timeout", "600"], flags.blender);
+    let spawnRuns: ColdRun[] = [];
+    if (want("spawn") || want("idle")) {
+      log("cold starts without the pool, no sandbox ...");
+      spawnRuns = await coldStarts(plain, want("spawn") ? flags.runs : 1, 0, log);
+    }
+    const empty = { runtime: [] as number[], direct: [] as number[] };
+    let hopSamples = { ping: empty, get_scene: empty };
+    if (want("hop")) {
+      log("runtime hop against direct calls ...");
+      hopSamples = await hop(plain, flags.calls);
+      await plain.api("/api/instances/hop/drain", "POST");
+    }
+
+    let idle = { projects: 0, processes: 0, serveRssBeforeMiB: Number.NaN, serveRssAfterMiB: Number.NaN, diskMiB: 0 };
+    if (want("idle")) {
+      log(`cost of ${flags.idleProjects} idle projects ...`);
+      await sleep(500);
+      const serveRssBeforeMiB = (await residentMiB(plain.child.pid)) ?? Number.NaN;
+      const template = join(root, "plain", "projects", "cold-spawn");
+      for (let i = 0; i < flags.idleProjects; i++) await cp(template, join(root, "plain", "projects", `idle-${i}`), { recursive: true });
+      // Every idle project answers its instance and artifact routes without a process.
+      for (let i = 0; i < flags.idleProjects; i += 1) {
+        await fetch(`${plain.url}/api/instances/idle-${i}`, { headers: auth }).then((response) => response.arrayBuffer());
+      }
+      const { instances } = await plain.api<{ instances: InstanceView[] }>("/api/instances");
+      const processes = instances.filter((entry) => entry.state !== "stopped").length;
+      const serveRssAfterMiB = (await residentMiB(plain.child.pid)) ?? Number.NaN;
+      const diskMiB = (await folderBytes(join(root, "plain", "projects"))) / 2 ** 20;
+      idle = { projects: flags.idleProjects, processes, serveRssBeforeMiB, serveRssAfterMiB, diskMiB };
+    }
     await plain.stop();
 
-    log("cold starts with the pool ...");
-    const pooled = await Serve.start(
-      join(root, "pool"),
-      ["--pool-size", "1", "--idle-timeout", "600", ...(bwrap ? ["--sandbox", "on"] : [])],
-      flags.blender,
-    );
-    const poolRuns = await coldStarts(pooled, flags.runs, 1, log);
-    await pooled.stop();
+    let poolRuns: ColdRun[] = [];
+    if (want("pool")) {
+      log("cold starts with the pool ...");
+      const pooled = await Serve.start(
+        join(root, "pool"),
+        ["--pool-size", "1", "--idle-timeout", "600", ...(bwrap ? ["--sandbox", "on"] : [])],
+        flags.blender,
+      );
+      poolRuns = await coldStarts(pooled, flags.runs, 1, log);
+      await pooled.stop();
+    }
 
     let spawnSandboxed: ColdRun[] | undefined;
     let sandboxedPingP50: number | undefined;
-    if (bwrap) {
+    if (bwrap && want("sandbox")) {
       log("cold starts without the pool, sandboxed ...");
       const boxed = await Serve.start(join(root, "boxed"), ["--sandbox", "on", "--idle-timeout", "600"], flags.blender);
       spawnSandboxed = await coldStarts(boxed, flags.runs, 0, log);
@@ -288,25 +309,29 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
       await boxed.stop();
     }
 
-    log(`${flags.active} active workers at once ...`);
-    const many = await Serve.start(
-      join(root, "many"),
-      ["--max-instances", String(flags.active), "--idle-timeout", "600", "--start-timeout", "300", ...(bwrap ? ["--sandbox", "on"] : [])],
-      flags.blender,
-    );
-    const startAllAt = performance.now();
-    const clients = await Promise.all(
-      Array.from({ length: flags.active }, (_, i) => connect(`${many.url}/projects/active-${i}/mcp`, auth)),
-    );
-    await Promise.all(clients.map((client) => client.callTool({ name: "get_scene", arguments: {} })));
-    const startAllMs = performance.now() - startAllAt;
-    await sleep(1000);
-    const { instances: running } = await many.api<{ instances: InstanceView[] }>("/api/instances");
-    const rss = running.map((entry) => entry.rssBytes ?? 0).filter((bytes) => bytes > 0);
-    const meanWorkerRssMiB = rss.reduce((sum, bytes) => sum + bytes, 0) / rss.length / 2 ** 20;
-    for (const client of clients) await client.close();
-    await many.stop();
-    const memoryBoundWorkers = Math.floor((freemem() * 0.9) / (meanWorkerRssMiB * 2 ** 20)) + flags.active;
+    let active = { workers: 0, startAllMs: Number.NaN, meanWorkerRssMiB: Number.NaN, memoryBoundWorkers: Number.NaN };
+    if (want("active")) {
+      log(`${flags.active} active workers at once ...`);
+      const many = await Serve.start(
+        join(root, "many"),
+        ["--max-instances", String(flags.active), "--idle-timeout", "600", "--start-timeout", "300", ...(bwrap ? ["--sandbox", "on"] : [])],
+        flags.blender,
+      );
+      const startAllAt = performance.now();
+      const clients = await Promise.all(
+        Array.from({ length: flags.active }, (_, i) => connect(`${many.url}/projects/active-${i}/mcp`, auth)),
+      );
+      await Promise.all(clients.map((client) => client.callTool({ name: "get_scene", arguments: {} })));
+      const startAllMs = performance.now() - startAllAt;
+      await sleep(1000);
+      const { instances: running } = await many.api<{ instances: InstanceView[] }>("/api/instances");
+      const rss = running.map((entry) => entry.rssBytes ?? 0).filter((bytes) => bytes > 0);
+      const meanWorkerRssMiB = rss.reduce((sum, bytes) => sum + bytes, 0) / rss.length / 2 ** 20;
+      for (const client of clients) await client.close();
+      await many.stop();
+      const memoryBoundWorkers = Math.floor((freemem() * 0.9) / (meanWorkerRssMiB * 2 ** 20)) + flags.active;
+      active = { workers: flags.active, startAllMs, meanWorkerRssMiB, memoryBoundWorkers };
+    }
 
     const summarize = (name: "ping" | "get_scene") => {
       const { runtime, direct } = hopSamples[name];
@@ -325,8 +350,8 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
       cold: { spawn: spawnRuns, pool: poolRuns, spawnSandboxed },
       hop: { ping: summarize("ping"), get_scene: summarize("get_scene") },
       sandboxedPingP50,
-      idle: { projects: flags.idleProjects, processes, serveRssBeforeMiB, serveRssAfterMiB, diskMiB },
-      active: { workers: flags.active, startAllMs, meanWorkerRssMiB, memoryBoundWorkers },
+      idle,
+      active,
     };
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -377,8 +402,12 @@ export function formatRuntimeBench(result: RuntimeBenchResult): string {
       ? `ping through the runtime to a bwrap-sandboxed worker (Unix socket relay): p50 ${ms(result.sandboxedPingP50)}`
       : "",
     "",
-    `${result.idle.projects} idle projects: ${result.idle.processes} processes, server RSS ${result.idle.serveRssBeforeMiB.toFixed(0)} MiB before and ${result.idle.serveRssAfterMiB.toFixed(0)} MiB after, ${result.idle.diskMiB.toFixed(1)} MiB on disk`,
-    `${result.active.workers} active workers started at once in ${ms(result.active.startAllMs)}; ${result.active.meanWorkerRssMiB.toFixed(0)} MiB each (worker + Blender${result.isolation === "bubblewrap" ? " + bwrap" : ""}); memory holds about ${result.active.memoryBoundWorkers}`,
+    result.idle.projects === 0
+      ? ""
+      : `${result.idle.projects} idle projects: ${result.idle.processes} processes, server RSS ${result.idle.serveRssBeforeMiB.toFixed(0)} MiB before and ${result.idle.serveRssAfterMiB.toFixed(0)} MiB after, ${result.idle.diskMiB.toFixed(1)} MiB on disk`,
+    result.active.workers === 0
+      ? ""
+      : `${result.active.workers} active workers started at once in ${ms(result.active.startAllMs)}; ${result.active.meanWorkerRssMiB.toFixed(0)} MiB each (worker + Blender${result.isolation === "bubblewrap" ? " + bwrap" : ""}); memory holds about ${result.active.memoryBoundWorkers}`,
   ];
   return lines.filter((line, index, all) => line !== "" || all[index - 1] !== "").join("\n");
 }
@@ -391,6 +420,7 @@ export function registerBenchRuntimeCommand(bench: Command): void {
     .option("--calls <n>", "warm calls per path for the hop", "500")
     .option("--idle-projects <n>", "idle projects for the idle cost", "1000")
     .option("--active <n>", "workers started at once for the capacity figure", "8")
+    .option("--only <parts>", "comma-separated subset of: plain,spawn,hop,idle,pool,sandbox,active")
     .option("--json", "print the raw figures as JSON")
     .option("--blender <path>", "Blender executable")
     .action(async (rawFlags) => {
