@@ -99,6 +99,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   let blender: BlenderProcess | undefined;
   let restarting: Promise<void> | undefined;
   let starting: Promise<unknown> | undefined;
+  // Whether the current Blender holds the restored scene; a Blender whose restore failed is never used.
+  let sceneRestored = false;
 
   // One call at a time: the journal's order is the order calls ran in Blender.
   let busy = false;
@@ -159,6 +161,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     });
     blender = process;
+    sceneRestored = false;
     const { readyMs } = await process.start();
     void process.exited.then((exit) => {
       // Blender died on its own (or was stopped by a timeout or cancel): bring the scene back now.
@@ -183,6 +186,10 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
           { restartMs: Math.round(performance.now() - startedAt), pid: blender?.pid },
           "Blender restarted and the scene restored",
         );
+      } catch (error) {
+        // A Blender that could not take the scene back must not serve calls.
+        await blender?.stop();
+        throw error;
       } finally {
         restarting = undefined;
       }
@@ -201,7 +208,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         // Tried again below.
       }
     }
-    if (blender?.state !== "ready") {
+    if (blender?.state !== "ready" || !sceneRestored) {
       scheduleRestart();
       try {
         await restarting;
@@ -211,7 +218,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
           : new ToolError("blender_unavailable", `Blender could not be restarted: ${(error as Error).message}`);
       }
     }
-    if (blender?.state !== "ready") throw new ToolError("blender_unavailable", "Blender is not running; try again.");
+    if (blender?.state !== "ready" || !sceneRestored) throw new ToolError("blender_unavailable", "Blender is not running; try again.");
     return blender;
   }
 
@@ -251,6 +258,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         }
       }
     }
+    if (blender === process) sceneRestored = true;
     const restoreMs = performance.now() - startedAt;
     logger.info({ snapshotSeq, replayed, restoreMs: Math.round(restoreMs) }, "scene restored");
     return restoreMs;
@@ -354,7 +362,9 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       try {
         if (dataDir) journal = await openJournal(dataDir);
         const blenderReadyMs = await launch();
+        // Without a data dir the new Blender's own new-project scene is the scene.
         const sceneRestoreMs = dataDir ? await restore() : 0;
+        sceneRestored = true;
         state = "ready";
         return { blenderReadyMs, sceneRestoreMs };
       } catch (error) {
