@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseColorToSrgb } from "@bod/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Agent, createAgent, type TurnResult } from "../src/agent.ts";
+import { type Agent, type AgentEvent, createAgent, type TurnResult } from "../src/agent.ts";
 import { createLlmReasoner } from "../src/llm/llm-reasoner.ts";
 import { createPlannerReasoner } from "../src/planner/planner-reasoner.ts";
 import type { Scene } from "../src/scene.ts";
@@ -74,8 +74,11 @@ function near(hex: string | undefined, color: string): boolean {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) < 0.06;
 }
 
+const events: AgentEvent[] = [];
+
 async function turn(text: string): Promise<TurnResult> {
-  const result = await agent.runTurn({ projectId: "e2e", text });
+  events.length = 0;
+  const result = await agent.runTurn({ projectId: "e2e", text, onEvent: (event) => events.push(event) });
   const failures = result.toolCalls.filter((call) => call.error).map((call) => `${call.name}: ${call.error?.message}`);
   expect(failures, `${text}\n${result.reply}`).toEqual([]);
   return result;
@@ -110,6 +113,8 @@ describe("offline planner against real Blender", () => {
     expect(result.toolCalls.map((call) => call.name)).toEqual(["add_object", "render_frame"]);
     const cube = object(await scene(), "Cube");
     expect(near(cube.material?.baseColor, "red")).toBe(true);
+    // Blender's render progress arrives as MCP progress notifications, then as progress events.
+    expect(events.some((event) => event.type === "progress" && event.name === "render_frame")).toBe(true);
     const render = result.artifacts.find((artifact) => artifact.mimeType === "image/png");
     expect(render).toBeDefined();
     const png = new Uint8Array(await (await fetch(render!.url)).arrayBuffer());
