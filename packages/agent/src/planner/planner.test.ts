@@ -788,6 +788,52 @@ const CASES: Case[] = [
   { text: "move the sphere next to Box", scene: true, calls: [["update_object", { name: "Sphere", location: [4, 4, 0] }]] },
   { text: "put the cone on Box", scene: true, calls: [["update_object", { name: "Cone", location: [0, 4, 3] }]] },
   { text: "rename Box to Crate", scene: true, calls: [["update_object", { name: "Box", newName: "Crate" }]] },
+  {
+    text: "add a cube named Base and a sphere on top of Base",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Base", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [0, 0, 2] }],
+    ],
+  },
+  {
+    text: "add a cube named Base. put a sphere on Base",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Base", location: [0, 0, 0] }],
+      ["add_object", { type: "uv_sphere", name: "Sphere", location: [0, 0, 2] }],
+    ],
+  },
+  {
+    text: "add three red cubes and make them metallic",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", color: "red", location: [-3, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.001", color: "red", location: [0, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.002", color: "red", location: [3, 0, 0] }],
+      ["set_material", { name: "Cube", metallic: 1, roughness: 0.25 }],
+      ["set_material", { name: "Cube.001", metallic: 1, roughness: 0.25 }],
+      ["set_material", { name: "Cube.002", metallic: 1, roughness: 0.25 }],
+    ],
+  },
+  {
+    text: "add a torus and rotate it 90 degrees around x",
+    scene: false,
+    calls: [
+      ["add_object", { type: "torus", name: "Torus", location: [0, 0, 0] }],
+      ["update_object", { name: "Torus", rotation: [90, 0, 0] }],
+    ],
+  },
+  {
+    text: "add a cone, move it up by 3 and render",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cone", name: "Cone", location: [0, 0, 0] }],
+      ["update_object", { name: "Cone", translate: [0, 0, 3] }],
+      ["render_frame", {}],
+    ],
+  },
+  { text: "add a cube at 0, 0, 0 named Base", scene: false, calls: [["add_object", { type: "cube", name: "Base", location: [0, 0, 0] }]] },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {
