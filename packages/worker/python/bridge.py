@@ -367,6 +367,9 @@ def is_scene_object(obj):
 def new_project_scene():
     """The factory scene without the default cube: one camera aimed at the origin, one light."""
     bpy.ops.wm.read_factory_settings(use_empty=False)
+    # No undo history: nobody can undo here, and each step would copy the whole scene in memory.
+    bpy.context.preferences.edit.use_global_undo = False
+    bpy.context.preferences.edit.undo_steps = 0
     for obj in list(bpy.data.objects):
         if obj.type not in ("CAMERA", "LIGHT"):
             remove_object(obj)
@@ -805,7 +808,8 @@ def export_scene(args):
     elif fmt == "stl":
         bpy.ops.export_mesh.stl(filepath=output, use_selection=False)
     elif fmt == "fbx":
-        bpy.ops.export_scene.fbx(filepath=output, use_selection=False)
+        # The model only, as in the other formats: no camera or lights.
+        bpy.ops.export_scene.fbx(filepath=output, use_selection=False, object_types={"EMPTY", "MESH", "OTHER", "ARMATURE"})
     elif fmt == "blend":
         bpy.ops.wm.save_as_mainfile(filepath=output, copy=True, compress=True)
     else:
@@ -953,9 +957,6 @@ def main():
         sys.stderr.write("bridge.py needs the worker's pipes on fd 3 and fd 4; start it through the worker.\n")
         sys.stderr.flush()
         os._exit(3)
-    # No undo history: nobody can undo here, and each step would copy the whole scene in memory.
-    bpy.context.preferences.edit.use_global_undo = False
-    bpy.context.preferences.edit.undo_steps = 0
     new_project_scene()
     send({"event": "ready", "blenderVersion": bpy.app.version_string})
     for line in requests:

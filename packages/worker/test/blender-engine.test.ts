@@ -14,6 +14,7 @@ import {
   deleteObject,
   duplicateObject,
   getScene,
+  IMPORT_FORMATS,
   OBJECT_TYPES,
   setCamera,
   setMaterial,
@@ -314,9 +315,10 @@ describe("files", () => {
     expect(blendHead.toString("ascii", 0, 7) === "BLENDER" || blendHead.readUInt32LE(0) === 0xfd2fb528).toBe(true);
   });
 
-  it("imports exported glb, obj and stl files", async () => {
+  it("imports what it exported, in every import format", async () => {
     const exports = join(root, "exports");
-    for (const format of ["glb", "obj", "stl"] as const) {
+    const before = await scene();
+    for (const format of IMPORT_FORMATS) {
       const imported = (await engine.call("import_model", { format, path: join(exports, `scene.${format}`), location: [0, 5, 0] })) as {
         objects: string[];
       };
@@ -327,6 +329,10 @@ describe("files", () => {
         expect(object?.location[1]).toBeCloseTo(5, 3);
       }
     }
+    // Exports hold the model only: importing them adds no cameras or lights.
+    const after = await scene();
+    expect(after.lights).toEqual(before.lights);
+    expect(after.objects.every((object) => object.type !== "CAMERA")).toBe(true);
     const bad = await failure(engine.call("import_model", { format: "glb", path: join(exports, "scene.stl") }));
     expect(bad.code).toBe("unsupported_format");
   });
