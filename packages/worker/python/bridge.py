@@ -173,7 +173,15 @@ def remove_datablock(data):
 # Materials
 
 
+def find_principled(material):
+    """The material's Principled BSDF node, or None; changes nothing."""
+    if not material.use_nodes or material.node_tree is None:
+        return None
+    return next((node for node in material.node_tree.nodes if node.type == "BSDF_PRINCIPLED"), None)
+
+
 def principled(material):
+    """The material's Principled BSDF node, added and wired to the output when missing."""
     if not material.use_nodes:
         material.use_nodes = True
     for node in material.node_tree.nodes:
@@ -192,6 +200,10 @@ def ensure_material(obj):
     if obj.data is None or not hasattr(obj.data, "materials"):
         raise BridgeError("invalid_arguments", '"%s" is a %s and has no material.' % (obj.name, obj.type))
     material = obj.active_material
+    if material is not None and material.users > 1:
+        # Shared (as imports often are): give this object its own copy so others keep their look.
+        material = material.copy()
+        obj.active_material = material
     if material is None:
         material = bpy.data.materials.new(obj.name)
         material.use_nodes = True
@@ -226,7 +238,7 @@ def set_alpha(material, alpha):
 def describe_material(material):
     if material is None:
         return None
-    node = principled(material) if material.use_nodes else None
+    node = find_principled(material)
     if node is None:
         return {
             "name": material.name,
