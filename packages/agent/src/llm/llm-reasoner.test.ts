@@ -70,6 +70,10 @@ describe("LLM reasoner over an OpenAI-compatible endpoint", () => {
     expect(first.body.model).toBe("scripted-model");
     const offered = (first.body.tools as Array<{ function: { name: string } }>).map((entry) => entry.function.name);
     expect(offered.sort()).toEqual(Object.keys(contractTools()).sort());
+    // Plain draft-07 schemas, without the Unicode-class patterns grammar-based servers cannot compile.
+    const schemas = JSON.stringify(first.body.tools);
+    expect(schemas).not.toContain("\\p{");
+    expect(schemas).toContain('"enum":["cube","uv_sphere"');
     // The second request carries the calls and their results.
     const second = messagesOf(server, 1);
     const toolMessages = second.filter((message) => message.role === "tool");

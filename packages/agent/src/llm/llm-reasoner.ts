@@ -9,6 +9,8 @@ import { TOOL_CONTRACTS, type ToolContract } from "@bod/contracts";
 import {
   APICallError,
   JSONParseError,
+  type JSONSchema7,
+  jsonSchema,
   type LanguageModel,
   type ModelMessage,
   NoSuchToolError,
@@ -17,6 +19,7 @@ import {
   type ToolSet,
   tool,
 } from "ai";
+import { z } from "zod";
 import { ReasonerError } from "../errors/reasoner-error.ts";
 import type { ProposedToolCall, Reasoner, ReasonerDecision, ReasonerInput } from "../reasoner.ts";
 import type { ToolCallRecord } from "../turn-records.ts";
@@ -71,11 +74,29 @@ export function createLanguageModel(config: LlmConfig): LanguageModel {
   }).chatModel(config.model);
 }
 
-/** The scene tools as AI SDK tools, from the contracts; no `execute`: the agent makes the calls. */
+/** Drops what some local servers cannot compile (llama.cpp turns schemas into grammars): Unicode-class patterns. */
+function portableSchema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(portableSchema);
+  if (typeof value !== "object" || value === null) return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (key === "$schema") continue;
+    if (key === "pattern" && typeof entry === "string" && entry.includes("\\p{")) continue;
+    result[key] = portableSchema(entry);
+  }
+  return result;
+}
+
+/**
+ * The scene tools as AI SDK tools, from the contracts, as draft-07 JSON Schema every provider
+ * accepts. No `execute`: the agent makes the calls, and checks each one against its contract first
+ * (so a call the model gets wrong comes back to it as an invalid_arguments error).
+ */
 export function contractTools(): ToolSet {
   const tools: ToolSet = {};
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
-    tools[contract.name] = tool({ description: contract.description, inputSchema: contract.inputSchema });
+    const schema = portableSchema(z.toJSONSchema(contract.inputSchema, { target: "draft-7", io: "input" })) as JSONSchema7;
+    tools[contract.name] = tool({ description: contract.description, inputSchema: jsonSchema(schema) });
   }
   return tools;
 }
