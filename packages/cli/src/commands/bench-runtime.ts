@@ -3,7 +3,7 @@
 // under test is its own process, started the way a user would start it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "@modelcontextprotocol/client";
@@ -120,35 +120,30 @@ async function connect(url: string, headers: Record<string, string> = {}): Promi
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** Request to first tool result for a project whose worker is stopped; its scene has `objects` objects to restore. */
-async function coldStarts(serve: Serve, runs: number, poolSize: number, log: (line: string) => void): Promise<ColdRun[]> {
-  const results: ColdRun[] = [];
-  const projectId = `cold-${poolSize > 0 ? "pool" : "spawn"}`;
-  for (let run = 0; run < runs; run++) {
-    if (poolSize > 0) await serve.waitPoolIdle(poolSize);
-    await sleep(300); // let the machine settle after the last drain or refill
-    const startedAt = performance.now();
-    const client = await connect(`${serve.url}/projects/${projectId}/mcp`, auth);
-    const result = await client.callTool({
-      name: "add_object",
-      arguments: { type: "cube", name: `Run${run}`, color: "red", location: [run, 0, 0] },
-    });
-    const totalMs = performance.now() - startedAt;
-    if (result.isError) throw new Error(`add_object failed: ${JSON.stringify(result.content)}`);
-    await client.close();
-    const view = await serve.instance(projectId);
-    const phases = view.coldStart!;
-    results.push({
-      totalMs,
-      queueMs: phases.queueMs,
-      spawnMs: phases.spawnMs,
-      blenderReadyMs: phases.blenderReadyMs,
-      sceneRestoreMs: phases.sceneRestoreMs,
-      callMs: totalMs - phases.totalMs,
-    });
-    log(`  ${projectId} run ${run + 1}/${runs}: ${ms(totalMs)} (${JSON.stringify(phases)})`);
-    await serve.api(`/api/instances/${projectId}/drain`, "POST");
-  }
-  return results;
+/** One cold start: request to first tool result on a project whose worker is stopped, then drain it. */
+async function coldStart(serve: Serve, projectId: string, run: number, poolSize: number, log: (line: string) => void): Promise<ColdRun> {
+  if (poolSize > 0) await serve.waitPoolIdle(poolSize);
+  await sleep(300); // let the machine settle after the last drain or refill
+  const startedAt = performance.now();
+  const client = await connect(`${serve.url}/projects/${projectId}/mcp`, auth);
+  const result = await client.callTool({
+    name: "add_object",
+    arguments: { type: "cube", name: `Run${run}`, color: "red", location: [run, 0, 0] },
+  });
+  const totalMs = performance.now() - startedAt;
+  if (result.isError) throw new Error(`add_object failed: ${JSON.stringify(result.content)}`);
+  await client.close();
+  const phases = (await serve.instance(projectId)).coldStart!;
+  log(`  ${projectId} run ${run + 1}: ${ms(totalMs)} (${JSON.stringify(phases)})`);
+  await serve.api(`/api/instances/${projectId}/drain`, "POST");
+  return {
+    totalMs,
+    queueMs: phases.queueMs,
+    spawnMs: phases.spawnMs,
+    blenderReadyMs: phases.blenderReadyMs,
+    sceneRestoreMs: phases.sceneRestoreMs,
+    callMs: totalMs - phases.totalMs,
+  };
 }
 
 /** Plain `blender -b` from spawn to its Python running: what any Blender-backed start must pay. */
@@ -169,13 +164,20 @@ async function plainBlenderStart(blender: string): Promise<number> {
 }
 
 /** Interleaved calls through the runtime and straight to the same worker: the hop is the difference. */
-async function hop(serve: Serve, calls: number): Promise<Record<"ping" | "get_scene", { runtime: number[]; direct: number[] }>> {
+async function hop(
+  serve: Serve,
+  calls: number,
+  boxed: Serve | undefined,
+): Promise<{ samples: Record<"ping" | "get_scene", { runtime: number[]; direct: number[] }>; boxedPing: number[] }> {
   const projectId = "hop";
   const viaRuntime = await connect(`${serve.url}/projects/${projectId}/mcp`, auth);
   await viaRuntime.callTool({ name: "add_object", arguments: { type: "cube", name: "HopCube" } });
   const view = await serve.instance(projectId);
   if (!view.endpoint || !("port" in view.endpoint)) throw new Error("the hop is measured against an unsandboxed worker on a TCP port");
   const direct = await connect(`http://127.0.0.1:${view.endpoint.port}/mcp`);
+  // The same ping through a runtime whose worker is in bwrap (Unix socket relay), in the same rounds.
+  const viaBoxed = boxed ? await connect(`${boxed.url}/projects/hop-boxed/mcp`, auth) : undefined;
+  const boxedPing: number[] = [];
   const samples = {
     ping: { runtime: [] as number[], direct: [] as number[] },
     get_scene: { runtime: [] as number[], direct: [] as number[] },
@@ -189,6 +191,7 @@ async function hop(serve: Serve, calls: number): Promise<Record<"ping" | "get_sc
   for (let i = 0; i < 50; i++) {
     await viaRuntime.ping();
     await direct.ping();
+    await viaBoxed?.ping();
   }
   for (let i = 0; i < calls; i++) {
     const runtimeFirst = i % 2 === 0;
@@ -201,24 +204,12 @@ async function hop(serve: Serve, calls: number): Promise<Record<"ping" | "get_sc
       samples[name].runtime.push(runtimeFirst ? a : b);
       samples[name].direct.push(runtimeFirst ? b : a);
     }
+    if (viaBoxed) boxedPing.push(await time(() => viaBoxed.ping()));
   }
   await viaRuntime.close();
   await direct.close();
-  return samples;
-}
-
-/** Sandbox hop: the same calls through a sandboxed worker (Unix socket relay) — compare with the TCP figure. */
-async function sandboxedCalls(serve: Serve, calls: number): Promise<number[]> {
-  const client = await connect(`${serve.url}/projects/hop-sandboxed/mcp`, auth);
-  for (let i = 0; i < 50; i++) await client.ping();
-  const samples: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const startedAt = performance.now();
-    await client.ping();
-    samples.push(performance.now() - startedAt);
-  }
-  await client.close();
-  return samples;
+  await viaBoxed?.close();
+  return { samples, boxedPing };
 }
 
 async function folderBytes(path: string): Promise<number> {
@@ -232,6 +223,8 @@ async function folderBytes(path: string): Promise<number> {
 
 export interface RuntimeBenchResult {
   machine: string;
+  /** 1-minute load average when the run started and when it ended: other work on the machine skews every figure. */
+  load: { start: number; end: number };
   isolation: string;
   plainBlenderStartMs: number[];
   cold: { spawn: ColdRun[]; pool: ColdRun[]; spawnSandboxed?: ColdRun[] | undefined };
@@ -243,30 +236,40 @@ export interface RuntimeBenchResult {
 
 export async function runRuntimeBench(flags: Flags, log: (line: string) => void): Promise<RuntimeBenchResult> {
   const root = await mkdtemp(join(tmpdir(), "bod-bench-runtime-"));
+  const loadAtStart = loadavg()[0] ?? 0;
   const bwrap = findWorkingBwrap();
   const isolation = bwrap ? "bubblewrap" : "none";
   try {
     const want = (part: string) => flags.only.has(part);
-    const plainBlenderStartMs: number[] = [];
-    if (want("plain")) {
-      log("plain Blender start ...");
-      for (let run = 0; run < flags.runs; run++) plainBlenderStartMs.push(await plainBlenderStart(flags.blender));
-    }
-
-    // Without a pool, unsandboxed: the plain cold start, the hop, then the idle cost.
+    // Plain Blender, the runtime without a pool and the runtime with bwrap, one after the other in
+    // each round, so a load change on the machine hits all three alike.
     const plain = await Serve.start(join(root, "plain"), ["--sandbox", "off", "--idle-timeout", "600"], flags.blender);
-    let spawnRuns: ColdRun[] = [];
-    if (want("spawn") || want("idle")) {
-      log("cold starts without the pool, no sandbox ...");
-      spawnRuns = await coldStarts(plain, want("spawn") ? flags.runs : 1, 0, log);
+    const boxed =
+      bwrap && want("sandbox")
+        ? await Serve.start(join(root, "boxed"), ["--sandbox", "on", "--idle-timeout", "600"], flags.blender)
+        : undefined;
+    const plainBlenderStartMs: number[] = [];
+    const spawnRuns: ColdRun[] = [];
+    const boxedRuns: ColdRun[] = [];
+    const rounds = want("plain") || want("spawn") || want("sandbox") ? flags.runs : want("idle") ? 1 : 0;
+    if (rounds > 0) log("plain Blender start, cold starts without the pool (plain and in bwrap) ...");
+    for (let run = 0; run < rounds; run++) {
+      if (want("plain")) plainBlenderStartMs.push(await plainBlenderStart(flags.blender));
+      if (want("spawn") || want("idle")) spawnRuns.push(await coldStart(plain, "cold-spawn", run, 0, log));
+      if (boxed) boxedRuns.push(await coldStart(boxed, "cold-boxed", run, 0, log));
     }
     const empty = { runtime: [] as number[], direct: [] as number[] };
     let hopSamples = { ping: empty, get_scene: empty };
+    let sandboxedPingP50: number | undefined;
     if (want("hop")) {
       log("runtime hop against direct calls ...");
-      hopSamples = await hop(plain, flags.calls);
+      const measured = await hop(plain, flags.calls, boxed);
+      hopSamples = measured.samples;
+      if (boxed) sandboxedPingP50 = median(measured.boxedPing);
       await plain.api("/api/instances/hop/drain", "POST");
+      await boxed?.api("/api/instances/hop-boxed/drain", "POST");
     }
+    await boxed?.stop();
 
     let idle = { projects: 0, processes: 0, serveRssBeforeMiB: Number.NaN, serveRssAfterMiB: Number.NaN, diskMiB: 0 };
     if (want("idle")) {
@@ -287,7 +290,7 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
     }
     await plain.stop();
 
-    let poolRuns: ColdRun[] = [];
+    const poolRuns: ColdRun[] = [];
     if (want("pool")) {
       log("cold starts with the pool ...");
       const pooled = await Serve.start(
@@ -295,19 +298,11 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
         ["--pool-size", "1", "--idle-timeout", "600", ...(bwrap ? ["--sandbox", "on"] : [])],
         flags.blender,
       );
-      poolRuns = await coldStarts(pooled, flags.runs, 1, log);
+      for (let run = 0; run < flags.runs; run++) poolRuns.push(await coldStart(pooled, "cold-pool", run, 1, log));
       await pooled.stop();
     }
 
-    let spawnSandboxed: ColdRun[] | undefined;
-    let sandboxedPingP50: number | undefined;
-    if (bwrap && want("sandbox")) {
-      log("cold starts without the pool, sandboxed ...");
-      const boxed = await Serve.start(join(root, "boxed"), ["--sandbox", "on", "--idle-timeout", "600"], flags.blender);
-      spawnSandboxed = await coldStarts(boxed, flags.runs, 0, log);
-      sandboxedPingP50 = median(await sandboxedCalls(boxed, flags.calls));
-      await boxed.stop();
-    }
+    const spawnSandboxed = boxed ? boxedRuns : undefined;
 
     let active = { workers: 0, startAllMs: Number.NaN, meanWorkerRssMiB: Number.NaN, memoryBoundWorkers: Number.NaN };
     if (want("active")) {
@@ -345,6 +340,7 @@ export async function runRuntimeBench(flags: Flags, log: (line: string) => void)
     };
     return {
       machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`,
+      load: { start: loadAtStart, end: loadavg()[0] ?? 0 },
       isolation,
       plainBlenderStartMs,
       cold: { spawn: spawnRuns, pool: poolRuns, spawnSandboxed },
@@ -399,7 +395,7 @@ export function formatRuntimeBench(result: RuntimeBenchResult): string {
       }),
     ]),
     result.sandboxedPingP50 !== undefined
-      ? `ping through the runtime to a bwrap-sandboxed worker (Unix socket relay): p50 ${ms(result.sandboxedPingP50)}`
+      ? `ping through the runtime to a bwrap-sandboxed worker (Unix socket relay), same rounds: p50 ${ms(result.sandboxedPingP50)}`
       : "",
     "",
     result.idle.projects === 0
