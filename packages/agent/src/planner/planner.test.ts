@@ -834,6 +834,9 @@ const CASES: Case[] = [
     ],
   },
   { text: "add a cube at 0, 0, 0 named Base", scene: false, calls: [["add_object", { type: "cube", name: "Base", location: [0, 0, 0] }]] },
+  { text: "zoom in on the cube", scene: true, calls: [["set_camera", { lens: 75, target: [0, 0, 0] }]] },
+  { text: "focus on the sphere", scene: true, calls: [["set_camera", { target: [3, 0, 0] }]] },
+  { text: "look at Box from the front", scene: true, calls: [["set_camera", { location: [0, -18.464, 3.37], target: [0, 4, 0] }]] },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {

@@ -823,7 +823,7 @@ const handleCamera: Handler = (clause, state) => {
   const args: Record<string, unknown> = {};
   const parts: string[] = [];
   const aimWords =
-    /\b(?:look(?:ing|s)? at|aim(?:ed|ing)?(?: it| the camera)? at|point(?:ed|ing)?(?: it| the camera)? at|facing|towards?|focus(?:ed|ing)? on)\b(.*)$/;
+    /\b(?:look(?:ing|s)? at|aim(?:ed|ing)?(?: it| the camera)? at|point(?:ed|ing)?(?: it| the camera)? at|facing|towards?|focus(?:ed|ing)? on|zoom(?:ed)?(?: in)? on)\b(.*)$/;
   const explicit = readVector(text.replace(aimWords, ""));
   const lookAt = aimWords.exec(text);
   let target: Vec3 | undefined;
@@ -838,7 +838,8 @@ const handleCamera: Handler = (clause, state) => {
           for (let axis = 0; axis < 3; axis++) center[axis]! += object.location[axis]! / reference.objects.length;
         target = center;
         parts.push(`aimed at ${reference.objects.map((object) => object.name).join(", ")}`);
-      }
+      } else if (!world.authoritative) throw new SceneNeeded();
+      else throw new PlanRefusal(`I could not tell what to look at in "${lookAt[1]!.trim()}". ${describeObjects(world)}`);
     } else target = world.bounds().center;
   }
   const view = CAMERA_VIEWS.find(([pattern]) => pattern.test(text.replace(/\bcamera\b/g, "")));
