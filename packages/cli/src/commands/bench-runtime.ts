@@ -429,6 +429,8 @@ export function registerBenchRuntimeCommand(bench: Command): void {
       const result = await runRuntimeBench(parsed.data, (line) => console.error(line));
       if (parsed.data.json) console.log(JSON.stringify(result, null, 2));
       else
-        console.log(`bod bench runtime — ${result.machine}, workers isolated with: ${result.isolation}\n\n${formatRuntimeBench(result)}`);
+        console.log(
+          `bod bench runtime — ${result.machine}, load average ${result.load.start.toFixed(1)} → ${result.load.end.toFixed(1)}, workers isolated with: ${result.isolation}\n\n${formatRuntimeBench(result)}`,
+        );
     });
 }
