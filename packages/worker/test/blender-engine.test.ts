@@ -244,6 +244,16 @@ describe("renders", () => {
     expect((await scene()).render).toEqual({ engine: "eevee", width: 960, height: 540, samples: 32 });
   });
 
+  it("shows transparency in EEVEE: an invisible cube lets the background through", async () => {
+    await engine.call("set_material", { name: "Red", alpha: 0 });
+    const output = join(root, "transparent.png");
+    await engine.call("render_frame", { engine: "eevee", width: 64, height: 48, samples: 4, output });
+    const [red, green, blue] = pixel(PNG.sync.read(await readFile(output)), 32, 24);
+    expect(Math.abs(red - green)).toBeLessThan(10);
+    expect(Math.abs(green - blue)).toBeLessThan(10);
+    await engine.call("set_material", { name: "Red", alpha: 1 });
+  });
+
   it("renders with Workbench and Cycles", async () => {
     for (const name of ["workbench", "cycles"] as const) {
       const output = join(root, `${name}.png`);
