@@ -2,7 +2,7 @@
 // that reports which commands each process received: what is journaled, what a restarted Blender
 // is sent to restore the scene, when snapshots fold the journal, and cancellation while waiting.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,6 +113,21 @@ describe("createSceneEngine", () => {
     await render;
     expect(await received(scene)).toEqual(["reset_scene", "render_frame"]);
     expect(await journal()).toEqual([]);
+  });
+
+  it("stops a cancelled import in Blender, and the scene comes back without it", async () => {
+    const scene = createEngine();
+    await scene.start();
+    const model = join(dataDir, "model.glb");
+    await writeFile(model, "glTF");
+    const abort = new AbortController();
+    const importing = failure(scene.call("import_model", { format: "glb", path: model, hang: true }, { signal: abort.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    abort.abort();
+    const error = await importing;
+    expect(error.code).toBe("cancelled");
+    expect(await journal()).toEqual([]);
+    expect(await received(scene)).toEqual(["reset_scene"]);
   });
 
   it("refuses calls before start and after stop", async () => {

@@ -14,7 +14,10 @@ import type { BridgeCommand } from "./bridge-protocol.ts";
 import { createSceneJournal, type SceneJournal } from "./scene-journal.ts";
 
 export interface SceneCallOptions {
-  /** Cancels the call: a waiting call never runs; a running render or export is stopped. */
+  /**
+   * Cancels the call: a waiting call never runs; a running render, export or import is stopped
+   * (an import stopped midway is not applied). Quick commands already in Blender run to the end.
+   */
   signal?: AbortSignal;
   /** Time budget in milliseconds once the call reaches Blender. Default: the tool contract's timeoutMs. */
   timeoutMs?: number;
@@ -83,6 +86,13 @@ export function resolveJournalArgs(command: BridgeCommand, args: Record<string, 
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Commands that can run long enough to be worth stopping when cancelled. Stopping one may mean
+ * stopping Blender, which then comes back with the journaled scene, so an import cut short is
+ * simply not applied. Every other command takes milliseconds and finishes once sent.
+ */
+const LONG_COMMANDS: ReadonlySet<BridgeCommand> = new Set(["render_frame", "export_scene", "import_model"]);
 
 interface Waiter {
   wake: () => void;
@@ -328,9 +338,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       const bridgeArgs = command === "import_model" ? await keepImportSource(args) : args;
       const result = await process.call(command, bridgeArgs, {
         timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
-        // A change that reached Blender runs to its end (it is quick) so the journal stays true;
-        // reads, renders and exports stop when cancelled.
-        ...(signal && !mutating ? { signal } : {}),
+        ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
         ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
       });
       if (mutating) {

@@ -3,9 +3,9 @@
 // failure handling can be checked without Blender. FAKE_BLENDER_MODE picks how it starts:
 // "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
 // Commands: ping answers with the commands this process has received; get_scene fails with
-// object_not_found; add_object with {hang: true} never answers, with {crash: true} exits;
-// save_snapshot writes a small file holding journalSeq and load_snapshot reads it back;
-// render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT like
+// object_not_found; add_object or import_model with {hang: true} never answer, add_object with
+// {crash: true} exits; save_snapshot writes a small file holding journalSeq and load_snapshot reads
+// it back; render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT like
 // Blender's render break. Anything else is echoed back.
 import { readFileSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
@@ -42,7 +42,7 @@ function handle(request: Request) {
   if (command === "load_snapshot") return send({ id, ok: true, result: JSON.parse(readFileSync(String(args.path), "utf8")) });
   if (command === "get_scene")
     return send({ id, ok: false, error: { code: "object_not_found", message: "No object named x.", data: { existing: [] } } });
-  if (command === "add_object" && args.hang) return;
+  if ((command === "add_object" || command === "import_model") && args.hang) return;
   if (command === "add_object" && args.crash) process.exit(3);
   if (command === "render_frame") {
     send({ event: "progress", id, progress: 0, total: 4, message: "rendering" });
