@@ -355,7 +355,7 @@ function isPlural(noun: string, determiner: string): boolean {
 function describeObjects(world: PlannerWorld): string {
   const objects = world.objects;
   if (objects.length === 0) return "The scene is empty.";
-  return `The scene has: ${objects.map((object) => `${object.name} (${object.kind === "light" ? `${object.lightType} light` : (object.primitive ?? "object")})`).join(", ")}.`;
+  return `The scene has: ${objects.map((object) => `${object.name} (${object.kind === "light" ? `${object.lightType} light` : object.primitive ? TYPE_LABELS[object.primitive] : "object"})`).join(", ")}.`;
 }
 
 function selectByAdjectives(candidates: WorldObject[], adjectives: string): WorldObject[] {
@@ -667,7 +667,7 @@ function describeScene(world: PlannerWorld): string {
   lines.push(meshes.length === 0 ? "The scene has no objects." : `The scene has ${meshes.length} object${meshes.length === 1 ? "" : "s"}:`);
   for (const object of meshes) {
     const color = object.color ? `, color ${hexOf(object.color)}` : "";
-    lines.push(`- ${object.name}: ${object.primitive ?? "object"} at ${formatVec(object.location)}${color}`);
+    lines.push(`- ${object.name}: ${object.primitive ? TYPE_LABELS[object.primitive] : "object"} at ${formatVec(object.location)}${color}`);
   }
   if (lights.length > 0)
     lines.push(`Lights: ${lights.map((light) => `${light.name} (${light.lightType}) at ${formatVec(light.location)}`).join(", ")}.`);
