@@ -237,6 +237,27 @@ describe("warm pool", () => {
   });
 });
 
+describe("warm pool failures", () => {
+  it("starts a fresh worker when the pool worker refuses the project", async () => {
+    const { clock, launcher, runtime } = setup({ poolSize: 1 }, { refuseBind: true });
+    await until(() => launcher.workers.length === 1, "pool launch");
+    await clock.advance(1500);
+    await runtime.poolReady();
+    launcher.script.refuseBind = false;
+    const route = runtime.route("alpha");
+    await until(() => launcher.workers[0]!.received.length === 1, "bind");
+    await clock.advance(50);
+    await until(() => launcher.workers.some((worker) => !worker.options.deferBind), "fallback spawn");
+    const fresh = launcher.workers.find((worker) => !worker.options.deferBind)!;
+    expect(launcher.workers[0]!.signals).toContain("SIGKILL");
+    await clock.advance(1500);
+    const lease = await route;
+    expect(lease.endpoint).toEqual({ host: "127.0.0.1", port: fresh.pid });
+    expect((await runtime.list())[0]?.coldStart?.fromPool).toBe(false);
+    lease.release();
+  });
+});
+
 describe("capacity", () => {
   it("evicts the least recently used idle worker to make room", async () => {
     const { clock, launcher, runtime } = setup({ maxInstances: 2 });

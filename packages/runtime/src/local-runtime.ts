@@ -347,29 +347,42 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
 
     const pooled = takePoolWorker();
     const wasIdle = pooled?.state === "idle";
-    const launchedAt = clock.now();
-    const deadline = launchedAt + startTimeoutMs;
-    let phases: ColdStartPhases;
+    let launchedAt = clock.now();
+    let phases: ColdStartPhases | undefined;
     if (pooled) {
-      instance.watched = pooled;
-      watchExit(instance, pooled);
+      const deadline = launchedAt + startTimeoutMs;
       instance.projectDir = await folders.checkout(projectId, pooled.instanceDir);
-      await until(pooled.ready.promise, deadline);
-      // A pool worker still warming when taken: the rest of its start shows as Blender time.
-      const waitedForPoolMs = wasIdle ? 0 : clock.now() - launchedAt;
-      pooled.worker.send({ type: "bind", dataDir: pooled.worker.bindPath, ...(publicUrl ? { publicUrl } : {}) });
-      const bound = await until(pooled.bound.promise, deadline);
-      phases = {
-        queueMs,
-        spawnMs: 0,
-        blenderReadyMs: waitedForPoolMs,
-        sceneRestoreMs: bound.sceneRestoreMs,
-        totalMs: clock.now() - requestedAt,
-        fromPool: true,
-      };
+      try {
+        await until(pooled.ready.promise, deadline);
+        // A pool worker still warming when taken: the rest of its start shows as Blender time.
+        const waitedForPoolMs = wasIdle ? 0 : clock.now() - launchedAt;
+        pooled.worker.send({ type: "bind", dataDir: pooled.worker.bindPath, ...(publicUrl ? { publicUrl } : {}) });
+        const bound = await until(pooled.bound.promise, deadline);
+        instance.watched = pooled;
+        watchExit(instance, pooled);
+        phases = {
+          queueMs,
+          spawnMs: 0,
+          blenderReadyMs: waitedForPoolMs,
+          sceneRestoreMs: bound.sceneRestoreMs,
+          totalMs: clock.now() - requestedAt,
+          fromPool: true,
+        };
+      } catch (error) {
+        // The pool worker died or refused the project: put the folder back and start a fresh worker.
+        logger?.warn({ projectId, err: error, stderr: pooled.worker.stderrTail().slice(-500) }, "pool worker failed to bind");
+        pooled.worker.kill("SIGKILL");
+        await pooled.exited.promise;
+        await folders.checkin(pooled.instanceDir);
+        instance.projectDir = undefined;
+        if (error instanceof StartDeadline) throw error;
+        launchedAt = clock.now();
+      }
       // Refill once this start is done, so the new Blender does not compete with the bind for CPU.
       fillPool();
-    } else {
+    }
+    if (!phases) {
+      const deadline = launchedAt + startTimeoutMs;
       const instanceDir = await folders.createInstanceDir();
       instance.projectDir = await folders.checkout(projectId, instanceDir);
       const watched = launch(instanceDir, false, publicUrl);

@@ -12,6 +12,8 @@ export interface FakeWorkerScript {
   hang?: boolean;
   /** Ignores drain (to exercise SIGTERM / SIGKILL). */
   ignoreDrain?: boolean;
+  /** Answers bind with bind-failed. */
+  refuseBind?: boolean;
 }
 
 export interface FakeWorker extends LaunchedWorker {
@@ -60,7 +62,15 @@ export function createFakeLauncher(clock: Clock, script: Partial<FakeWorkerScrip
           if (!worker.alive) throw new Error("the worker's control channel is closed");
           worker.received.push(message);
           if (message.type === "bind")
-            clock.setTimeout(() => emit({ type: "bound", dataDir: message.dataDir, sceneRestoreMs: plan.bindMs }), plan.bindMs);
+            clock.setTimeout(
+              () =>
+                emit(
+                  plan.refuseBind
+                    ? { type: "bind-failed", message: "snapshot unreadable" }
+                    : { type: "bound", dataDir: message.dataDir, sceneRestoreMs: plan.bindMs },
+                ),
+              plan.bindMs,
+            );
           if (message.type === "drain" && !plan.ignoreDrain)
             clock.setTimeout(() => {
               emit({ type: "drained", savedMs: plan.drainMs });
