@@ -37,8 +37,10 @@ export interface TurnTiming {
   runtimeMs: number;
   /** Worker process start, scene restore, MCP handling and tool calls less Blender's rendering. */
   workerMs: number;
-  /** Blender starting up, and rendering. */
-  blenderMs: number;
+  /** Blender starting up (0 on a warm project, and when a pool worker was bound). */
+  blenderStartMs: number;
+  /** Blender rendering (render_frame's own measure). */
+  blenderRenderMs: number;
 }
 
 export interface AgentBenchResult {
@@ -145,7 +147,8 @@ export function splitTurn(events: SseEvent[], coldStart: ColdStart | undefined):
     agentMs: Math.max(0, turnMs - toolMs),
     runtimeMs: Math.max(0, start.totalMs - start.spawnMs - start.blenderReadyMs - start.sceneRestoreMs),
     workerMs: Math.max(0, start.spawnMs + start.sceneRestoreMs + (toolMs - start.totalMs - renderInBlender)),
-    blenderMs: start.blenderReadyMs + renderInBlender,
+    blenderStartMs: start.blenderReadyMs,
+    blenderRenderMs: renderInBlender,
   };
 }
 
@@ -193,7 +196,8 @@ export function formatAgentBench(result: AgentBenchResult): string {
     ["  agent (planner, store, events)", "agentMs"],
     ["  runtime (activator's share of wake-up)", "runtimeMs"],
     ["  worker (process, restore, MCP, calls)", "workerMs"],
-    ["  Blender (start-up and render)", "blenderMs"],
+    ["  Blender start-up", "blenderStartMs"],
+    ["  Blender render", "blenderRenderMs"],
   ];
   const cell = (samples: TurnTiming[], key: keyof TurnTiming) => {
     const values = samples.map((sample) => sample[key]);

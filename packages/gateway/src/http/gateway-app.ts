@@ -66,7 +66,7 @@ export interface GatewayAppOptions {
   rateLimits?: Partial<GatewayRateLimits>;
   /** Largest JSON body accepted. Default 64 KiB. */
   maxBodyBytes?: number;
-  /** How often the project's instance is looked at while a turn runs, for instance-state events. Default 150 ms. */
+  /** How often the project's instance is looked at while a turn waits for it to be ready, for instance-state events. Default 200 ms. */
   instancePollMs?: number;
   /** Serve the web UI at `/`. Default true. */
   webUi?: boolean;
@@ -278,24 +278,28 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     });
   });
 
-  /** Reports the project's instance state while a turn runs, whenever it changes. */
+  /**
+   * Reports the project's instance state while a turn runs, whenever it changes, until it is ready:
+   * a ready instance stays ready while the turn's calls are in flight, and each look costs the
+   * runtime a walk of /proc (it measures memory), so looking stops there.
+   */
   async function watchInstance(projectId: string, send: (event: AgentEvent) => void): Promise<() => void> {
     let last: string | undefined;
     let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const look = async () => {
       const current = await badge(projectId).catch(() => undefined);
-      if (stopped || !current) return;
-      const key = `${current.state}`;
-      if (key !== last) {
-        last = key;
+      if (stopped) return;
+      if (current && current.state !== last) {
+        last = current.state;
         send({ type: "instance-state", ...current });
       }
+      if (last !== "ready") timer = setTimeout(look, options.instancePollMs ?? 200);
     };
     await look();
-    const timer = setInterval(look, options.instancePollMs ?? 150);
     return () => {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }
 
