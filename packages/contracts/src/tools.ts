@@ -34,8 +34,12 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
-export interface ToolContract<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodObject = z.ZodObject> {
-  name: string;
+export interface ToolContract<
+  Input extends z.ZodObject = z.ZodObject,
+  Output extends z.ZodObject = z.ZodObject,
+  Name extends string = string,
+> {
+  name: Name;
   title: string;
   description: string;
   inputSchema: Input;
@@ -47,11 +51,11 @@ export interface ToolContract<Input extends z.ZodObject = z.ZodObject, Output ex
   timeoutMs: number;
 }
 
-function defineTool<Input extends z.ZodObject, Output extends z.ZodObject>(
-  contract: Omit<ToolContract<Input, Output>, "annotations"> & {
+function defineTool<const Name extends string, Input extends z.ZodObject, Output extends z.ZodObject>(
+  contract: Omit<ToolContract<Input, Output, Name>, "annotations"> & {
     hints: Partial<Omit<ToolAnnotations, "title">>;
   },
-): ToolContract<Input, Output> {
+): ToolContract<Input, Output, Name> {
   const { hints, ...rest } = contract;
   return {
     ...rest,
