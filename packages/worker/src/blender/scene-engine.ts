@@ -331,6 +331,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
     await acquire(signal);
     let process: BlenderProcess | undefined;
+    let snapshotDue = false;
     try {
       process = await ensureBlender();
       if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
@@ -350,16 +351,19 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
           await process.stop();
           throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
         }
-        if (journal.entries.length >= snapshotEvery) {
-          await saveSnapshot().catch((error) => logger.error({ err: error }, "snapshot failed; the journal keeps the changes"));
-        }
+        snapshotDue = journal.entries.length >= snapshotEvery;
       }
       return result;
     } finally {
-      // A cancelled render answers at once but may still be stopping in Blender: the next call
-      // waits for that (or for the restart, when Blender had to be stopped).
-      if (process) void process.whenIdle().then(release);
-      else release();
+      // The caller has its answer now. Before the next call runs: a cancelled render that answered
+      // at once may still be stopping in Blender, and a due snapshot is taken.
+      const blenderUsed = process;
+      const settle = async () => {
+        if (blenderUsed) await blenderUsed.whenIdle();
+        if (snapshotDue)
+          await saveSnapshot().catch((error) => logger.error({ err: error }, "snapshot failed; the journal keeps the changes"));
+      };
+      void settle().finally(release);
     }
   }
 
