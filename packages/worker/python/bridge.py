@@ -663,14 +663,12 @@ def clear_scene(args):
 
 def get_scene(args):
     limit = int(args.get("limit") or 100)
+    # The cursor is the name of the last object of the previous page (names are unique and pages
+    # are in name order), so objects added or removed meanwhile never shift the pages after it.
     cursor = args.get("cursor")
-    try:
-        offset = int(cursor) if cursor else 0
-    except ValueError:
-        raise BridgeError("invalid_arguments", 'Unknown cursor "%s"; pass the nextCursor of the previous page.' % cursor)
-    offset = max(0, offset)
     objects = sorted((o for o in bpy.data.objects if is_scene_object(o)), key=lambda o: o.name)
-    page = objects[offset : offset + limit]
+    after = [o for o in objects if o.name > cursor] if cursor else objects
+    page = after[:limit]
     bpy.context.view_layer.update()
     result = {
         "objects": [describe_object(o, refresh=False) for o in page],
@@ -680,8 +678,8 @@ def get_scene(args):
         "world": describe_world(),
         "render": describe_render(),
     }
-    if offset + limit < len(objects):
-        result["nextCursor"] = str(offset + limit)
+    if len(after) > limit:
+        result["nextCursor"] = page[-1].name
     return result
 
 
