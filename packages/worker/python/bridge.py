@@ -835,6 +835,7 @@ def import_model(args):
     if not os.path.exists(path):
         raise BridgeError("artifact_not_found", "The file to import is missing.", {"path": path})
     before = set(bpy.data.objects)
+    images_before = set(bpy.data.images)
     deselect_all()
     try:
         if fmt in ("glb", "gltf"):
@@ -851,6 +852,13 @@ def import_model(args):
         for obj in [o for o in bpy.data.objects if o not in before]:
             remove_object(obj)
         raise BridgeError("unsupported_format", "Blender could not read the %s file: %s" % (fmt, str(error).strip()[:500]))
+    # Textures the model points at are packed into the scene: the imported file may not last.
+    for image in bpy.data.images:
+        if image not in images_before and image.source == "FILE" and image.packed_file is None:
+            try:
+                image.pack()
+            except RuntimeError:
+                sys.stderr.write("bridge: could not pack image %s\n" % image.name)
     created = [o for o in bpy.data.objects if o not in before]
     for obj in created:
         if obj.name not in scene().collection.all_objects:

@@ -340,6 +340,10 @@ describe("files", () => {
         expect(object?.location[1]).toBeCloseTo(5, 3);
       }
     }
+    const fromObj = (await scene()).objects.find(
+      (object) => object.name.startsWith("Red") && object.name !== "Red" && object.type === "MESH",
+    );
+    expect(fromObj?.material?.baseColor).toBe("#ff0000");
     // Exports hold the model only: importing them adds no cameras or lights.
     const after = await scene();
     expect(after.lights).toEqual(before.lights);
@@ -350,6 +354,24 @@ describe("files", () => {
 });
 
 describe("durability", () => {
+  it("replays an OBJ import with its materials file after a crash, though the source is gone", async () => {
+    const source = join(root, "source");
+    await cp(join(root, "exports", "scene.obj"), join(source, "scene.obj"), { recursive: true });
+    await cp(join(root, "exports", "scene.mtl"), join(source, "scene.mtl"));
+    const own = createSceneEngine({ logger, dataDir: join(root, "imports") });
+    await own.start();
+    const { objects } = (await own.call("import_model", { format: "obj", path: join(source, "scene.obj") })) as { objects: string[] };
+    await rm(source, { recursive: true });
+    const before = await scene(own);
+    const pid = own.blenderPid!;
+    process.kill(pid, "SIGKILL");
+    await expect.poll(() => own.blenderPid, { timeout: 1_000, interval: 5 }).not.toBe(pid);
+    const after = await scene(own);
+    expect(after).toEqual(before);
+    expect(after.objects.find((object) => object.name === objects[0])?.material?.baseColor).toBe("#ff0000");
+    await own.stop();
+  });
+
   it("survives kill -9 of Blender mid-render: the call fails, the scene is as acknowledged", async () => {
     const before = await scene();
     const pid = engine.blenderPid!;

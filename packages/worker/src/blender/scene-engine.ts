@@ -5,8 +5,8 @@
 // restores the scene as of the last acknowledged call: load `scene/snapshot.blend`, replay
 // `scene/journal.jsonl`.
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { copyFile, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { findToolContract, ToolError } from "@bod/contracts";
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
@@ -300,18 +300,17 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   /** Copies an import source into the scene folder so that replay finds it even if the artifact goes. */
   async function keepImportSource(args: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (!dataDir || typeof args.path !== "string") return args;
-    const { imports } = paths(dataDir);
-    await mkdir(imports, { recursive: true });
-    const stem = randomUUID();
-    const kept = join(imports, `${stem}${extname(args.path)}`);
+    // One folder per import, file names kept: an OBJ names its materials file in its mtllib line.
+    const folder = join(paths(dataDir).imports, randomUUID());
+    await mkdir(folder, { recursive: true });
+    const kept = join(folder, basename(args.path));
     await copyFile(args.path, kept);
     if (args.format === "obj") {
-      // The materials file sits beside the OBJ under the name the OBJ's mtllib line gives.
-      const source = dirname(args.path);
-      for (const name of await readdir(source).catch(() => [] as string[])) {
-        if (name === `${basename(args.path, extname(args.path))}.mtl`) {
-          await copyFile(join(source, name), join(imports, `${stem}.mtl`));
-        }
+      const text = await readFile(args.path, "utf8");
+      for (const match of text.matchAll(/^mtllib[ \t]+(.+?)[ \t]*\r?$/gm)) {
+        // Only a file beside the OBJ, never a path that leads elsewhere.
+        const name = basename(match[1] ?? "");
+        await copyFile(join(dirname(args.path), name), join(folder, name)).catch(() => undefined);
       }
     }
     return { ...args, path: kept };
