@@ -27,7 +27,10 @@ export interface SceneCallOptions {
 export interface SceneEngine {
   /** Starts Blender and restores the data dir's scene (if bound). Times in milliseconds. */
   start(): Promise<{ blenderReadyMs: number; sceneRestoreMs: number }>;
-  /** Deferred binding for pool workers: start without a data dir, then bind to a project's. */
+  /**
+   * Deferred binding for pool workers: start without a data dir, then bind to a project's. The
+   * running Blender takes that project's scene (snapshot and journal); anything done before is dropped.
+   */
   bind?(dataDir: string): Promise<{ sceneRestoreMs: number }>;
   /**
    * Runs one command (calls are served one at a time, in order). Mutating commands resolve only
