@@ -203,8 +203,8 @@ describe("messages", () => {
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const events = parseSse(await response.text());
     const types = events.map((entry) => entry.event);
-    expect(types[0]).toBe("instance-state");
-    expect(types).toContain("turn-start");
+    expect(types[0]).toBe("turn-start");
+    expect(types).toContain("instance-state");
     expect(types.indexOf("plan")).toBeLessThan(types.indexOf("tool-call-start"));
     expect(types.indexOf("tool-call-start")).toBeLessThan(types.indexOf("tool-call-end"));
     expect(types.indexOf("reply")).toBeLessThan(types.indexOf("turn-end"));

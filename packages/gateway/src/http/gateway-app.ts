@@ -230,7 +230,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
         const id = String(++eventId);
         chain = chain.then(() => stream.writeSSE({ event: event.type, id, data: JSON.stringify(linker.rewrite(event)) }).catch(() => {}));
       };
-      const stopWatching = await watchInstance(project.id, send);
+      const stopWatching = watchInstance(project.id, send);
       const heartbeat = setInterval(() => {
         chain = chain.then(() =>
           stream
@@ -283,7 +283,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
    * a ready instance stays ready while the turn's calls are in flight, and each look costs the
    * runtime a walk of /proc (it measures memory), so looking stops there.
    */
-  async function watchInstance(projectId: string, send: (event: AgentEvent) => void): Promise<() => void> {
+  function watchInstance(projectId: string, send: (event: AgentEvent) => void): () => void {
     let last: string | undefined;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -296,7 +296,8 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       }
       if (last !== "ready") timer = setTimeout(look, options.instancePollMs ?? 200);
     };
-    await look();
+    // Not awaited: the turn starts (and its first event goes out) without waiting for the runtime.
+    void look();
     return () => {
       stopped = true;
       clearTimeout(timer);
