@@ -138,6 +138,9 @@ def find_object(name):
 
 
 def ensure_name_free(name):
+    if name is not None and len(name.encode("utf-8")) > 63:
+        # Blender would silently cut the name at 63 bytes.
+        raise BridgeError("invalid_arguments", 'The name "%s" is too long: Blender names are at most 63 bytes in UTF-8.' % name)
     if name is not None and bpy.data.objects.get(name) is not None:
         raise BridgeError("name_taken", 'An object named "%s" already exists; choose another name.' % name, {"name": name})
 

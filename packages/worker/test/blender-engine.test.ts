@@ -150,6 +150,11 @@ describe("scene tools in real Blender", () => {
     const taken = await failure(engine.call("add_object", { type: "cube", name: "Box" }));
     expect(taken.code).toBe("name_taken");
     expect((await failure(engine.call("duplicate_object", { name: "Box", newName: "Torus" }))).code).toBe("name_taken");
+    const tooLong = await failure(engine.call("update_object", { name: "Box", newName: "立方体".repeat(21) }));
+    expect(tooLong.code).toBe("invalid_arguments");
+    const named = addObject.outputSchema.parse(await engine.call("add_object", { type: "plane", name: "Ground plane ✓" }));
+    expect(named.object.name).toBe("Ground plane ✓");
+    await engine.call("delete_object", { name: "Ground plane ✓" });
   });
 
   it("sets materials, lights, the camera and the world", async () => {
