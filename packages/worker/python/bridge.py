@@ -854,7 +854,10 @@ def import_model(args):
     except RuntimeError as error:
         for obj in [o for o in bpy.data.objects if o not in before]:
             remove_object(obj)
-        raise BridgeError("unsupported_format", "Blender could not read the %s file: %s" % (fmt, str(error).strip()[:500]))
+        # Operator errors carry the importer's traceback; its last line says what went wrong.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = lines[-1][:300] if lines else "unknown error"
+        raise BridgeError("unsupported_format", "Blender could not read the %s file (%s). Check that it is a valid %s." % (fmt, reason, fmt))
     # Textures the model points at are packed into the scene: the imported file may not last.
     for image in bpy.data.images:
         if image not in images_before and image.source == "FILE" and image.packed_file is None:
@@ -863,6 +866,8 @@ def import_model(args):
             except RuntimeError:
                 sys.stderr.write("bridge: could not pack image %s\n" % image.name)
     created = [o for o in bpy.data.objects if o not in before]
+    if not created:
+        raise BridgeError("unsupported_format", "The %s file holds nothing Blender could import. Check that it is a valid %s." % (fmt, fmt))
     for obj in created:
         if obj.name not in scene().collection.all_objects:
             link_to_scene(obj)

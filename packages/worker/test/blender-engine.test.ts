@@ -355,6 +355,9 @@ describe("files", () => {
     expect(after.objects.every((object) => object.type !== "CAMERA")).toBe(true);
     const bad = await failure(engine.call("import_model", { format: "glb", path: join(exports, "scene.stl") }));
     expect(bad.code).toBe("unsupported_format");
+    expect(bad.message).not.toContain("Traceback");
+    const empty = await failure(engine.call("import_model", { format: "obj", path: join(exports, "scene.mtl") }));
+    expect(empty.code).toBe("unsupported_format");
   });
 });
 
