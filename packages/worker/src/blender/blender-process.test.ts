@@ -34,7 +34,8 @@ async function failure(promise: Promise<unknown>): Promise<ToolError> {
   throw new Error("expected the call to fail");
 }
 
-describe("createBlenderProcess", () => {
+// Each test starts real child processes; a busy machine can make that slow.
+describe("createBlenderProcess", { timeout: 30_000 }, () => {
   it("starts Blender in background mode with the bridge and answers calls", async () => {
     const seen: { command?: string; args?: readonly string[] } = {};
     const blender = createBlenderProcess({

@@ -53,7 +53,8 @@ async function failure(promise: Promise<unknown>): Promise<ToolError> {
   throw new Error("expected the call to fail");
 }
 
-describe("createSceneEngine", () => {
+// Each test starts real child processes; a busy machine can make that slow.
+describe("createSceneEngine", { timeout: 30_000 }, () => {
   it("journals changes, not reads, and not changes that failed", async () => {
     const scene = createEngine();
     await scene.start();
