@@ -129,6 +129,8 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     expect(error.code).toBe("cancelled");
     expect(await journal()).toEqual([]);
     expect(await received(scene)).toEqual(["reset_scene"]);
+    const missing = await failure(scene.call("import_model", { format: "glb", path: join(dataDir, "gone.glb") }));
+    expect(missing.code).toBe("artifact_not_found");
   });
 
   it("refuses calls before start and after stop", async () => {

@@ -307,7 +307,13 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     const folder = join(paths(dataDir).imports, randomUUID());
     await mkdir(folder, { recursive: true });
     const kept = join(folder, basename(args.path));
-    await copyFile(args.path, kept);
+    try {
+      await copyFile(args.path, kept);
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ToolError("artifact_not_found", "The file to import is missing.");
+      throw error;
+    }
     if (args.format === "obj") {
       const text = await readFile(args.path, "utf8");
       for (const match of text.matchAll(/^mtllib[ \t]+(.+?)[ \t]*\r?$/gm)) {
