@@ -475,6 +475,17 @@ PRIMITIVES = {
     "monkey": ("Suzanne", lambda bm: bmesh.ops.create_monkey(bm, calc_uvs=True)),
 }
 
+# Curved primitives are shaded smooth, with auto smooth keeping hard edges (a cylinder's caps)
+# crisp, so a sphere renders as a sphere and not as facets.
+SMOOTH_PRIMITIVES = {"uv_sphere", "ico_sphere", "cylinder", "cone", "torus", "monkey"}
+AUTO_SMOOTH_ANGLE = math.radians(40)
+
+
+def shade_smooth(mesh):
+    mesh.polygons.foreach_set("use_smooth", [True] * len(mesh.polygons))
+    mesh.use_auto_smooth = True
+    mesh.auto_smooth_angle = AUTO_SMOOTH_ANGLE
+
 
 def apply_transform(obj, args):
     if args.get("location") is not None:
@@ -513,6 +524,8 @@ def add_object(args):
             bm.to_mesh(mesh)
         finally:
             bm.free()
+        if kind in SMOOTH_PRIMITIVES:
+            shade_smooth(mesh)
         # A free name is taken as given (checked above); otherwise Blender makes the default unique.
         obj = bpy.data.objects.new(name or default_name, mesh)
         link_to_scene(obj)
