@@ -34,6 +34,8 @@ async function call(path, { method = "GET", body, token = storedToken(), accept 
   }
   if (!response.ok) {
     const problem = await response.json().catch(() => undefined);
+    // The stored token stopped working (revoked, or the server's data dir changed): sign out.
+    if (response.status === 401 && token && token === storedToken()) window.dispatchEvent(new CustomEvent("bod:signed-out"));
     throw new ApiError(response.status, problem);
   }
   return response;

@@ -108,12 +108,16 @@ function renderSignIn(message) {
   input.focus();
 }
 
-function signOut() {
+window.addEventListener("bod:signed-out", () => {
+  if (state.user) signOut("Your token is no longer valid; sign in again.");
+});
+
+function signOut(message) {
   storeToken(null);
   clearInterval(pollTimer);
   Object.assign(state, { user: null, projects: [], current: null, messages: [], live: null });
   location.hash = "";
-  renderSignIn();
+  renderSignIn(typeof message === "string" ? message : undefined);
 }
 
 // ---------- shell and routing ----------
