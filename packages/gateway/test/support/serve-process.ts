@@ -20,7 +20,9 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServeProcess(options: { idleTimeoutSeconds?: number; extraArgs?: string[] } = {}): Promise<ServeProcess> {
+export async function startServeProcess(
+  options: { idleTimeoutSeconds?: number; extraArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<ServeProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "bod-gateway-e2e-"));
   const child = spawn(
     BOD,
@@ -34,7 +36,7 @@ export async function startServeProcess(options: { idleTimeoutSeconds?: number; 
       String(options.idleTimeoutSeconds ?? 60),
       ...(options.extraArgs ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BOD_LOG_LEVEL: "warn" } },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BOD_LOG_LEVEL: "warn", ...options.env } },
   );
   let stdout = "";
   let stderr = "";
