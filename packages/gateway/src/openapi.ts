@@ -148,6 +148,17 @@ export function buildOpenApiDocument(): object {
           },
         },
       },
+      "/api/projects/{id}/turn": {
+        parameters: [projectParam],
+        delete: {
+          summary: "Cancel the project's running turn; the turn ends with status cancelled and says what was already applied",
+          responses: {
+            "202": { description: "Cancelling." },
+            "404": problem("No turn is running, or no such project of yours."),
+            ...common,
+          },
+        },
+      },
       "/api/projects/{id}/artifacts/{artifactId}": {
         parameters: [projectParam, { name: "artifactId", in: "path", required: true, schema: { type: "string" } }],
         get: {

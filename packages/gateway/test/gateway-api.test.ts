@@ -145,6 +145,7 @@ describe("tenant isolation", () => {
       ["GET", `/api/projects/${projectId}/messages`],
       ["POST", `/api/projects/${projectId}/messages`, JSON.stringify({ text: "delete the cube" })],
       ["GET", artifactPath],
+      ["DELETE", `/api/projects/${projectId}/turn`],
       ["DELETE", `/api/projects/${projectId}`],
     ];
     for (const [method, path, body] of routes) {

@@ -101,13 +101,23 @@ describe("web UI", () => {
     await shot(page, "07-glb-viewer");
     await page.getByRole("button", { name: "Close" }).click();
 
+    // A long render, stopped from the composer: the turn ends as cancelled and says so.
+    const beforeStop = await page.locator(".message.assistant").count();
+    await page.getByLabel("Message").fill("Render the scene in cycles at 1920x1080 with 256 samples");
+    await page.getByLabel("Message").press("Enter");
+    await page.locator(".message.live .step.running .step-name", { hasText: "Render" }).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect.poll(() => page.locator(".message.assistant:not(.live)").count(), { timeout: 60_000 }).toBe(beforeStop + 1);
+    expect(await page.locator(".message.assistant .reply").last().textContent()).toMatch(/Cancel/);
+    await shot(page, "08-cancelled");
+
     // A message the planner cannot read: it says so and starts nothing.
     const replies = await page.locator(".message.assistant").count();
     await page.getByLabel("Message").fill("Sing me a song about the sea");
     await page.getByLabel("Message").press("Enter");
     await expect.poll(() => page.locator(".message.assistant:not(.live)").count(), { timeout: 30_000 }).toBe(replies + 1);
     expect(await page.locator(".message.assistant").last().locator(".steps").count()).toBe(0);
-    await shot(page, "08-cannot-read");
+    await shot(page, "09-cannot-read");
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
@@ -122,23 +132,23 @@ describe("web UI", () => {
     const page = await context.newPage();
     await signIn(page);
     await page.locator(".project-item").first().waitFor();
-    await shot(page, "09-phone-projects");
+    await shot(page, "10-phone-projects");
     await page.goto(projectUrl);
     await page.locator(".message.assistant .render img").first().waitFor();
     await page.waitForTimeout(500);
     // Nothing is wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await shot(page, "10-phone-chat");
+    await shot(page, "11-phone-chat");
     await page.getByRole("tab", { name: /Gallery/ }).click();
     await page.locator(".gallery .thumb img").first().waitFor();
-    await shot(page, "11-phone-gallery");
+    await shot(page, "12-phone-gallery");
     await page.locator(".gallery .export-card button", { hasText: "View in 3D" }).first().click();
     const viewer = page.locator("dialog.viewer model-viewer");
     await expect
       .poll(() => viewer.evaluate((element) => (element as HTMLElement & { loaded: boolean }).loaded), { timeout: 30_000 })
       .toBe(true);
     await page.waitForTimeout(1500);
-    await shot(page, "12-phone-viewer");
+    await shot(page, "13-phone-viewer");
     await context.close();
   });
 
@@ -151,7 +161,7 @@ describe("web UI", () => {
     await page.waitForTimeout(500);
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe("rgb(15, 18, 24)");
-    await shot(page, "13-dark");
+    await shot(page, "14-dark");
     await context.close();
   });
 });

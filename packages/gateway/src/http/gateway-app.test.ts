@@ -238,6 +238,24 @@ describe("messages", () => {
     expect((await first).status).toBe(200);
   });
 
+  it("cancels a running turn on request, and says when none runs", async () => {
+    const project = await createProject(gateway.alice);
+    const release = gateway.holdTurns();
+    const path = `/api/projects/${project.id}/messages`;
+    const turn = gateway.request(path, {
+      method: "POST",
+      token: gateway.alice,
+      body: '{"text": "one"}',
+      headers: { accept: "application/json" },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await gateway.request(`/api/projects/${project.id}/turn`, { method: "DELETE", token: gateway.bob })).status).toBe(404);
+    expect((await gateway.request(`/api/projects/${project.id}/turn`, { method: "DELETE", token: gateway.alice })).status).toBe(202);
+    expect(((await (await turn).json()) as { status: string }).status).toBe("cancelled");
+    release();
+    expect((await gateway.request(`/api/projects/${project.id}/turn`, { method: "DELETE", token: gateway.alice })).status).toBe(404);
+  });
+
   it("returns the history with fresh artifact links", async () => {
     const project = await createProject(gateway.alice);
     await gateway.request(`/api/projects/${project.id}/messages`, {

@@ -230,7 +230,11 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
         const id = String(++eventId);
         chain = chain.then(() => stream.writeSSE({ event: event.type, id, data: JSON.stringify(linker.rewrite(event)) }).catch(() => {}));
       };
-      const stopWatching = watchInstance(project.id, send);
+      const watcher = watchInstance(project.id, send);
+      const onEvent = (event: AgentEvent) => {
+        send(event);
+        if (event.type === "tool-call-end") watcher.nudge();
+      };
       const heartbeat = setInterval(() => {
         chain = chain.then(() =>
           stream
@@ -240,12 +244,12 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
         );
       }, 15_000);
       try {
-        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal, onEvent: send });
-        stopWatching();
+        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal, onEvent });
+        watcher.stop();
         send({ type: "instance-state", ...(await badge(project.id)) });
         send({ type: "turn", ...turnView(result, linker) });
       } catch (error) {
-        stopWatching();
+        watcher.stop();
         options.onError?.(error, c.req.raw);
         send({ type: "error", code: "internal", message: "The turn failed unexpectedly; the server log has the details." });
       } finally {
@@ -254,6 +258,15 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
         await chain;
       }
     });
+  });
+
+  app.delete("/api/projects/:id/turn", async (c) => {
+    const project = await ownedProject(c);
+    const running = runningTurns.get(project.id);
+    if (!running) throw new NotFoundError("A running turn of this project");
+    // The agent stops before its next step or tool call and cancels the call in flight.
+    running.abort(new Error("Cancelled by the user."));
+    return c.body(null, 202);
   });
 
   app.get("/api/projects/:id/artifacts/:artifactId", async (c) => {
@@ -281,14 +294,18 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   /**
    * Reports the project's instance state while a turn runs, whenever it changes, until it is ready:
    * a ready instance stays ready while the turn's calls are in flight, and each look costs the
-   * runtime a walk of /proc (it measures memory), so looking stops there.
+   * runtime a walk of /proc (it measures memory), so looking stops there. `nudge` looks at once
+   * (a tool call just ended, so the instance is likely ready).
    */
-  function watchInstance(projectId: string, send: (event: AgentEvent) => void): () => void {
+  function watchInstance(projectId: string, send: (event: AgentEvent) => void): { stop(): void; nudge(): void } {
     let last: string | undefined;
     let stopped = false;
+    let looking = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const look = async () => {
+      looking = true;
       const current = await badge(projectId).catch(() => undefined);
+      looking = false;
       if (stopped) return;
       if (current && current.state !== last) {
         last = current.state;
@@ -298,9 +315,16 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     };
     // Not awaited: the turn starts (and its first event goes out) without waiting for the runtime.
     void look();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
+    return {
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+      nudge() {
+        if (stopped || looking || last === "ready") return;
+        clearTimeout(timer);
+        void look();
+      },
     };
   }
 

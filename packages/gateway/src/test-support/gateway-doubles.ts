@@ -31,7 +31,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
     idleTimeoutMs: 60_000,
     instancePollMs: 10,
     agent: {
-      async runTurn({ projectId, text, onEvent }) {
+      async runTurn({ projectId, text, onEvent, signal }) {
         turns.push({ projectId, text });
         const emit = (event: AgentEvent) => onEvent?.(event);
         const turnId = `turn-${turns.length}`;
@@ -44,7 +44,11 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
           lastActivity: new Date().toISOString(),
           inFlight: 1,
         });
-        await turnGate;
+        const aborted = new Promise<"aborted">((resolve) => signal?.addEventListener("abort", () => resolve("aborted"), { once: true }));
+        if ((await Promise.race([turnGate, aborted])) === "aborted") {
+          emit({ type: "turn-end", turnId, status: "cancelled", durationMs: 1 });
+          return { turnId, status: "cancelled", reply: "Cancelled. Nothing in the scene was changed.", toolCalls: [], artifacts: [] };
+        }
         await new Promise((resolve) => setTimeout(resolve, 40));
         instances.set(projectId, { state: "ready", since: new Date().toISOString(), lastActivity: new Date().toISOString(), inFlight: 0 });
         const artifactId = `${randomBytes(16).toString("hex")}.png`;

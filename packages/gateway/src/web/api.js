@@ -49,6 +49,7 @@ export const api = {
   createProject: (name) => call("/api/projects", { method: "POST", body: { name } }).then(json),
   project: (id) => call(`/api/projects/${id}`).then(json),
   deleteProject: (id) => call(`/api/projects/${id}`, { method: "DELETE" }).then(json),
+  cancelTurn: (id) => call(`/api/projects/${id}/turn`, { method: "DELETE" }).then(() => undefined),
   instance: (id) => call(`/api/projects/${id}/instance`).then(json),
   messages: (id) => call(`/api/projects/${id}/messages?limit=200`).then(json),
   /** Sends a message and calls onEvent for each event of the turn as it happens. */

@@ -284,11 +284,7 @@ async function pollInstance() {
     if (state.current?.id !== id) return;
     state.instance = instance;
     state.instanceAt = Date.now();
-    const listed = state.projects.find((project) => project.id === id);
-    if (listed && listed.instance?.state !== instance.state) {
-      listed.instance = instance;
-      renderSidebar();
-    }
+    syncListedState(id, instance);
     renderBadge();
   } catch {}
 }
@@ -400,13 +396,20 @@ function composer() {
       },
     },
     textarea,
-    h(
-      "button.send",
-      { type: "submit", disabled: state.sending, "aria-label": "Send", title: "Send (Enter)" },
-      state.sending ? h("span.spinner.light") : icon("send"),
-    ),
+    state.sending
+      ? h("button.send.stop", { type: "button", "aria-label": "Stop", title: "Stop this turn", onclick: stopTurn }, icon("stop"))
+      : h("button.send", { type: "submit", "aria-label": "Send", title: "Send (Enter)" }, icon("send")),
   );
   return form;
+}
+
+async function stopTurn(event) {
+  event.currentTarget.disabled = true;
+  try {
+    await api.cancelTurn(state.current.id);
+  } catch (error) {
+    if (error.status !== 404) toast(error.message, "error");
+  }
 }
 
 function autosize(textarea) {
@@ -541,7 +544,13 @@ function stepRow(step) {
       "div.step-body",
       h("span.step-name", TOOL_LABELS[step.name] ?? step.label ?? step.name),
       h("span.step-args", step.detail ?? describeArguments(step.arguments)),
-      step.progress !== undefined && step.status === "running" ? h("progress.step-progress", { max: 1, value: step.progress }) : null,
+      step.progress !== undefined && step.status === "running"
+        ? h(
+            "div.step-progress",
+            { role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(step.progress * 100) },
+            h("span.step-progress-value", { style: `width: ${Math.round(step.progress * 100)}%` }),
+          )
+        : null,
       step.error ? h("span.step-error", step.error.message) : null,
     ),
     step.durationMs !== undefined && step.status !== "running"
@@ -603,6 +612,20 @@ function exportCard(artifact) {
 
 // ---------- a turn, live ----------
 
+/** Keeps the project list's state dot in step with the open project's badge. */
+function syncListedState(id, instance) {
+  const listed = state.projects.find((project) => project.id === id);
+  if (!listed || listed.instance?.state === instance.state) return;
+  listed.instance = instance;
+  renderSidebar();
+}
+
+function wakeDone(step) {
+  step.status = "done";
+  step.label = "Blender ready";
+  step.durationMs = Date.now() - step.startedAt;
+}
+
 async function send(text) {
   const project = state.current;
   state.sending = true;
@@ -623,6 +646,7 @@ async function send(text) {
           state.instance = data;
           state.instanceAt = Date.now();
           renderBadge();
+          syncListedState(project.id, data);
           const waking = live.steps.find((step) => step.id === "wake");
           if (data.state === "waking" && !waking) {
             // Blender wakes for the call that is running now: show the wake-up first.
@@ -636,10 +660,9 @@ async function send(text) {
             };
             live.steps.splice(running < 0 ? live.steps.length : running, 0, wake);
           }
-          if (data.state === "ready" && waking?.status === "running") {
-            waking.status = "done";
-            waking.label = "Blender ready";
-            waking.durationMs = data.coldStartMs ?? Date.now() - waking.startedAt;
+          if (data.state === "ready" && waking) {
+            if (waking.status === "running") wakeDone(waking);
+            if (data.coldStartMs) waking.durationMs = data.coldStartMs;
           }
           break;
         }
@@ -653,6 +676,16 @@ async function send(text) {
           break;
         }
         case "tool-call-end": {
+          // A call that ran had a Blender to run in: it is awake, whatever the next state event says.
+          const waking = live.steps.find((step) => step.id === "wake");
+          if (waking?.status === "running" && !data.isError) {
+            wakeDone(waking);
+            if (state.instance?.state === "waking") {
+              state.instance = { ...state.instance, state: "ready", busy: true };
+              renderBadge();
+              syncListedState(project.id, state.instance);
+            }
+          }
           const step = stepFor(data.id);
           if (step) Object.assign(step, { status: data.isError ? "error" : "done", durationMs: data.durationMs, error: data.error });
           live.artifacts.push(...(data.artifacts ?? []));

@@ -44,6 +44,7 @@ export function icon(name) {
     box: "M12 2l9 5v10l-9 5-9-5V7z",
     download: "M12 4v11M7 10l5 5 5-5M5 20h14",
     logout: "M15 4h4v16h-4M10 8l-4 4 4 4M6 12h11",
+    stop: "M7 7h10v10H7z",
   };
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
