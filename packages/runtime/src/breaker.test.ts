@@ -1,3 +1,4 @@
+// Unit tests of the capacity breaker on a manual clock: slots, FIFO queue, refusal, timeout, abort.
 import { describe, expect, it } from "vitest";
 import { createBreaker } from "./breaker.ts";
 import { createManualClock } from "./clock.ts";

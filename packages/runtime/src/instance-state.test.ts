@@ -1,3 +1,4 @@
+// Unit tests of the instance state machine.
 import { describe, expect, it } from "vitest";
 import { assertTransition, canTransition, INSTANCE_STATES } from "./instance-state.ts";
 

@@ -1,3 +1,4 @@
+// Unit tests of project id validation: slugs pass, anything path- or URL-like does not.
 import { describe, expect, it } from "vitest";
 import { assertProjectId, isProjectId } from "./project-id.ts";
 

@@ -1,3 +1,4 @@
+// Unit tests of the bubblewrap command line: what is mounted, hidden and unshared (no process started).
 import { describe, expect, it } from "vitest";
 import { bwrapArguments } from "./sandbox.ts";
 
