@@ -130,7 +130,7 @@ export function splitTurn(events: SseEvent[], coldStart: ColdStart | undefined):
   const turn = find("turn")?.data as
     | { status: string; toolCalls: Array<{ name: string; durationMs: number; result?: { renderMs?: number } }> }
     | undefined;
-  if (!turn || turn.status !== "completed") throw new Error(`The turn did not complete: ${JSON.stringify(turn ?? events.at(-1))}`);
+  if (turn?.status !== "completed") throw new Error(`The turn did not complete: ${JSON.stringify(turn ?? events.at(-1))}`);
   const renderEnd = events.find((event) => event.event === "tool-call-end" && event.data.name === "render_frame");
   if (!renderEnd) throw new Error("The turn made no render.");
   const turnEnd = find("turn-end")!;
