@@ -172,7 +172,7 @@ export function registerServeCommand(program: Command): void {
     .option("--data-dir <dir>", "where projects, their scenes and artifacts live", ".data")
     .option("--idle-timeout <seconds>", "drain a project's worker after this long without requests", "60")
     .option("--pool-size <n>", "Blender workers kept started ahead, bound to a project on its first request", "0")
-    .option("--max-instances <n>", "most workers running at once (default: what memory holds at ~240 MB each)")
+    .option("--max-instances <n>", "most workers running at once (default: what 75% of memory holds at ~360 MiB each, less the pool)")
     .option("--max-queue <n>", "starts that may wait for a free slot before requests get 503", "64")
     .option("--start-timeout <seconds>", "fail held requests if a worker is not ready by then", "30")
     .option("--sandbox <mode>", "run workers in bubblewrap: auto (when it works), on, off", "auto")
