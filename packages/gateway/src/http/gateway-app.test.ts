@@ -305,4 +305,15 @@ describe("rate limits", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await gateway.request("/api/projects", { token: gateway.bob })).status).toBe(200);
   });
+
+  it("slows a client that keeps sending wrong tokens", async () => {
+    await gateway.close();
+    gateway = await createTestGateway({ rateLimits: { authFailures: { capacity: 2, refillPerSecond: 0.01 } } });
+    expect((await gateway.request("/api/projects", { token: "wrong" })).status).toBe(401);
+    expect((await gateway.request("/api/projects", { token: "wrong" })).status).toBe(401);
+    const limited = await gateway.request("/api/projects", { token: "wrong" });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).not.toBeNull();
+    expect((await gateway.request("/api/projects", { token: gateway.alice })).status).toBe(200);
+  });
 });

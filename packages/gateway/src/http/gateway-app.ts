@@ -52,6 +52,8 @@ export interface GatewayRateLimits {
   requests: RateLimit;
   /** Chat messages (each may wake Blender and render). Default: bursts of 20, one every 3 s after. */
   messages: RateLimit;
+  /** Requests refused for a missing or wrong token, per client address. Default: bursts of 60, one a second after. */
+  authFailures: RateLimit;
 }
 
 export interface GatewayAppOptions {
@@ -79,6 +81,7 @@ type Env = { Variables: { user: User } };
 const DEFAULT_LIMITS: GatewayRateLimits = {
   requests: { capacity: 240, refillPerSecond: 4 },
   messages: { capacity: 20, refillPerSecond: 1 / 3 },
+  authFailures: { capacity: 60, refillPerSecond: 1 },
 };
 
 const ARTIFACT_ROUTE = /^\/api\/projects\/([^/]+)\/artifacts\/([^/]+)$/;
@@ -116,7 +119,13 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
     }
     const token = bearerToken(c.req.header("authorization"));
     const user = token ? await store.authenticate(token) : undefined;
-    if (!user) throw new UnauthorizedError();
+    if (!user) {
+      // Guessing tokens is hopeless (256 bits), but a client that keeps failing is slowed anyway.
+      const address = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+      const wait = rateLimiter.take(`auth-failures:${address ?? "unknown"}`, limits.authFailures);
+      if (wait > 0) throw new RateLimitedError(wait, `${limits.authFailures.capacity} refused requests in a burst`);
+      throw new UnauthorizedError();
+    }
     c.set("user", user);
     const wait = rateLimiter.take(`requests:${user.id}`, limits.requests);
     if (wait > 0) throw new RateLimitedError(wait, `${limits.requests.capacity} requests in a burst`);
