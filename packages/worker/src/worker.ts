@@ -104,7 +104,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   publicUrl ??= `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const listenMs = performance.now() - startedAt;
 
-  const { blenderReadyMs, sceneRestoreMs } = await engine.start();
+  const [{ blenderReadyMs, sceneRestoreMs }] = await Promise.all([
+    engine.start(),
+    serveHttp ? http.warmUp().catch((error) => logger.warn({ err: error }, "MCP warm-up failed")) : undefined,
+  ]);
   const phases: StartPhases = { listenMs, blenderReadyMs, sceneRestoreMs };
   state = "ready";
   logger.info({ port, phases: roundPhases(phases), bound }, "worker ready");

@@ -31,6 +31,12 @@ export interface WorkerHttpOptions {
 
 export interface WorkerHttp {
   server: Server;
+  /**
+   * Sends a few MCP requests through the handler in-process (discovery, listing, a tool call
+   * that fails validation: nothing reaches Blender), so the first real client doesn't pay for
+   * cold code paths. Runs while Blender boots.
+   */
+  warmUp(): Promise<void>;
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -122,8 +128,34 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   // Renders can stream progress for minutes; don't cut long requests.
   server.requestTimeout = 0;
 
+  async function warmUp(): Promise<void> {
+    const modernMeta = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientInfo": { name: "bod-warm-up", version: "1" },
+      "io.modelcontextprotocol/clientCapabilities": {},
+    };
+    const requests: [string, Record<string, unknown>, string | undefined][] = [
+      ["server/discover", { _meta: modernMeta }, "2026-07-28"],
+      ["tools/list", { _meta: modernMeta }, "2026-07-28"],
+      ["tools/call", { name: "get_scene", arguments: { limit: 0 }, _meta: modernMeta }, "2026-07-28"],
+      ["initialize", { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bod-warm-up", version: "1" } }, undefined],
+      ["tools/list", {}, "2025-11-25"],
+    ];
+    for (const [method, params, version] of requests) {
+      const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+      if (version) headers["mcp-protocol-version"] = version;
+      if (version === "2026-07-28") headers["mcp-method"] = method;
+      if (method === "tools/call") headers["mcp-name"] = "get_scene";
+      const response = await mcpHandler.fetch(
+        new Request("http://127.0.0.1/mcp", { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) }),
+      );
+      await response.text();
+    }
+  }
+
   return {
     server,
+    warmUp,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
