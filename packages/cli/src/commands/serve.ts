@@ -166,7 +166,9 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
 export function registerServeCommand(program: Command): void {
   program
     .command("serve")
-    .description("Run the runtime: each project's MCP endpoint at /projects/{id}/mcp, its Blender started on demand and stopped when idle")
+    .description(
+      "Run blender-on-demand: the web UI and API, the agent, and each project's MCP endpoint at /projects/{id}/mcp with its Blender started on demand and stopped when idle",
+    )
     .option("--port <port>", "TCP port; 0 picks a free one", "7800")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--data-dir <dir>", "where projects, their scenes and artifacts live", ".data")
