@@ -4,14 +4,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { bwrapArguments, SANDBOX_ROOT, SANDBOX_SOCKET, type SandboxOptions } from "./sandbox.ts";
 import type { LaunchedWorker, LaunchOptions, RuntimeToWorker, WorkerLauncher, WorkerToRuntime } from "./worker-launcher.ts";
 
 export interface ProcessLauncherOptions {
   /**
    * Command line that runs a worker, without its flags, e.g.
-   * `[process.execPath, "/repo/packages/cli/src/main.ts", "worker"]`. Must be Node for the sandbox relay.
+   * `[process.execPath, "/repo/packages/cli/src/main.ts", "worker"]`.
    */
   workerCommand: readonly string[];
   /** Run each worker inside bubblewrap; omit to run them as plain child processes. */
@@ -25,7 +24,6 @@ export interface ProcessLauncherOptions {
 }
 
 const TAIL_BYTES = 4096;
-const relayModule = fileURLToPath(new URL("./socket-relay.ts", import.meta.url));
 
 export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLauncher {
   const cwd = options.cwd ?? process.cwd();
@@ -38,23 +36,20 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
       const sandboxed = options.sandbox !== undefined;
       const root = sandboxed ? SANDBOX_ROOT : launchOptions.instanceDir;
       const dataDir = join(root, "project");
+      // A sandboxed worker has no network at all: it listens on a Unix socket in its own folder,
+      // which the runtime reaches from outside the sandbox.
       const flags = [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
+        ...(sandboxed ? ["--socket", SANDBOX_SOCKET] : ["--host", "127.0.0.1", "--port", "0"]),
         ...(launchOptions.deferBind ? ["--defer-bind"] : ["--data-dir", dataDir]),
         ...(launchOptions.publicUrl ? ["--public-url", launchOptions.publicUrl] : []),
       ];
-      // In the sandbox the relay turns the private loopback port into a Unix socket we can reach.
-      const workerArgs = sandboxed ? ["--import", relayModule, ...programArgs, ...flags] : [...programArgs, ...flags];
+      const workerArgs = [...programArgs, ...flags];
       // Unsandboxed workers keep their scratch files in their own folder, removed with it.
       if (!sandboxed) mkdirSync(join(launchOptions.instanceDir, "tmp"), { recursive: true });
       const env: Record<string, string | undefined> = {
         ...process.env,
         ...options.env,
         TMPDIR: sandboxed ? "/tmp" : join(launchOptions.instanceDir, "tmp"),
-        ...(sandboxed ? { BOD_RELAY_SOCKET: SANDBOX_SOCKET } : {}),
       };
       const child: ChildProcess = options.sandbox
         ? spawn(options.sandbox.bwrapPath, bwrapArguments(options.sandbox, launchOptions.instanceDir, [program, ...workerArgs], cwd), {

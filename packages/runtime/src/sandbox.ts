@@ -3,8 +3,8 @@
 // /tmp/bod (its project's files are at /tmp/bod/project; under the private /tmp because bwrap
 // cannot create a mount point on the read-only root). PID, IPC, UTS, cgroup and network namespaces
 // are private: the worker has no network at all except its own loopback. The runtime reaches it
-// through a Unix socket it opens at /tmp/bod/worker.sock, which on this side is a file in the instance
-// folder (see socket-relay.ts).
+// through the Unix socket the worker listens on (`bod worker --socket /tmp/bod/worker.sock`), which on
+// this side is a file in the instance folder.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 

@@ -26,7 +26,11 @@ export interface EarlyBlender {
  */
 export function startBlenderEarly(blenderPath: string, env: NodeJS.ProcessEnv = process.env): EarlyBlender {
   const args = blenderLaunchArgs();
-  let early: ChildProcess | undefined = spawn(blenderPath, args, { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"], env });
+  let early: ChildProcess | undefined = spawn(blenderPath, args, {
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    env,
+    detached: true,
+  });
   // An early spawn error (no such executable) resurfaces when the engine spawns for real.
   early.on("error", () => {});
   return {

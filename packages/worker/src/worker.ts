@@ -23,6 +23,11 @@ export interface WorkerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Listen on this Unix socket instead of TCP: how the runtime reaches a worker sandboxed
+   * without a network. Artifact links then need `publicUrl`.
+   */
+  socketPath?: string;
   /** Where clients reach this worker; artifact URLs start with it. Default http://host:port. */
   publicUrl?: string;
   /** Serve HTTP (default). Off for stdio, where artifact links are file:// URLs instead. */
@@ -100,7 +105,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
       if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
     },
   });
-  const port = serveHttp ? await http.listen(options.port, options.host) : 0;
+  const port = serveHttp
+    ? await http.listen(options.socketPath ? { socketPath: options.socketPath } : { port: options.port, host: options.host })
+    : 0;
   publicUrl ??= `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const listenMs = performance.now() - startedAt;
 

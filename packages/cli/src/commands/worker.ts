@@ -9,6 +9,7 @@ const flagsSchema = (z: typeof import("zod").z) =>
   z.object({
     port: z.coerce.number().int().min(0).max(65535).default(7801),
     host: z.string().min(1).default("127.0.0.1"),
+    socket: z.string().min(1).optional(),
     dataDir: z.string().min(1).optional(),
     deferBind: z.boolean().default(false),
     stdio: z.boolean().default(false),
@@ -27,6 +28,7 @@ export function registerWorkerCommand(program: Command): void {
     .description("Run one headless Blender behind an MCP server (HTTP at /mcp, legacy SSE at /sse, or stdio).")
     .option("--port <port>", "TCP port; 0 picks a free one", "7801")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--socket <path>", "listen on this Unix socket instead of TCP (give --public-url for artifact links)")
     .option("--data-dir <dir>", "the project's folder: scene snapshot, journal, artifacts")
     .option("--defer-bind", "start Blender now and wait for the runtime to bind a project (warm pool)")
     .option("--stdio", "serve MCP over stdin/stdout instead of HTTP")
@@ -57,6 +59,7 @@ export function registerWorkerCommand(program: Command): void {
       const worker = await startWorker({
         host: flags.host,
         port: flags.port,
+        ...(flags.socket ? { socketPath: flags.socket } : {}),
         serveHttp: !flags.stdio,
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
         deferBind: flags.deferBind,
@@ -80,7 +83,7 @@ export function registerWorkerCommand(program: Command): void {
       } else {
         send({ type: "listening", port: worker.port, pid: process.pid });
         send({ type: "ready", bound: !flags.deferBind, phases: worker.phases, blenderPid: worker.blenderPid });
-        console.error(`worker ready: MCP at http://${flags.host}:${worker.port}/mcp`);
+        console.error(`worker ready: MCP at ${flags.socket ? `unix:${flags.socket}` : `http://${flags.host}:${worker.port}`}/mcp`);
       }
 
       let draining = false;

@@ -365,6 +365,10 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
         child = spawn(blenderPath, args, {
           stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
           env: { ...process.env, ...options.env },
+          // Its own process group: a Ctrl-C or a group signal meant for the worker must not kill
+          // Blender before the worker has saved the scene. Blender still dies with the worker
+          // (the bridge sets PR_SET_PDEATHSIG).
+          detached: true,
         });
       } catch (error) {
         state = "exited";

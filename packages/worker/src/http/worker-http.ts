@@ -2,6 +2,7 @@
 // stateless 2025 fallback, one handler), the legacy HTTP+SSE transport at /sse + /messages,
 // and stored artifacts under /artifacts/{id}.
 import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ArtifactStore } from "@bod/storage";
@@ -37,7 +38,8 @@ export interface WorkerHttp {
    * cold code paths. Runs while Blender boots.
    */
   warmUp(): Promise<void>;
-  listen(port: number, host: string): Promise<number>;
+  /** Listens on TCP (resolves the port) or on a Unix socket path (resolves 0). */
+  listen(address: { port: number; host: string } | { socketPath: string }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -156,13 +158,16 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   return {
     server,
     warmUp,
-    listen(port, host) {
+    async listen(address) {
+      if ("socketPath" in address) await rm(address.socketPath, { force: true });
       return new Promise((resolve, reject) => {
         server.once("error", reject);
-        server.listen(port, host, () => {
-          const address = server.address();
-          resolve(typeof address === "object" && address ? address.port : port);
-        });
+        const onListening = () => {
+          const bound = server.address();
+          resolve(typeof bound === "object" && bound ? bound.port : 0);
+        };
+        if ("socketPath" in address) server.listen(address.socketPath, onListening);
+        else server.listen(address.port, address.host, onListening);
       });
     },
     async close() {

@@ -17,6 +17,7 @@ import {
 import type { ArtifactStore } from "@bod/storage";
 import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
 import type { BridgeCommand, SceneEngine } from "../blender/index.ts";
+import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
@@ -168,6 +169,8 @@ function createRunner(deps: SceneToolDependencies) {
     }
   };
 }
+
+cacheContractSchemas(TOOL_CONTRACTS as readonly ToolContract[]);
 
 /** Registers every scene tool of the contracts on `server`. */
 export function registerSceneTools(server: McpServer, deps: SceneToolDependencies): void {
