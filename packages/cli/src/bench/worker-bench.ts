@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import type { WorkerToRuntime } from "@bod/worker";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { residentMiB } from "./process-memory.ts";
+import { createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, percentile, table } from "./statistics.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
@@ -26,7 +27,10 @@ export interface WorkerBenchOptions {
 
 export interface WorkerBenchResult {
   startup: { workerReadyMs: number[]; workerBlenderReadyMs: number[]; plainBlenderReadyMs: number[] };
-  roundTrip: Record<"add_object" | "get_scene", { workerP50: number; workerP99: number; plainP50: number; plainP99: number }>;
+  roundTrip: Record<
+    "add_object" | "get_scene",
+    { workerP50: number; workerP99: number; rawP50: number; rawP99: number; plainP50: number; plainP99: number }
+  >;
   render: { workerMs: number[]; plainMs: number[]; ratio: number };
   memory: {
     workerIdleMiB?: number | undefined;
@@ -128,14 +132,27 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
       return { result, ms: performance.now() - startedAt };
     };
     for (let index = 0; index < 10; index++) await call("get_scene", { limit: 10 });
+    // The same calls through the official client and through a bare HTTP caller, interleaved so
+    // both see the same scene sizes and machine load.
+    const raw = createRawMcpClient(new URL(`http://127.0.0.1:${worker.port}/mcp`));
+    const rawCall = async (name: string, args: Record<string, unknown>) => {
+      const startedAt = performance.now();
+      await raw.callTool(name, args);
+      return performance.now() - startedAt;
+    };
+    for (let index = 0; index < 10; index++) await rawCall("get_scene", { limit: 10 });
     const workerTimes = { add_object: [] as number[], get_scene: [] as number[] };
+    const rawTimes = { add_object: [] as number[], get_scene: [] as number[] };
     for (let index = 0; index < options.calls; index++) {
-      workerTimes.add_object.push(
-        (await call("add_object", { type: "cube", name: `Bench${index}`, location: [index % 10, Math.floor(index / 10), 0] })).ms,
-      );
+      const location = [index % 10, Math.floor(index / 10), 0];
+      // Each get_scene follows an add_object, as in the plain run: Blender re-evaluates a changed scene.
+      workerTimes.add_object.push((await call("add_object", { type: "cube", name: `Bench${index}`, location })).ms);
       workerTimes.get_scene.push((await call("get_scene", { limit: 10 })).ms);
+      rawTimes.add_object.push(await rawCall("add_object", { type: "cube", name: `Raw${index}`, location }));
+      rawTimes.get_scene.push(await rawCall("get_scene", { limit: 10 }));
     }
-    const plainTimes = (await runPlain(options.blender, undefined, ["calls", String(options.calls)], scratch)) as Record<
+    raw.close();
+    const plainTimes = (await runPlain(options.blender, undefined, ["calls", String(options.calls * 2)], scratch)) as Record<
       "add_object" | "get_scene",
       number[]
     >;
@@ -145,6 +162,8 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
         {
           workerP50: percentile(workerTimes[tool], 50),
           workerP99: percentile(workerTimes[tool], 99),
+          rawP50: percentile(rawTimes[tool], 50),
+          rawP99: percentile(rawTimes[tool], 99),
           plainP50: percentile(plainTimes[tool], 50),
           plainP99: percentile(plainTimes[tool], 99),
         },
@@ -198,19 +217,31 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
     ]),
     "",
     table([
-      [`round trip (${options.calls} calls)`, "worker MCP p50", "p99", "Blender's own p50", "p99", "overhead p50"],
+      [
+        `round trip (${options.calls} calls each)`,
+        "SDK client p50",
+        "p99",
+        "bare HTTP p50",
+        "p99",
+        "Blender's own p50",
+        "p99",
+        "worker overhead p50",
+      ],
       ...(["add_object", "get_scene"] as const).map((tool) => {
         const figures = roundTrip[tool];
         return [
           tool,
           ms(figures.workerP50),
           ms(figures.workerP99),
+          ms(figures.rawP50),
+          ms(figures.rawP99),
           ms(figures.plainP50),
           ms(figures.plainP99),
-          ms(figures.workerP50 - figures.plainP50),
+          ms(figures.rawP50 - figures.plainP50),
         ];
       }),
     ]),
+    "worker overhead: the bare HTTP round trip less Blender's own time for the same handler (add_object's includes its fsynced journal entry)",
     "",
     table([
       [`render ${engine} ${width}x${height} ${samples} samples (median of ${options.runs})`, "worker", "plain blender -b", "ratio"],

@@ -175,7 +175,7 @@ async function hop(
   const view = await serve.instance(projectId);
   if (!view.endpoint || !("port" in view.endpoint)) throw new Error("the hop is measured against an unsandboxed worker on a TCP port");
   const direct = await connect(`http://127.0.0.1:${view.endpoint.port}/mcp`);
-  // The same ping through a runtime whose worker is in bwrap (Unix socket relay), in the same rounds.
+  // The same ping through a runtime whose worker is in bwrap (over its Unix socket), in the same rounds.
   const viaBoxed = boxed ? await connect(`${boxed.url}/projects/hop-boxed/mcp`, auth) : undefined;
   const boxedPing: number[] = [];
   const samples = {
@@ -395,7 +395,7 @@ export function formatRuntimeBench(result: RuntimeBenchResult): string {
       }),
     ]),
     result.sandboxedPingP50 !== undefined
-      ? `ping through the runtime to a bwrap-sandboxed worker (Unix socket relay), same rounds: p50 ${ms(result.sandboxedPingP50)}`
+      ? `ping through the runtime to a bwrap-sandboxed worker (over its Unix socket), same rounds: p50 ${ms(result.sandboxedPingP50)}`
       : "",
     "",
     result.idle.projects === 0

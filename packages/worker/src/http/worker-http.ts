@@ -64,14 +64,7 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   app.all("/mcp", async (c) => {
     if (!options.admitting()) return c.json({ error: "draining" }, 503, { "retry-after": "1" });
     if (!options.health().bound) return c.json({ error: "This worker is not bound to a project yet." }, 503, { "retry-after": "1" });
-    options.onRequestStart();
-    try {
-      const response = await mcpHandler.fetch(c.req.raw);
-      return withEndHook(response, options.onRequestEnd);
-    } catch (error) {
-      options.onRequestEnd();
-      throw error;
-    }
+    return mcpHandler.fetch(c.req.raw);
   });
   app.get("/artifacts/:id", async (c) => {
     const found = await options.store()?.get(c.req.param("id"));
@@ -117,6 +110,12 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     if (path !== "/healthz") {
       const refusal = checkHostAndOrigin(options.allowedHostnames, { host: req.headers.host, origin: req.headers.origin });
       if (refusal) return sendJson(res, 403, { jsonrpc: "2.0", error: { code: -32000, message: refusal }, id: null });
+    }
+    if (path === "/mcp") {
+      // In flight from the request's arrival until its response is finished or abandoned; a
+      // drain waits for these.
+      options.onRequestStart();
+      res.once("close", options.onRequestEnd);
     }
     if (path === "/sse" || path === "/messages") {
       handleLegacySse(req, res, path).catch((error) => {
@@ -177,39 +176,4 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
       server.closeAllConnections();
     },
   };
-}
-
-/** Calls `onEnd` once the response body has been fully sent or abandoned. */
-function withEndHook(response: Response, onEnd: () => void): Response {
-  if (!response.body) {
-    onEnd();
-    return response;
-  }
-  let ended = false;
-  const end = () => {
-    if (!ended) {
-      ended = true;
-      onEnd();
-    }
-  };
-  const reader = response.body.getReader();
-  const body = new ReadableStream({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          end();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        end();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      end();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
