@@ -112,6 +112,8 @@ interface Instance {
   cancelIdle: (() => void) | undefined;
   cancelDrainTimers: (() => void)[];
   drainReason: string | undefined;
+  /** The process is gone and the folder is on its way back (finish() is running). */
+  finishing?: boolean;
 }
 
 export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
@@ -465,7 +467,8 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
 
   /** The instance's process is gone (or never came): put the folder back, free the slot, wake the waiters. */
   async function finish(instance: Instance, reason: string): Promise<void> {
-    if (instance.state === "stopped") return;
+    if (instance.state === "stopped" || instance.finishing) return;
+    instance.finishing = true;
     instance.cancelIdle?.();
     for (const cancel of instance.cancelDrainTimers.splice(0)) cancel();
     if (instance.inFlight > 0) metrics.inFlight.dec(instance.inFlight);
@@ -473,13 +476,18 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     instance.inFlight = 0;
     instance.streams = 0;
     if (!instance.startError) instance.lastExit = reason;
-    setState(instance, "stopped");
+    // The folder goes back before the instance reads as stopped: whoever sees "stopped" (a new
+    // start, /api/instances, a deletion) finds the project's files where they belong. Meanwhile
+    // the instance reads as draining, so requests wait for the next worker.
+    if (instance.state !== "draining") setState(instance, "draining");
     try {
       if (instance.watched) await folders.checkin(instance.watched.instanceDir);
     } catch (error) {
       logger?.error({ projectId: instance.projectId, err: error }, "could not move the project folder back");
     }
     instance.projectDir = undefined;
+    setState(instance, "stopped");
+    instance.finishing = false;
     if (instance.holdsSlot) {
       instance.holdsSlot = false;
       breaker.release();
