@@ -36,5 +36,11 @@ say "using Node $(node --version)"
 stamp="node_modules/.package-lock.json"
 if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
   say "installing npm packages"
-  npm ci --silent --no-audit --no-fund >/dev/null
+  # `npm ci` installs exactly the lockfile. Some registry mirrors lack the other platforms'
+  # optional binaries (Biome's), which makes `npm ci` refuse the lockfile; `npm install` then
+  # installs the same locked versions and skips what this platform doesn't need.
+  if ! npm ci --no-audit --no-fund --loglevel=error >/dev/null; then
+    say "npm ci refused the lockfile; installing the locked versions with npm install"
+    npm install --no-audit --no-fund --loglevel=error >/dev/null
+  fi
 fi
