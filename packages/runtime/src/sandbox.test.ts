@@ -31,6 +31,20 @@ describe("bubblewrap arguments", () => {
     expect(fromHome).not.toContain("/home");
   });
 
+  it("keeps a checkout under /tmp visible, read-only, behind the private /tmp, with its data dir still hidden", () => {
+    const fromTmp = bwrapArguments(
+      { bwrapPath: "bwrap", hide: ["/tmp/checkout/.data"] },
+      "/tmp/checkout/.data/instances/1",
+      ["/tmp/checkout/.tools/node_modules/.bin/node", "/tmp/checkout/packages/cli/src/main.ts", "worker"],
+      "/tmp/checkout",
+    );
+    const at = (value: string, from = 0) => fromTmp.indexOf(value, from);
+    expect(fromTmp.slice(at("--ro-bind", 1), at("--ro-bind", 1) + 3)).toEqual(["--ro-bind", "/tmp/checkout", "/tmp/checkout"]);
+    expect(at("/tmp")).toBeLessThan(at("/tmp/checkout"));
+    expect(at("/tmp/checkout")).toBeLessThan(at("/tmp/checkout/.data"));
+    expect(fromTmp.filter((arg) => arg === "--ro-bind").length).toBe(2);
+  });
+
   it("ends with the command", () => {
     expect(args.slice(-4)).toEqual(["--", "node", "main.ts", "worker"]);
   });

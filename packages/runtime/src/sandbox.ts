@@ -35,6 +35,9 @@ export function bwrapArguments(options: SandboxOptions, instanceDir: string, com
     "/proc",
     "--tmpfs",
     "/tmp",
+    // A checkout under /tmp (the worker's code, its Node, the working directory) would vanish
+    // behind the private /tmp: expose it again, read-only, before the hidden folders go on top.
+    ...codeFoldersUnderTmp([cwd, ...command]).flatMap((path) => ["--ro-bind", path, path]),
     ...options.hide
       .filter((path) => !cwd.startsWith(path) && !command.some((part) => part.startsWith(path)))
       .flatMap((path) => ["--tmpfs", path]),
@@ -55,6 +58,15 @@ export function bwrapArguments(options: SandboxOptions, instanceDir: string, com
     "--",
     ...command,
   ];
+}
+
+/** The top-level /tmp folders that hold any of `paths` (never the sandbox's own root). */
+export function codeFoldersUnderTmp(paths: readonly string[]): string[] {
+  const folders = paths
+    .filter((path) => path.startsWith("/tmp/"))
+    .map((path) => `/tmp/${path.slice("/tmp/".length).split("/")[0]}`)
+    .filter((folder) => folder !== SANDBOX_ROOT && folder !== "/tmp/");
+  return [...new Set(folders)];
 }
 
 /** Folders worth hiding that exist on this machine. */
