@@ -1,26 +1,37 @@
 #!/usr/bin/env node
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
-// Command modules import only commander and types at the top and load the rest inside their
-// action: `bod worker` spawns Blender first thing, and every module loaded before that delays it.
+// Only the module of the command being run is loaded (all of them for help or an unknown
+// command): `bod worker` spawns Blender first thing, and every module loaded before that, with
+// its imports, delays it.
 import { Command } from "commander";
-import { registerBenchCommand } from "./commands/bench.ts";
-import { registerBenchAgentCommand } from "./commands/bench-agent.ts";
-import { registerBenchRuntimeCommand } from "./commands/bench-runtime.ts";
-import { registerChatCommand } from "./commands/chat.ts";
-import { registerDocsCommand } from "./commands/docs.ts";
-import { registerServeCommand } from "./commands/serve.ts";
-import { registerUserCommand } from "./commands/user.ts";
-import { registerWorkerCommand } from "./commands/worker.ts";
+
+type Register = (program: Command) => void;
+
+/** Each top-level command and how to load its registration. */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  worker: async () => (await import("./commands/worker.ts")).registerWorkerCommand,
+  serve: async () => (await import("./commands/serve.ts")).registerServeCommand,
+  chat: async () => (await import("./commands/chat.ts")).registerChatCommand,
+  user: async () => (await import("./commands/user.ts")).registerUserCommand,
+  docs: async () => (await import("./commands/docs.ts")).registerDocsCommand,
+  bench: async () => {
+    const [{ registerBenchCommand }, { registerBenchRuntimeCommand }, { registerBenchAgentCommand }] = await Promise.all([
+      import("./commands/bench.ts"),
+      import("./commands/bench-runtime.ts"),
+      import("./commands/bench-agent.ts"),
+    ]);
+    return (program) => {
+      const bench = registerBenchCommand(program);
+      registerBenchRuntimeCommand(bench);
+      registerBenchAgentCommand(bench);
+    };
+  },
+};
 
 const program = new Command("bod").description("blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.");
 program.showHelpAfterError();
-registerWorkerCommand(program);
-registerDocsCommand(program);
-registerServeCommand(program);
-registerChatCommand(program);
-registerUserCommand(program);
-const bench = registerBenchCommand(program);
-registerBenchRuntimeCommand(bench);
-registerBenchAgentCommand(bench);
+const requested = process.argv[2];
+const load = requested !== undefined ? COMMANDS[requested] : undefined;
+for (const register of await Promise.all(load ? [load()] : Object.values(COMMANDS).map((loadOne) => loadOne()))) register(program);
 
 await program.parseAsync(process.argv);
