@@ -105,22 +105,9 @@ async function streamTurn(url: string, token: string, projectId: string, text: s
     body: JSON.stringify({ text }),
   });
   if (!response.ok) throw new Error(`POST messages: ${response.status} ${await response.text()}`);
+  const { readEventStream } = await import("@bod/gateway/read-event-stream");
   const events: SseEvent[] = [];
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown>, at: performance.now() - sentAt });
-    }
-  }
+  await readEventStream(response.body!, (event, data) => events.push({ event, data, at: performance.now() - sentAt }));
   return events;
 }
 

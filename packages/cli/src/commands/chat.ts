@@ -76,29 +76,6 @@ async function resolveProject(base: string, token: string, wanted: string): Prom
   return { ...created, created: true };
 }
 
-/** Reads an SSE body, calling onEvent for each event in order. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: Record<string, unknown>) => void) {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n");
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
-      const data = block
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data) onEvent(event, JSON.parse(data) as Record<string, unknown>);
-    }
-  }
-}
-
 function seconds(ms: unknown): string {
   return typeof ms === "number" ? (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`) : "";
 }
@@ -116,9 +93,10 @@ export async function runChatTurn(
     body: JSON.stringify({ text }),
     headers: { accept: "text/event-stream" },
   });
+  const { readEventStream } = await import("@bod/gateway/read-event-stream");
   let turn: Turn | undefined;
   let lastState = "";
-  await readEvents(response.body!, (event, data) => {
+  await readEventStream(response.body!, (event, data) => {
     if (event === "instance-state" && data.state !== lastState) {
       lastState = String(data.state);
       if (data.state === "waking") log("… waking Blender");

@@ -1,5 +1,7 @@
 // A small client for the gateway's API in end-to-end tests: JSON calls and SSE turns over real HTTP.
 
+import { readEventStream } from "../../src/client/read-event-stream.ts";
+
 export interface SseEvent {
   event: string;
   data: Record<string, unknown>;
@@ -31,21 +33,7 @@ export function createApiClient(base: string, token: string | undefined) {
       });
       if (!response.ok) throw new Error(`stream: ${response.status} ${await response.text()}`);
       const events: SseEvent[] = [];
-      const reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown>, at: performance.now() - sentAt });
-        }
-      }
+      await readEventStream(response.body!, (event, data) => events.push({ event, data, at: performance.now() - sentAt }));
       return events;
     },
   };
