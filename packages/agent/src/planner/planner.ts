@@ -1226,6 +1226,18 @@ function recordScale(object: WorldObject, scale: number | Vec3): void {
   object.scale = next;
 }
 
+/** Plans the update_object call that rescales `object`, and keeps the planner's view of it in step. */
+function planScale(state: PlanState, object: WorldObject, change: ScaleChange): void {
+  const scale = applyScale(object, change);
+  push(
+    state,
+    "update_object",
+    { name: object.name, scale },
+    `Scaled ${object.name} to ${typeof scale === "number" ? scale : formatVec(scale)}.`,
+  );
+  recordScale(object, scale);
+}
+
 const handleScale: Handler = (clause, state) => {
   const match =
     /^(?:scale|resize|shrink|grow|enlarge|stretch|double(?: the size of)?|triple(?: the size of)?|halve(?: the size of)?)\s+/.exec(
@@ -1241,14 +1253,7 @@ const handleScale: Handler = (clause, state) => {
     throw new PlanRefusal(`How big should it be? e.g. "scale the cube by 2", "make the sphere twice as big", "resize the cone to 0.5".`);
   const scaled: string[] = [];
   for (const object of reference.objects) {
-    const scale = applyScale(object, change);
-    push(
-      state,
-      "update_object",
-      { name: object.name, scale },
-      `Scaled ${object.name} to ${typeof scale === "number" ? scale : formatVec(scale)}.`,
-    );
-    recordScale(object, scale);
+    planScale(state, object, change);
     scaled.push(object.name);
   }
   state.world.focus = scaled;
@@ -1327,14 +1332,7 @@ const handleEdit: Handler = (clause, state) => {
       push(state, "update_object", { name: object.name, color }, `Made ${object.name} ${color}.`);
     }
     if (scaleChange) {
-      const scale = applyScale(object, scaleChange);
-      push(
-        state,
-        "update_object",
-        { name: object.name, scale },
-        `Scaled ${object.name} to ${typeof scale === "number" ? scale : formatVec(scale)}.`,
-      );
-      recordScale(object, scale);
+      planScale(state, object, scaleChange);
     }
     const newColor = color ?? material?.color;
     if (newColor) object.color = parseColorToSrgb(newColor) as Vec3 | undefined;
