@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { createSceneEngine, type SceneEngine } from "./blender/index.ts";
 import type { StartPhases } from "./control-protocol.ts";
 import type { SpawnFunction } from "./early-blender.ts";
+import { LOOPBACK_HOSTNAMES } from "./http/request-guard.ts";
 import { createWorkerHttp, type WorkerHttp } from "./http/worker-http.ts";
 import { createSceneServer } from "./mcp/create-scene-server.ts";
 import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
@@ -55,8 +56,6 @@ export interface Worker {
   createMcpServer(): McpServer;
 }
 
-const LOOPBACK = ["127.0.0.1", "localhost", "[::1]", "::1"];
-
 export async function startWorker(options: WorkerOptions): Promise<Worker & { http: WorkerHttp }> {
   const startedAt = performance.now();
   const { logger } = options;
@@ -95,7 +94,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
     store: () => currentStore,
     health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid }),
     admitting: () => state === "ready",
-    allowedHostnames: [...LOOPBACK, ...(options.allowedHostnames ?? [])],
+    allowedHostnames: [...LOOPBACK_HOSTNAMES, ...(options.allowedHostnames ?? [])],
     logger,
     onRequestStart: () => {
       inFlight += 1;

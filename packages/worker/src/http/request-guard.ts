@@ -1,32 +1,14 @@
 // DNS-rebinding protection: a browser page on another site must not reach a worker that
 // listens on localhost. Requests whose Host (or Origin, when sent) names a host outside the
-// allowed list are refused before any MCP handling.
+// allowed list are answered 403 before any MCP handling. The checks are the MCP SDK's own.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { hostHeaderValidation, originValidation } from "@modelcontextprotocol/node";
 
-export const LOOPBACK_HOSTNAMES = ["127.0.0.1", "localhost", "[::1]", "::1"] as const;
+export const LOOPBACK_HOSTNAMES = ["127.0.0.1", "localhost", "[::1]"] as const;
 
-function hostnameOf(hostHeader: string): string {
-  try {
-    return new URL(`http://${hostHeader}`).hostname;
-  } catch {
-    return "";
-  }
-}
-
-/** Returns why the request is refused, or undefined when it may pass. */
-export function checkHostAndOrigin(
-  allowedHostnames: readonly string[],
-  headers: { host?: string | undefined; origin?: string | undefined },
-): string | undefined {
-  if (!headers.host) return "Missing Host header.";
-  const host = hostnameOf(headers.host);
-  if (!allowedHostnames.includes(host))
-    return `Host "${headers.host}" is not allowed; this server answers to ${allowedHostnames.join(", ")}.`;
-  if (headers.origin && headers.origin !== "null") {
-    let originHost = "";
-    try {
-      originHost = new URL(headers.origin).hostname;
-    } catch {}
-    if (!allowedHostnames.includes(originHost)) return `Origin "${headers.origin}" is not allowed.`;
-  }
-  return undefined;
+/** Returns a guard that answers refused requests itself (403) and tells whether to go on. */
+export function createRequestGuard(allowedHostnames: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const validateHost = hostHeaderValidation([...allowedHostnames]);
+  const validateOrigin = originValidation([...allowedHostnames]);
+  return (req, res) => validateHost(req, res) && validateOrigin(req, res);
 }

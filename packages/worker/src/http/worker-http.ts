@@ -11,7 +11,7 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
-import { checkHostAndOrigin } from "./request-guard.ts";
+import { createRequestGuard } from "./request-guard.ts";
 
 /** Largest MCP request body: a 32 MiB upload is about 43 MiB of base64 plus the envelope. */
 export const MAX_MCP_BODY_BYTES = 48 * 1024 * 1024;
@@ -105,12 +105,10 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     sendJson(res, 405, { error: "Use GET /sse to open a stream and POST /messages?sessionId=... to send." }, { allow: "GET, POST" });
   }
 
+  const guard = createRequestGuard(options.allowedHostnames);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path !== "/healthz") {
-      const refusal = checkHostAndOrigin(options.allowedHostnames, { host: req.headers.host, origin: req.headers.origin });
-      if (refusal) return sendJson(res, 403, { jsonrpc: "2.0", error: { code: -32000, message: refusal }, id: null });
-    }
+    if (path !== "/healthz" && !guard(req, res)) return;
     if (path === "/mcp") {
       // In flight from the request's arrival until its response is finished or abandoned; a
       // drain waits for these.
