@@ -16,12 +16,8 @@ export interface FilesystemArtifactStoreOptions {
   urlFor: (id: string) => string;
 }
 
-export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOptions): ArtifactStore & {
-  /** Changes how URLs are built, e.g. when a pool worker is bound to a project. */
-  setUrlBuilder(urlFor: (id: string) => string): void;
-} {
-  const { directory } = options;
-  let urlFor = options.urlFor;
+export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOptions): ArtifactStore {
+  const { directory, urlFor } = options;
   let created: Promise<unknown> | undefined;
   const ensureDirectory = () => {
     created ??= mkdir(directory, { recursive: true });
@@ -38,10 +34,6 @@ export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOp
   }
 
   return {
-    setUrlBuilder(next) {
-      urlFor = next;
-    },
-
     async put(input: PutArtifactInput): Promise<Artifact> {
       if (!/^[a-z0-9]{1,8}$/.test(input.extension)) throw new Error(`Bad artifact extension: ${input.extension}`);
       await ensureDirectory();
