@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Readable } from "node:stream";
 import type { ArtifactStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
-import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -86,6 +86,9 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     if (path === "/sse" && req.method === "GET") {
       if (!options.admitting() || !options.health().bound)
         return sendJson(res, 503, { error: "not accepting sessions" }, { "retry-after": "1" });
+      // SDK v1, for the legacy transport only: loaded on its first use so that worker start-up
+      // (which races Blender's boot for the CPU) does not pay for it.
+      const { SSEServerTransport } = await import("@modelcontextprotocol/sdk/server/sse.js");
       const transport = new SSEServerTransport("/messages", res);
       legacySessions.set(transport.sessionId, transport);
       res.on("close", () => legacySessions.delete(transport.sessionId));
