@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // `bod`: the one command line. Each subcommand lives in commands/ and registers itself here.
 // Only the module of the command being run is loaded (all of them for help or an unknown
-// command): `bod worker` spawns Blender first thing, and every module loaded before that, with
-// its imports, delays it.
-import { Command } from "commander";
+// command). `bod worker` boots Blender before anything else, this parser included: Blender's
+// start-up is the long pole of a project's cold start, and every module loaded first delays it.
+// (bin/bod and the runtime also set NODE_COMPILE_CACHE, so that Node reuses compiled code and
+// stripped TypeScript from earlier runs, this file included.)
+import type { Command } from "commander";
+
+if (process.argv[2] === "worker") (await import("@bod/worker/early-blender")).bootBlenderForWorkerCommand(process.argv.slice(3));
+const commander = await import("commander");
 
 type Register = (program: Command) => void;
 
@@ -28,7 +33,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   },
 };
 
-const program = new Command("bod").description("blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.");
+const program = new commander.Command("bod").description(
+  "blender-on-demand: an AI agent that edits and renders 3D scenes in on-demand Blender.",
+);
 program.showHelpAfterError();
 const requested = process.argv[2];
 const load = requested !== undefined ? COMMANDS[requested] : undefined;

@@ -45,6 +45,19 @@ describe("bubblewrap arguments", () => {
     expect(fromTmp.filter((arg) => arg === "--ro-bind").length).toBe(2);
   });
 
+  it("lets the worker read a shared folder inside a hidden one (the compile cache), and not write it", () => {
+    const withCache = bwrapArguments(
+      { bwrapPath: "bwrap", hide: ["/srv/bod"], readOnly: ["/srv/bod/cache/node-compile"] },
+      "/srv/bod/instances/1",
+      ["node", "main.ts", "worker"],
+      "/work/repo",
+    );
+    const cacheAt = withCache.indexOf("/srv/bod/cache/node-compile");
+    expect(withCache.slice(cacheAt - 1, cacheAt + 2)).toEqual(["--ro-bind", "/srv/bod/cache/node-compile", "/srv/bod/cache/node-compile"]);
+    // Mounted after the tmpfs that hides the data dir, or the tmpfs would cover it.
+    expect(withCache.indexOf("/srv/bod")).toBeLessThan(cacheAt);
+  });
+
   it("ends with the command", () => {
     expect(args.slice(-4)).toEqual(["--", "node", "main.ts", "worker"]);
   });

@@ -17,6 +17,8 @@ export interface SandboxOptions {
   bwrapPath: string;
   /** Folders to hide behind an empty tmpfs (the runtime's data dir, home folders). */
   hide: readonly string[];
+  /** Folders the worker may read even where they lie in a hidden one (the shared compile cache). */
+  readOnly?: readonly string[];
 }
 
 /** Arguments for bwrap that run `command` sandboxed with `instanceDir` as its only writable folder. */
@@ -41,6 +43,7 @@ export function bwrapArguments(options: SandboxOptions, instanceDir: string, com
     ...options.hide
       .filter((path) => !cwd.startsWith(path) && !command.some((part) => part.startsWith(path)))
       .flatMap((path) => ["--tmpfs", path]),
+    ...(options.readOnly ?? []).flatMap((path) => ["--ro-bind", path, path]),
     "--bind",
     instanceDir,
     SANDBOX_ROOT,

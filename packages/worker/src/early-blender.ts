@@ -1,6 +1,7 @@
-// Starts Blender before the worker has loaded its modules. Blender takes over a second to boot
-// and Node needs most of that to import the MCP server, so the two overlap instead of queueing.
-// This module must stay light: it is imported before anything else in `bod worker`.
+// Starts Blender before the worker has loaded its modules. Blender takes about a second to boot
+// and Node needs a good part of that to import the MCP server, so the two overlap instead of
+// queueing. This module must stay light: `bod` imports it before anything else, the command-line
+// parser included, when the command is `bod worker`.
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -46,4 +47,36 @@ export function startBlenderEarly(blenderPath: string, env: NodeJS.ProcessEnv = 
       early = undefined;
     },
   };
+}
+
+let bootedForCommand: { blenderPath: string; early: EarlyBlender } | undefined;
+
+/**
+ * Called by `bod` first thing for `bod worker [flags]`: boots Blender from the raw flags, before
+ * the command-line parser and the worker's modules load. `takeEarlyBlender` hands it over.
+ */
+export function bootBlenderForWorkerCommand(flags: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+  if (flags.includes("--help") || flags.includes("-h")) return;
+  const blenderPath = blenderPathFromFlags(flags) ?? env.BLENDER_PATH ?? "blender";
+  bootedForCommand = { blenderPath, early: startBlenderEarly(blenderPath, env) };
+}
+
+/** The Blender booted by `bootBlenderForWorkerCommand` if it was for this executable; else one started now. */
+export function takeEarlyBlender(blenderPath: string, env: NodeJS.ProcessEnv = process.env): EarlyBlender {
+  const booted = bootedForCommand;
+  bootedForCommand = undefined;
+  if (booted?.blenderPath === blenderPath) return booted.early;
+  booted?.early.discard();
+  return startBlenderEarly(blenderPath, env);
+}
+
+/** `--blender <path>` or `--blender=<path>`, as commander reads it. */
+export function blenderPathFromFlags(flags: readonly string[]): string | undefined {
+  for (let index = 0; index < flags.length; index++) {
+    const flag = flags[index];
+    if (flag === "--") return undefined;
+    if (flag === "--blender") return flags[index + 1];
+    if (flag?.startsWith("--blender=")) return flag.slice("--blender=".length);
+  }
+  return undefined;
 }

@@ -86,13 +86,18 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
   if (flags.sandbox === "on" && !bwrapPath)
     throw new Error("--sandbox on: bubblewrap (bwrap) is not installed or cannot create namespaces here.");
   const blender = flags.blender ?? env.BLENDER_PATH;
+  const compileCacheDir = join(dataDir, "cache", "node-compile");
   const launcher = createProcessLauncher({
     workerCommand: workerCommand(),
+    compileCacheDir,
     ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir) } } : {}),
     env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}) },
     // Workers log JSON lines on stderr at BOD_WORKER_LOG_LEVEL (warn by default): pass them on.
     forwardOutput: true,
   });
+
+  const { warmWorkerCompileCache } = await import("../worker-compile-cache.ts");
+  void warmWorkerCompileCache(compileCacheDir, workerCommand());
 
   let baseUrl = "";
   const metrics = createRuntimeMetrics();

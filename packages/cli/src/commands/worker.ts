@@ -36,10 +36,10 @@ export function registerWorkerCommand(program: Command): void {
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
     .action(async (rawFlags: { blender?: string }) => {
-      // Blender boots while Node loads the rest of the worker; see early-blender.ts.
-      const { startBlenderEarly } = await import("@bod/worker/early-blender");
+      // Blender has been booting since `bod` started (main.ts); Node loads the rest meanwhile.
+      const { takeEarlyBlender } = await import("@bod/worker/early-blender");
       const blenderPath = rawFlags.blender ?? process.env.BLENDER_PATH ?? "blender";
-      const earlyBlender = startBlenderEarly(blenderPath);
+      const earlyBlender = takeEarlyBlender(blenderPath);
       const { z } = await import("zod");
       const parsed = flagsSchema(z).safeParse(rawFlags);
       if (!parsed.success) {
