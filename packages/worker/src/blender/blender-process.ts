@@ -79,6 +79,11 @@ export interface BlenderProcess {
   readonly exited: Promise<BlenderExit>;
   readonly pid: number | undefined;
   readonly state: BlenderProcessState;
+  /**
+   * Ready and no call sent yet: the scene is still the new-project scene the bridge builds
+   * before it reports ready, so resetting it would change nothing.
+   */
+  readonly pristine: boolean;
 }
 
 const DEFAULT_BRIDGE_SCRIPT = fileURLToPath(new URL("../../python/bridge.py", import.meta.url));
@@ -113,6 +118,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   let state: BlenderProcessState = "idle";
   let child: ChildProcess | undefined;
   let nextId = 1;
+  let callsSent = 0;
   const queue: PendingCall[] = [];
   let current: PendingCall | undefined;
   let forceKilled = false;
@@ -252,6 +258,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
       );
       void terminate();
     }, timeoutMs);
+    callsSent += 1;
     requestPipe()?.write(`${JSON.stringify(call.request)}\n`);
   }
 
@@ -454,6 +461,9 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     },
     get state() {
       return state;
+    },
+    get pristine() {
+      return state === "ready" && callsSent === 0;
     },
   };
 }

@@ -88,7 +88,8 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     await first.call("update_object", { name: "Cube", location: [1, 2, 3] });
     const fromJournal = createSceneEngine({ logger, dataDir, spawn: fakeSpawn });
     await fromJournal.start();
-    expect(await received(fromJournal)).toEqual(["reset_scene", "add_object", "update_object"]);
+    // A Blender that has just booted holds the new-project scene already: no reset, only the journal.
+    expect(await received(fromJournal)).toEqual(["add_object", "update_object"]);
     await fromJournal.stop();
 
     await first.stop();
@@ -112,7 +113,7 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     abort.abort();
     expect((await waiting).code).toBe("cancelled");
     await render;
-    expect(await received(scene)).toEqual(["reset_scene", "render_frame"]);
+    expect(await received(scene)).toEqual(["render_frame"]);
     expect(await journal()).toEqual([]);
   });
 
@@ -128,7 +129,7 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     const error = await importing;
     expect(error.code).toBe("cancelled");
     expect(await journal()).toEqual([]);
-    expect(await received(scene)).toEqual(["reset_scene"]);
+    expect(await received(scene)).toEqual([]);
     const missing = await failure(scene.call("import_model", { format: "glb", path: join(dataDir, "gone.glb") }));
     expect(missing.code).toBe("artifact_not_found");
   });

@@ -251,10 +251,10 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         const loaded = (await process.call("load_snapshot", { path: snapshot }, { timeoutMs: 120_000 })) as { journalSeq?: number };
         snapshotSeq = loaded.journalSeq ?? 0;
         journal.advanceTo(snapshotSeq);
-      } else {
+      } else if (!process.pristine) {
         await process.call("reset_scene", {}, { timeoutMs: 60_000 });
       }
-    } else {
+    } else if (!process.pristine) {
       await process.call("reset_scene", {}, { timeoutMs: 60_000 });
     }
     let replayed = 0;
