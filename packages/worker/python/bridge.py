@@ -47,7 +47,10 @@ _write_lock = threading.Lock()
 
 
 def restore_numpy_aliases():
-    """Blender 3.4's glTF importer uses numpy aliases (np.bool, ...) that newer numpy removed."""
+    """Blender 3.4's glTF importer uses numpy aliases (np.bool, ...) that newer numpy removed.
+
+    Called before a glTF import rather than at start-up: importing numpy takes a noticeable part
+    of Blender's boot, which is every cold start's long pole."""
     try:
         import numpy
     except ImportError:
@@ -57,7 +60,6 @@ def restore_numpy_aliases():
             setattr(numpy, alias, builtin)
 
 
-restore_numpy_aliases()
 _response_stream = None
 
 
@@ -379,9 +381,13 @@ def is_scene_object(obj):
 # The new-project scene
 
 
-def new_project_scene():
-    """The factory scene without the default cube: one camera aimed at the origin, one light."""
-    bpy.ops.wm.read_factory_settings(use_empty=False)
+def new_project_scene(factory_loaded=False):
+    """The factory scene without the default cube: one camera aimed at the origin, one light.
+
+    `factory_loaded`: Blender has just started with --factory-startup and nothing has run yet, so
+    reloading the factory settings (a large share of the bridge's start-up) would change nothing."""
+    if not factory_loaded:
+        bpy.ops.wm.read_factory_settings(use_empty=False)
     # No undo history: nobody can undo here, and each step would copy the whole scene in memory.
     bpy.context.preferences.edit.use_global_undo = False
     bpy.context.preferences.edit.undo_steps = 0
@@ -855,6 +861,7 @@ def import_model(args):
     deselect_all()
     try:
         if fmt in ("glb", "gltf"):
+            restore_numpy_aliases()
             bpy.ops.import_scene.gltf(filepath=path)
         elif fmt == "obj":
             bpy.ops.wm.obj_import(filepath=path)
@@ -996,7 +1003,7 @@ def main():
         sys.stderr.write("bridge.py needs the worker's pipes on fd 3 and fd 4; start it through the worker.\n")
         sys.stderr.flush()
         os._exit(3)
-    new_project_scene()
+    new_project_scene(factory_loaded=True)
     send({"event": "ready", "blenderVersion": bpy.app.version_string})
     for line in requests:
         line = line.strip()
