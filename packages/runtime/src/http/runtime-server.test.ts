@@ -126,4 +126,108 @@ describe("runtime HTTP front", () => {
     expect(await response.text()).toBe("ok");
     expect(reports).toEqual(["unreachable"]);
   });
+
+  it("routes again when the worker answers 503 with Retry-After, and passes a plain 503 on", async () => {
+    const draining = await listen(
+      createServer((req, res) => {
+        req.resume();
+        res.writeHead(503, { "retry-after": "1", "content-type": "application/json" });
+        res.end('{"error":"draining"}');
+      }),
+    );
+    const healthy = await listen(createServer((_req, res) => res.end("served by the next worker")));
+    const reports: string[] = [];
+    let released = 0;
+    let attempt = 0;
+    const { call } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: attempt++ === 0 ? draining : healthy },
+      coldStart: false,
+      release: () => released++,
+      reportUnavailable: (how) => reports.push(how),
+    }));
+    const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("served by the next worker");
+    expect(reports).toEqual(["not-admitting"]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(released).toBe(2);
+
+    const busy = await listen(createServer((_req, res) => res.writeHead(503).end("busy")));
+    const { call: callBusy } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: busy },
+      coldStart: false,
+      release: () => {},
+      reportUnavailable: (how) => reports.push(how),
+    }));
+    const passed = await callBusy("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(passed.status).toBe(503);
+    expect(await passed.text()).toBe("busy");
+  });
+
+  it("closes the worker's response and releases the lease when the client goes away mid-stream", async () => {
+    let workerSawClose = false;
+    const workerPort = await listen(
+      createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("event: message\ndata: progress\n\n");
+        res.on("close", () => {
+          workerSawClose = true;
+        });
+      }),
+    );
+    let released = 0;
+    const { call } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: workerPort },
+      coldStart: false,
+      release: () => released++,
+      reportUnavailable: () => {},
+    }));
+    const client = new AbortController();
+    const response = await call("/projects/p/mcp", { method: "POST", body: "{}", signal: client.signal });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("progress");
+    client.abort();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(released).toBe(1);
+    expect(workerSawClose).toBe(true);
+  });
+
+  it("passes large bodies both ways intact", async () => {
+    const workerPort = await listen(
+      createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+          // Echo back in uneven pieces, with pauses, so reads and chunks never line up.
+          const body = Buffer.concat(chunks);
+          res.writeHead(200, { "content-type": "application/octet-stream" });
+          let at = 0;
+          const next = () => {
+            if (at >= body.length) return void res.end();
+            const size = 1 + ((at * 7919) % 200_000);
+            res.write(body.subarray(at, at + size));
+            at += size;
+            setImmediate(next);
+          };
+          next();
+        });
+      }),
+    );
+    const { call } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: workerPort },
+      coldStart: false,
+      release: () => {},
+      reportUnavailable: () => {},
+    }));
+    const sent = Buffer.alloc(6 * 1024 * 1024);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 31 + (i >> 11)) & 0xff;
+    const response = await call("/projects/p/mcp", { method: "POST", body: sent });
+    const received = Buffer.from(await response.arrayBuffer());
+    expect(received.length).toBe(sent.length);
+    expect(received.equals(sent)).toBe(true);
+  });
 });

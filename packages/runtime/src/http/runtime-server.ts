@@ -48,7 +48,7 @@ export function createRuntimeServer(options: RuntimeServerOptions): Server {
       res.end('{"ok":true}');
       return;
     }
-    if (!options.authenticator.authenticate(req.headers.authorization)) {
+    if (!options.authenticator.authenticate(authorizationOf(req))) {
       req.resume();
       return sendSimpleProblem(
         res,
@@ -73,6 +73,16 @@ export function createRuntimeServer(options: RuntimeServerOptions): Server {
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   return server;
+}
+
+/**
+ * The request's Authorization header, read from its raw headers: `req.headers` would build the
+ * whole header object on every request only to read this one field.
+ */
+function authorizationOf(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === "authorization") return raw[i + 1];
+  return undefined;
 }
 
 function sendInvalidProject(res: ServerResponse, projectId: string) {
