@@ -48,6 +48,32 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+type JsonBody = { kind: "parsed"; value: unknown } | { kind: "unparsable"; text: string } | { kind: "unread" };
+
+/**
+ * Reads and parses an MCP POST body so that the SDK's handler is given it parsed: otherwise the
+ * handler clones the request and reads the body through web streams, a good part of a small
+ * call's cost, while @hono/node-server reads it straight off the socket. Only a body of a
+ * declared length within the limit is read here; the handler reads any other itself and applies
+ * the limit (413). Every check on the content stays the handler's.
+ */
+async function readJsonBody(request: Request): Promise<JsonBody> {
+  if (request.method !== "POST") return { kind: "unread" };
+  const length = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (!(length > 0 && length <= MAX_MCP_BODY_BYTES)) return { kind: "unread" };
+  const text = await request.text();
+  try {
+    return { kind: "parsed", value: JSON.parse(text) };
+  } catch {
+    return { kind: "unparsable", text };
+  }
+}
+
+/** The same request with its (already read) body, for the handler to answer a bad body as it does. */
+function withBody(request: Request, text: string): Request {
+  return new Request(request.url, { method: request.method, headers: request.headers, body: text, signal: request.signal });
+}
+
 export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   const { logger } = options;
   const mcpHandler = createMcpHandler(() => options.createServer(), {
@@ -64,7 +90,10 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   app.all("/mcp", async (c) => {
     if (!options.admitting()) return c.json({ error: "draining" }, 503, { "retry-after": "1" });
     if (!options.health().bound) return c.json({ error: "This worker is not bound to a project yet." }, 503, { "retry-after": "1" });
-    return mcpHandler.fetch(c.req.raw);
+    const request = c.req.raw;
+    const body = await readJsonBody(request);
+    if (body.kind === "parsed") return mcpHandler.fetch(request, { parsedBody: body.value });
+    return mcpHandler.fetch(body.kind === "unparsable" ? withBody(request, body.text) : request);
   });
   app.get("/artifacts/:id", async (c) => {
     const found = await options.store()?.get(c.req.param("id"));

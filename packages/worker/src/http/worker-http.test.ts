@@ -1,0 +1,82 @@
+import { request } from "node:http";
+import type { ArtifactStore } from "@bod/storage";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SceneEngine } from "../blender/index.ts";
+import { createSceneServer } from "../mcp/create-scene-server.ts";
+import { createWorkerHttp, MAX_MCP_BODY_BYTES, type WorkerHttp } from "./worker-http.ts";
+
+const META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "http-test", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const HEADERS = {
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  "mcp-protocol-version": "2026-07-28",
+  "mcp-method": "tools/call",
+  "mcp-name": "clear_scene",
+};
+const CALL = JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "clear_scene", arguments: {}, _meta: META } });
+
+let http: WorkerHttp;
+let port: number;
+
+beforeAll(async () => {
+  const engine = { call: async () => ({ removed: ["Cube"] }) } as unknown as SceneEngine;
+  http = createWorkerHttp({
+    createServer: () => createSceneServer({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
+    store: () => undefined,
+    health: () => ({ ready: true, state: "ready", bound: true, blenderPid: undefined }),
+    admitting: () => true,
+    allowedHostnames: ["127.0.0.1", "localhost"],
+    logger: pino({ level: "silent" }),
+    onRequestStart: () => {},
+    onRequestEnd: () => {},
+  });
+  port = await http.listen({ port: 0, host: "127.0.0.1" });
+});
+
+afterAll(async () => {
+  await http?.close();
+});
+
+/** POSTs to /mcp; `chunks` are sent without a Content-Length (chunked), `body` with one. */
+function post(options: { body?: string; chunks?: string[]; headers?: Record<string, string> }) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const headers: Record<string, string> = { ...HEADERS, ...options.headers };
+    if (options.body !== undefined && !headers["content-length"]) headers["content-length"] = String(Buffer.byteLength(options.body));
+    const req = request({ host: "127.0.0.1", port, path: "/mcp", method: "POST", headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject);
+    for (const chunk of options.chunks ?? []) req.write(chunk);
+    req.end(options.body);
+  });
+}
+
+describe("/mcp", () => {
+  it("serves a tool call, whether the body comes with a length or chunked", async () => {
+    for (const answer of [await post({ body: CALL }), await post({ chunks: [CALL.slice(0, 50), CALL.slice(50)] })]) {
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.text)).toMatchObject({ id: 7, result: { structuredContent: { removed: ["Cube"] } } });
+    }
+  });
+
+  it("answers a body that is not JSON with the SDK's parse error", async () => {
+    const answer = await post({ body: "{not json" });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: -32700 } });
+  });
+
+  it("refuses a body over the limit before reading it", async () => {
+    const answer = await post({ body: CALL, headers: { "content-length": String(MAX_MCP_BODY_BYTES + 1) } });
+    expect(answer.status).toBe(413);
+  });
+});
