@@ -13,7 +13,7 @@ import type { StartPhases } from "./control-protocol.ts";
 import type { SpawnFunction } from "./early-blender.ts";
 import { LOOPBACK_HOSTNAMES } from "./http/request-guard.ts";
 import { createWorkerHttp, type WorkerHttp } from "./http/worker-http.ts";
-import { createSceneServer } from "./mcp/create-scene-server.ts";
+import { createSceneServer, createSceneServerPool } from "./mcp/create-scene-server.ts";
 import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
 
 export interface WorkerOptions {
@@ -81,16 +81,21 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
     logger: logger.child({ component: "blender" }),
   });
 
-  const toolDependencies = (): SceneToolDependencies => ({
+  // Servers outlive a bind, so they read the store and folders as they are at each call.
+  const toolDependencies: SceneToolDependencies = {
     engine,
-    store: currentStore ?? store,
-    scratchDirectory: join(dataDir ?? scratchRoot, "tmp"),
+    get store() {
+      return currentStore ?? store;
+    },
+    get scratchDirectory() {
+      return join(dataDir ?? scratchRoot, "tmp");
+    },
     onCallEnd: (tool, outcome, durationMs) => logger.info({ tool, outcome, durationMs: Math.round(durationMs) }, "tool call"),
-  });
-  const createMcpServer = () => createSceneServer(toolDependencies());
+  };
+  const createMcpServer = () => createSceneServer(toolDependencies);
 
   const http = createWorkerHttp({
-    createServer: createMcpServer,
+    createServer: createSceneServerPool(toolDependencies),
     store: () => currentStore,
     health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid }),
     admitting: () => state === "ready",

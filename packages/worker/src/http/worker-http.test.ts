@@ -3,7 +3,7 @@ import type { ArtifactStore } from "@bod/storage";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SceneEngine } from "../blender/index.ts";
-import { createSceneServer } from "../mcp/create-scene-server.ts";
+import { createSceneServerPool } from "../mcp/create-scene-server.ts";
 import { createWorkerHttp, MAX_MCP_BODY_BYTES, type WorkerHttp } from "./worker-http.ts";
 
 const META = {
@@ -26,7 +26,7 @@ let port: number;
 beforeAll(async () => {
   const engine = { call: async () => ({ removed: ["Cube"] }) } as unknown as SceneEngine;
   http = createWorkerHttp({
-    createServer: () => createSceneServer({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
+    createServer: createSceneServerPool({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
     store: () => undefined,
     health: () => ({ ready: true, state: "ready", bound: true, blenderPid: undefined }),
     admitting: () => true,

@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import type { ArtifactStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
+import { createMcpHandler, type McpRequestContext, type McpServer } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { createRequestGuard } from "./request-guard.ts";
@@ -17,8 +17,11 @@ import { createRequestGuard } from "./request-guard.ts";
 export const MAX_MCP_BODY_BYTES = 48 * 1024 * 1024;
 
 export interface WorkerHttpOptions {
-  /** Builds a fresh MCP server; called once per Streamable HTTP request and per SSE connection. */
-  createServer: () => McpServer;
+  /**
+   * Gives the MCP server for one Streamable HTTP request (the SDK's factory, told the request's
+   * protocol era) or for one legacy SSE connection (a 2025-era server, kept for the connection).
+   */
+  createServer: (context: McpRequestContext) => McpServer;
   store: () => ArtifactStore | undefined;
   /** What /healthz reports; 200 only when `ready`. */
   health: () => { ready: boolean; state: string; bound: boolean; blenderPid: number | undefined };
@@ -76,7 +79,7 @@ function withBody(request: Request, text: string): Request {
 
 export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   const { logger } = options;
-  const mcpHandler = createMcpHandler(() => options.createServer(), {
+  const mcpHandler = createMcpHandler((context) => options.createServer(context), {
     maxRequestBodySize: MAX_MCP_BODY_BYTES,
     onerror: (error) => logger.debug({ err: error }, "mcp request rejected"),
   });
@@ -122,7 +125,7 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
       legacySessions.set(transport.sessionId, transport);
       res.on("close", () => legacySessions.delete(transport.sessionId));
       // The v2 server speaks the 2025 handshake over any connected transport.
-      await options.createServer().connect(transport as never);
+      await options.createServer({ era: "legacy" }).connect(transport as never);
       return;
     }
     if (path === "/messages" && req.method === "POST") {

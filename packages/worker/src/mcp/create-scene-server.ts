@@ -1,8 +1,8 @@
 // One factory builds the MCP server for every transport and protocol era: Streamable HTTP
 // (2026-07-28 and the stateless 2025 fallback), legacy HTTP+SSE, and stdio.
-import { McpServer } from "@modelcontextprotocol/server";
+import { type McpRequestContext, McpServer } from "@modelcontextprotocol/server";
 import { registerSceneResources } from "./scene-resources.ts";
-import { registerSceneTools, type SceneToolDependencies } from "./scene-tools.ts";
+import { registerSceneTools, type SceneToolDependencies, type ToolCallTracker } from "./scene-tools.ts";
 
 export const SERVER_INFO = { name: "blender-on-demand", title: "Blender on demand", version: "0.1.0" } as const;
 
@@ -10,12 +10,67 @@ const INSTRUCTIONS =
   "Scene tools for a headless Blender. Blender is Z-up, units are meters, rotations are degrees. " +
   "Call get_scene to see object names before editing. render_frame returns a PNG; export_scene returns a downloadable file.";
 
-export function createSceneServer(deps: SceneToolDependencies): McpServer {
+export function createSceneServer(deps: SceneToolDependencies, tracker?: ToolCallTracker): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {}, resources: {}, logging: {} },
     instructions: INSTRUCTIONS,
   });
-  registerSceneTools(server, deps);
+  registerSceneTools(server, deps, tracker);
   registerSceneResources(server, deps);
   return server;
+}
+
+/** Servers kept for reuse; more are built when more requests than this run at once. */
+const MAX_IDLE_SERVERS = 8;
+
+/**
+ * The factory for the Streamable HTTP handler, which asks for a server per request. Building one
+ * registers every tool and resource, a good part of a small call's cost, so a server that has
+ * served a 2026-07-28 request is kept and handed out again. It goes back only once its exchange
+ * is closed and none of its tool calls still runs (a call whose client went away may still be
+ * waiting for Blender), so a server never serves two requests at once. The entry sets the
+ * protocol revision and client identity of each modern exchange on the server it is given.
+ * 2025-era requests (the stateless fallback, one `initialize` each) get a fresh server, since
+ * the handshake leaves per-client state on it.
+ */
+export function createSceneServerPool(deps: SceneToolDependencies): (context: McpRequestContext) => McpServer {
+  interface Kept {
+    server: McpServer;
+    /** serving: handed out, exchange open; settling: exchange closed, a tool call still runs. */
+    state: "serving" | "settling" | "idle";
+    runningCalls: number;
+  }
+  const idle: Kept[] = [];
+
+  function giveBack(kept: Kept) {
+    if (kept.state !== "settling" || kept.runningCalls > 0) return;
+    kept.state = "idle";
+    if (idle.length < MAX_IDLE_SERVERS) idle.push(kept);
+  }
+
+  function build(): Kept {
+    const server = createSceneServer(deps, {
+      started: () => {
+        kept.runningCalls += 1;
+      },
+      finished: () => {
+        kept.runningCalls -= 1;
+        giveBack(kept);
+      },
+    });
+    const kept: Kept = { server, state: "serving", runningCalls: 0 };
+    // The entry chains its own close handling in front of this one for each exchange.
+    server.server.onclose = () => {
+      if (kept.state === "serving") kept.state = "settling";
+      giveBack(kept);
+    };
+    return kept;
+  }
+
+  return (context) => {
+    if (context.era !== "modern") return createSceneServer(deps);
+    const kept = idle.pop() ?? build();
+    kept.state = "serving";
+    return kept.server;
+  };
 }

@@ -21,11 +21,12 @@ import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
+/** Read at each call, not when the tools are registered: a pool worker's store and folders change when it is bound. */
 export interface SceneToolDependencies {
-  engine: SceneEngine;
-  store: ArtifactStore;
+  readonly engine: SceneEngine;
+  readonly store: ArtifactStore;
   /** Scratch folder for files Blender writes before they move into the store. */
-  scratchDirectory: string;
+  readonly scratchDirectory: string;
   /** Called around every tool call, so the worker can count in-flight work and activity. */
   onCallStart?: (tool: string) => void;
   onCallEnd?: (tool: string, outcome: "ok" | "error", durationMs: number) => void;
@@ -65,8 +66,14 @@ export function toolErrorResult(error: unknown): CallToolResult {
   };
 }
 
+/** Told when each tool call on one server starts and ends, so the server's owner knows when none is running. */
+export interface ToolCallTracker {
+  started(): void;
+  finished(): void;
+}
+
 function createRunner(deps: SceneToolDependencies) {
-  const { engine, store } = deps;
+  const { engine } = deps;
 
   async function scratchPath(extension: string): Promise<string> {
     await mkdir(deps.scratchDirectory, { recursive: true });
@@ -79,7 +86,7 @@ function createRunner(deps: SceneToolDependencies) {
     try {
       const result = (await engine.call("render_frame", { ...settings, output }, { signal, onProgress })) as Record<string, unknown>;
       const png = await readFile(output);
-      const artifact = await store.put({ kind: "render", extension: "png", mimeType: "image/png", source: { bytes: png } });
+      const artifact = await deps.store.put({ kind: "render", extension: "png", mimeType: "image/png", source: { bytes: png } });
       return {
         structured: { ...result, artifact },
         content: [
@@ -102,7 +109,7 @@ function createRunner(deps: SceneToolDependencies) {
       for (const file of files) {
         const extension = file.slice(file.lastIndexOf(".") + 1).toLowerCase();
         const mimeType = extension === "mtl" ? "model/mtl" : EXPORT_MIME_TYPES[format];
-        stored.push(await store.put({ kind: "export", extension, mimeType, source: { filePath: file } }));
+        stored.push(await deps.store.put({ kind: "export", extension, mimeType, source: { filePath: file } }));
       }
     } finally {
       await Promise.all(files.map((file) => rm(file, { force: true })));
@@ -118,6 +125,7 @@ function createRunner(deps: SceneToolDependencies) {
   }
 
   async function importModel(input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
+    const { store } = deps;
     const format = input.format as ImportFormat;
     let artifact: Artifact | undefined;
     let path: string;
@@ -173,7 +181,7 @@ function createRunner(deps: SceneToolDependencies) {
 cacheContractSchemas(TOOL_CONTRACTS as readonly ToolContract[]);
 
 /** Registers every scene tool of the contracts on `server`. */
-export function registerSceneTools(server: McpServer, deps: SceneToolDependencies): void {
+export function registerSceneTools(server: McpServer, deps: SceneToolDependencies, tracker?: ToolCallTracker): void {
   const run = createRunner(deps);
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
     server.registerTool(
@@ -187,14 +195,17 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
       },
       async (input: Record<string, unknown>, context: ServerContext): Promise<CallToolResult> => {
         const startedAt = performance.now();
+        tracker?.started();
         deps.onCallStart?.(contract.name);
         const progressToken = context.mcpReq._meta?.progressToken;
+        const { signal } = context.mcpReq;
         const onProgress = (progress: Progress) => {
-          if (progressToken === undefined) return;
+          // Once the exchange is closed (the client went away) there is no one to tell.
+          if (progressToken === undefined || signal.aborted) return;
           context.mcpReq.notify({ method: "notifications/progress", params: { progressToken, ...progress } }).catch(() => {});
         };
         try {
-          const outcome = await run(contract.name as ToolName, input, context.mcpReq.signal, onProgress);
+          const outcome = await run(contract.name as ToolName, input, signal, onProgress);
           deps.onCallEnd?.(contract.name, "ok", performance.now() - startedAt);
           return {
             structuredContent: outcome.structured,
@@ -203,6 +214,8 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
         } catch (error) {
           deps.onCallEnd?.(contract.name, "error", performance.now() - startedAt);
           return toolErrorResult(error);
+        } finally {
+          tracker?.finished();
         }
       },
     );
