@@ -156,6 +156,22 @@ describe("idle drain", () => {
     expect(await stateOf(runtime, "alpha")).toBe("stopped");
   });
 
+  it("counts the idle period from the last request, however many came and went before it", async () => {
+    const { clock, launcher, runtime } = setup({ idleTimeoutMs: 2000 });
+    const route = runtime.route("alpha");
+    await until(() => launcher.workers.length === 1);
+    await clock.advance(1500);
+    (await route).release();
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(1500);
+      (await runtime.route("alpha")).release();
+    }
+    await clock.advance(1999);
+    expect(launcher.workers[0]!.received).toEqual([]);
+    await clock.advance(1);
+    expect(launcher.workers[0]!.received).toEqual([{ type: "drain" }]);
+  });
+
   it("does not count a quiet open stream as activity", async () => {
     const { clock, launcher, runtime } = setup({ idleTimeoutMs: 2000 });
     const route = runtime.route("alpha", { kind: "stream" });

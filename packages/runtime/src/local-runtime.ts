@@ -110,6 +110,8 @@ interface Instance {
   /** Resolves once the process is gone and the project folder is back home. */
   stopped: Deferred<void>;
   cancelIdle: (() => void) | undefined;
+  /** When the in-flight count last dropped to zero (or the instance became ready). */
+  idleSince: number;
   cancelDrainTimers: (() => void)[];
   drainReason: string | undefined;
   /** The process is gone and the folder is on its way back (finish() is running). */
@@ -326,6 +328,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       ready: createDeferred(),
       stopped: createDeferred(),
       cancelIdle: undefined,
+      idleSince: now,
       cancelDrainTimers: [],
       drainReason: undefined,
     };
@@ -495,14 +498,25 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     instance.stopped.resolve();
   }
 
+  /** Nothing is in flight from now: the instance drains if it stays so for the idle timeout. */
   function scheduleIdle(instance: Instance): void {
-    instance.cancelIdle?.();
-    instance.cancelIdle = clock.setTimeout(() => {
-      instance.cancelIdle = undefined;
-      if (instance.state === "ready" && instance.inFlight === 0) void drainInstance(instance, "idle");
-    }, idleTimeoutMs);
+    instance.idleSince = clock.now();
+    // One timer per instance, re-armed when it finds the instance was busy meanwhile, instead of a
+    // timer set and cleared around every request.
+    if (!instance.cancelIdle) armIdleTimer(instance, idleTimeoutMs);
     // A start is waiting for room and this worker just went quiet: it is the natural one to go.
     if (breaker.queued > 0) makeRoom();
+  }
+
+  function armIdleTimer(instance: Instance, delayMs: number): void {
+    instance.cancelIdle = clock.setTimeout(() => {
+      instance.cancelIdle = undefined;
+      // Busy now: the release that brings it back to nothing in flight starts the next idle period.
+      if (instance.state !== "ready" || instance.inFlight > 0) return;
+      const idleMs = clock.now() - instance.idleSince;
+      if (idleMs >= idleTimeoutMs) void drainInstance(instance, "idle");
+      else armIdleTimer(instance, idleTimeoutMs - idleMs);
+    }, delayMs);
   }
 
   /** Drains least recently used idle workers until enough slots are on their way for the waiting starts. */
@@ -569,10 +583,9 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
     const endpoint = instance.watched?.worker.endpoint();
     if (!endpoint) throw new Error(`ready instance for ${instance.projectId} has no endpoint`);
     if (kind === "call") {
+      // Holds off the idle drain: the idle timer finds it in flight.
       instance.inFlight += 1;
       metrics.inFlight.inc();
-      instance.cancelIdle?.();
-      instance.cancelIdle = undefined;
     } else {
       instance.streams += 1;
       metrics.streams.inc();
