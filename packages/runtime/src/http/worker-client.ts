@@ -167,6 +167,8 @@ class WorkerConnection implements Exchange {
   #partial: Buffer | undefined;
   #reusable = false;
   #keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+  /** The Keep-Alive header #keepAliveMs was read from. */
+  #keepAliveHint: string | undefined;
   #idleSince = 0;
 
   constructor(key: string, endpoint: WorkerEndpoint, pool: ConnectionPool) {
@@ -329,14 +331,22 @@ class WorkerConnection implements Exchange {
 
   /** Parses the status line and headers; false when the exchange is over (a bad head, or the handlers gave it up). */
   #readHead(text: string): boolean {
-    const lines = text.split("\r\n");
-    const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] ?? "");
-    if (!status) {
-      this.#protocolError(`bad status line "${(lines[0] ?? "").slice(0, 40)}"`);
+    // "HTTP/1.1 200 OK": the version's minor digit, three status digits, an optional reason.
+    let lineEnd = text.indexOf("\r\n");
+    if (lineEnd < 0) lineEnd = text.length;
+    const minor = text.charCodeAt(7);
+    const statusCode = digit(text, 9) * 100 + digit(text, 10) * 10 + digit(text, 11);
+    if (
+      !text.startsWith("HTTP/1.") ||
+      (minor !== 48 && minor !== 49) ||
+      text.charCodeAt(8) !== 32 ||
+      !(statusCode >= 100) ||
+      (lineEnd > 12 && text.charCodeAt(12) !== 32)
+    ) {
+      this.#protocolError(`bad status line "${text.slice(0, Math.min(lineEnd, 40))}"`);
       return false;
     }
-    const statusCode = Number(status[2]);
-    if (statusCode >= 100 && statusCode < 200) {
+    if (statusCode < 200) {
       // Interim responses (100 Continue, 103 Early Hints) are not passed on; the final one follows.
       if (statusCode === 101) {
         this.#protocolError("unexpected protocol switch");
@@ -350,16 +360,19 @@ class WorkerConnection implements Exchange {
     let connection = "";
     let keepAlive: string | undefined;
     let retryAfter: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(":");
-      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
-        this.#protocolError(`bad header line "${line.slice(0, 40)}"`);
+    for (let at = lineEnd + 2; at < text.length; ) {
+      let end = text.indexOf("\r\n", at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(":", at);
+      const first = text.charCodeAt(at);
+      if (colon <= at || colon > end || first === 32 || first === 9) {
+        this.#protocolError(`bad header line "${text.slice(at, Math.min(end, at + 40))}"`);
         return false;
       }
-      const name = line.slice(0, colon);
+      const name = text.slice(at, colon);
       const lower = name.toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const value = text.slice(colon + 1, end).trim();
+      at = end + 2;
       if (lower === "content-length") contentLength = value;
       else if (lower === "transfer-encoding") transferEncoding = value.toLowerCase();
       else if (lower === "connection") connection = value.toLowerCase();
@@ -367,12 +380,16 @@ class WorkerConnection implements Exchange {
       else if (lower === "retry-after") retryAfter = value;
       if (!HOP_BY_HOP_HEADERS.has(lower)) headers.push(name, value);
     }
-    this.#reusable = status[1] === "1" && !/(?:^|,)\s*close\s*(?:,|$)/.test(connection);
-    const hint = keepAlive ? /(?:^|,)\s*timeout=(\d+)/i.exec(keepAlive) : null;
-    if (hint) this.#keepAliveMs = Number(hint[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
+    this.#reusable =
+      minor === 49 && connection !== "close" && (connection === "keep-alive" || !/(?:^|,)\s*close\s*(?:,|$)/.test(connection));
+    if (keepAlive !== undefined && keepAlive !== this.#keepAliveHint) {
+      this.#keepAliveHint = keepAlive;
+      const timeout = /(?:^|,)\s*timeout=(\d+)/i.exec(keepAlive);
+      if (timeout) this.#keepAliveMs = Number(timeout[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
+    }
     if (this.#isHead || statusCode === 204 || statusCode === 304) this.#state = DONE;
     else if (transferEncoding !== undefined) {
-      if (/(?:^|,)\s*chunked\s*$/.test(transferEncoding)) this.#state = CHUNK_SIZE;
+      if (transferEncoding === "chunked" || /(?:^|,)\s*chunked\s*$/.test(transferEncoding)) this.#state = CHUNK_SIZE;
       else {
         this.#state = UNTIL_CLOSE;
         this.#reusable = false;
@@ -388,7 +405,7 @@ class WorkerConnection implements Exchange {
       this.#state = UNTIL_CLOSE;
       this.#reusable = false;
     }
-    const keep = this.#handlers!.onHead({ statusCode, statusMessage: status[3] ?? "", headers, retryAfter });
+    const keep = this.#handlers!.onHead({ statusCode, statusMessage: text.slice(13, lineEnd), headers, retryAfter });
     if (!keep) this.#discarding = true;
     return this.#handlers !== undefined;
   }
@@ -448,6 +465,12 @@ class WorkerConnection implements Exchange {
     this.destroy();
     if (handlers && !discarded) handlers.onError(error, this.#responded);
   }
+}
+
+/** The decimal digit at `index`, or NaN. */
+function digit(text: string, index: number): number {
+  const code = text.charCodeAt(index) - 48;
+  return code >= 0 && code <= 9 ? code : Number.NaN;
 }
 
 /** Methods whose requests carry no Content-Length when they have no body (as node:http sends them). */
