@@ -84,7 +84,12 @@ export function createWorkerProxy(options: ProxyOptions) {
       }
       releaseLease();
     });
-    const resume = () => exchange?.resume();
+    // The client is not keeping up: stop reading from the worker until it has taken what it has.
+    let paused = false;
+    const resume = () => {
+      paused = false;
+      exchange?.resume();
+    };
 
     const forward = async (attempt: number): Promise<void> => {
       let routed: RouteLease;
@@ -118,7 +123,8 @@ export function createWorkerProxy(options: ProxyOptions) {
           return true;
         },
         onBody(chunk) {
-          if (!res.write(chunk)) {
+          if (!res.write(chunk) && !paused) {
+            paused = true;
             exchange?.pause();
             res.once("drain", resume);
           }

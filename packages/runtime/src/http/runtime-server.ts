@@ -35,7 +35,7 @@ const MCP_PATH = /^\/projects\/([^/]+)\/mcp\/?$/;
 
 export function createRuntimeServer(options: RuntimeServerOptions): Server {
   const { runtime, logger } = options;
-  const { proxy } = createWorkerProxy({ runtime, metrics: options.metrics, ...(logger ? { logger } : {}) });
+  const { proxy, client } = createWorkerProxy({ runtime, metrics: options.metrics, ...(logger ? { logger } : {}) });
   const api = createApiApp(options);
   const apiListener = getRequestListener(api.fetch);
 
@@ -69,6 +69,7 @@ export function createRuntimeServer(options: RuntimeServerOptions): Server {
     }
     apiListener(req, res);
   });
+  server.on("close", () => client.close());
   // Tool calls (renders) may run for minutes; the worker enforces its own timeouts.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;

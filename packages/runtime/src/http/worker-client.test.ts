@@ -295,4 +295,23 @@ describe("worker client", () => {
     expect(pieces).toEqual(["one", "two"]);
     expect(ended).toBe(true);
   });
+
+  it("gives up an idle connection before the worker's keep-alive timeout would close it", async () => {
+    const connections = new Set<unknown>();
+    const server = createServer((req, res) => {
+      connections.add(req.socket);
+      res.end("ok");
+    });
+    server.keepAliveTimeout = 2000; // announced as timeout=2: kept for 1 s here
+    const endpoint = await listen(server);
+    const client = newClient();
+    await exchange(client, endpoint);
+    await sleep(300);
+    await exchange(client, endpoint);
+    expect(connections.size).toBe(1);
+    await sleep(1100);
+    const later = await exchange(client, endpoint);
+    expect(later.body).toBe("ok");
+    expect(connections.size).toBe(2);
+  });
 });

@@ -153,60 +153,60 @@ interface ConnectionPool {
 /** One kept-alive connection to a worker, serving one exchange at a time. */
 class WorkerConnection implements Exchange {
   readonly key: string;
-  readonly #socket: Socket;
-  readonly #pool: ConnectionPool;
-  #handlers: ExchangeHandlers | undefined;
+  private readonly socket: Socket;
+  private readonly pool: ConnectionPool;
+  private handlers: ExchangeHandlers | undefined;
   /** The current exchange's body is being read to the end and thrown away. */
-  #discarding = false;
-  #responded = false;
-  #isHead = false;
-  #state = HEAD;
+  private discarding = false;
+  private responded = false;
+  private isHead = false;
+  private state = HEAD;
   /** Bytes left in the current chunk, or of a Content-Length body. */
-  #remaining = 0;
+  private remaining = 0;
   /** Start of a head or a chunk-size line that has not fully arrived. */
-  #partial: Buffer | undefined;
-  #reusable = false;
-  #keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
-  /** The Keep-Alive header #keepAliveMs was read from. */
-  #keepAliveHint: string | undefined;
-  #idleSince = 0;
+  private partial: Buffer | undefined;
+  private reusable = false;
+  private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+  /** The Keep-Alive header keepAliveMs was read from. */
+  private keepAliveHint: string | undefined;
+  private idleSince = 0;
 
   constructor(key: string, endpoint: WorkerEndpoint, pool: ConnectionPool) {
     this.key = key;
-    this.#pool = pool;
+    this.pool = pool;
     // Reads land in one buffer shared by every connection and are parsed on the spot, without
     // the stream machinery of 'data' events; what outlives the read (body pieces, a partial head)
     // is copied out of it.
     const onread = {
       buffer: READ_BUFFER,
       callback: (bytes: number, buffer: Uint8Array) => {
-        this.#onData(buffer as Buffer, bytes);
+        this.onData(buffer as Buffer, bytes);
         return true;
       },
     };
-    this.#socket =
+    this.socket =
       "socketPath" in endpoint
         ? connect({ path: endpoint.socketPath, onread })
         : connect({ host: endpoint.host, port: endpoint.port, noDelay: true, onread });
-    this.#socket.on("error", (error: NodeJS.ErrnoException) => this.#fail(error));
-    this.#socket.on("close", () => this.#onClose());
+    this.socket.on("error", (error: NodeJS.ErrnoException) => this.fail(error));
+    this.socket.on("close", () => this.onClose());
   }
 
   usableAt(now: number): boolean {
-    return !this.#socket.destroyed && now - this.#idleSince < this.#keepAliveMs;
+    return !this.socket.destroyed && now - this.idleSince < this.keepAliveMs;
   }
 
   send(request: WorkerRequest, handlers: ExchangeHandlers): Exchange {
-    this.#socket.ref();
-    this.#handlers = handlers;
-    this.#discarding = false;
-    this.#responded = false;
-    this.#isHead = request.method === "HEAD";
-    this.#state = HEAD;
+    this.socket.ref();
+    this.handlers = handlers;
+    this.discarding = false;
+    this.responded = false;
+    this.isHead = request.method === "HEAD";
+    this.state = HEAD;
     let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: 127.0.0.1\r\n`;
     const { headers } = request;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    const socket = this.#socket;
+    const socket = this.socket;
     if (request.body.length === 0) {
       socket.write(`${head}${bodyless(request.method) ? "" : "content-length: 0\r\n"}\r\n`, "latin1");
     } else {
@@ -220,117 +220,117 @@ class WorkerConnection implements Exchange {
   }
 
   pause(): void {
-    this.#socket.pause();
+    this.socket.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    this.socket.resume();
   }
 
   abort(): void {
-    this.#handlers = undefined;
+    this.handlers = undefined;
     this.destroy();
   }
 
   destroy(): void {
-    this.#pool.remove(this);
-    this.#socket.destroy();
+    this.pool.remove(this);
+    this.socket.destroy();
   }
 
   /** `bytes` new bytes at the start of `buffer`, which is reused for the next read. */
-  #onData(buffer: Buffer, bytes: number): void {
-    if (!this.#handlers) {
+  private onData(buffer: Buffer, bytes: number): void {
+    if (!this.handlers) {
       // Nothing was asked: a worker talking out of turn is not a worker to keep talking to.
       this.destroy();
       return;
     }
-    this.#responded = true;
+    this.responded = true;
     let data = buffer.subarray(0, bytes);
-    if (this.#partial) {
-      data = Buffer.concat([this.#partial, data]);
-      this.#partial = undefined;
+    if (this.partial) {
+      data = Buffer.concat([this.partial, data]);
+      this.partial = undefined;
     }
     let at = 0;
-    while (at < data.length && this.#handlers) {
-      switch (this.#state) {
+    while (at < data.length && this.handlers) {
+      switch (this.state) {
         case HEAD: {
           const end = data.indexOf(CRLFCRLF, at);
           if (end < 0) {
-            this.#keepPartial(data, at, "response head");
+            this.keepPartial(data, at, "response head");
             return;
           }
-          if (!this.#readHead(data.toString("latin1", at, end))) return;
+          if (!this.readHead(data.toString("latin1", at, end))) return;
           at = end + 4;
           break;
         }
         case CHUNK_SIZE: {
           const end = data.indexOf(CRLF, at);
           if (end < 0) {
-            this.#keepPartial(data, at, "chunk size");
+            this.keepPartial(data, at, "chunk size");
             return;
           }
           const line = data.toString("latin1", at, end);
           const extensionAt = line.indexOf(";");
           const digits = (extensionAt < 0 ? line : line.slice(0, extensionAt)).trim();
           if (!/^[0-9a-fA-F]{1,12}$/.test(digits)) {
-            this.#protocolError(`bad chunk size "${line.slice(0, 20)}"`);
+            this.protocolError(`bad chunk size "${line.slice(0, 20)}"`);
             return;
           }
-          this.#remaining = Number.parseInt(digits, 16);
-          this.#state = this.#remaining === 0 ? TRAILERS : CHUNK_DATA;
+          this.remaining = Number.parseInt(digits, 16);
+          this.state = this.remaining === 0 ? TRAILERS : CHUNK_DATA;
           at = end + 2;
           break;
         }
         case CHUNK_DATA:
         case FIXED: {
-          const take = Math.min(this.#remaining, data.length - at);
+          const take = Math.min(this.remaining, data.length - at);
           const piece = data.subarray(at, at + take);
           at += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) {
-            if (this.#state === FIXED) this.#state = DONE;
-            else this.#state = CHUNK_DATA_END;
+          this.remaining -= take;
+          if (this.remaining === 0) {
+            if (this.state === FIXED) this.state = DONE;
+            else this.state = CHUNK_DATA_END;
           }
-          this.#body(piece);
+          this.body(piece);
           break;
         }
         case CHUNK_DATA_END: {
           if (data.length - at < 2) {
-            this.#keepPartial(data, at, "chunk");
+            this.keepPartial(data, at, "chunk");
             return;
           }
           if (data[at] !== 13 || data[at + 1] !== 10) {
-            this.#protocolError("chunk not followed by CRLF");
+            this.protocolError("chunk not followed by CRLF");
             return;
           }
           at += 2;
-          this.#state = CHUNK_SIZE;
+          this.state = CHUNK_SIZE;
           break;
         }
         case TRAILERS: {
           const end = data.indexOf(CRLF, at);
           if (end < 0) {
-            this.#keepPartial(data, at, "trailers");
+            this.keepPartial(data, at, "trailers");
             return;
           }
-          if (end === at) this.#state = DONE;
+          if (end === at) this.state = DONE;
           at = end + 2;
           break;
         }
         case UNTIL_CLOSE: {
           const piece = at === 0 ? data : data.subarray(at);
           at = data.length;
-          this.#body(piece);
+          this.body(piece);
           break;
         }
       }
       // Bytes past the end of the response would put the connection out of step: it is not reused then.
-      if (this.#state === DONE && this.#handlers) this.#complete(at === data.length);
+      if (this.state === DONE && this.handlers) this.complete(at === data.length);
     }
   }
 
   /** Parses the status line and headers; false when the exchange is over (a bad head, or the handlers gave it up). */
-  #readHead(text: string): boolean {
+  private readHead(text: string): boolean {
     // "HTTP/1.1 200 OK": the version's minor digit, three status digits, an optional reason.
     let lineEnd = text.indexOf("\r\n");
     if (lineEnd < 0) lineEnd = text.length;
@@ -343,13 +343,13 @@ class WorkerConnection implements Exchange {
       !(statusCode >= 100) ||
       (lineEnd > 12 && text.charCodeAt(12) !== 32)
     ) {
-      this.#protocolError(`bad status line "${text.slice(0, Math.min(lineEnd, 40))}"`);
+      this.protocolError(`bad status line "${text.slice(0, Math.min(lineEnd, 40))}"`);
       return false;
     }
     if (statusCode < 200) {
       // Interim responses (100 Continue, 103 Early Hints) are not passed on; the final one follows.
       if (statusCode === 101) {
-        this.#protocolError("unexpected protocol switch");
+        this.protocolError("unexpected protocol switch");
         return false;
       }
       return true;
@@ -366,7 +366,7 @@ class WorkerConnection implements Exchange {
       const colon = text.indexOf(":", at);
       const first = text.charCodeAt(at);
       if (colon <= at || colon > end || first === 32 || first === 9) {
-        this.#protocolError(`bad header line "${text.slice(at, Math.min(end, at + 40))}"`);
+        this.protocolError(`bad header line "${text.slice(at, Math.min(end, at + 40))}"`);
         return false;
       }
       const name = text.slice(at, colon);
@@ -380,90 +380,90 @@ class WorkerConnection implements Exchange {
       else if (lower === "retry-after") retryAfter = value;
       if (!HOP_BY_HOP_HEADERS.has(lower)) headers.push(name, value);
     }
-    this.#reusable =
+    this.reusable =
       minor === 49 && connection !== "close" && (connection === "keep-alive" || !/(?:^|,)\s*close\s*(?:,|$)/.test(connection));
-    if (keepAlive !== undefined && keepAlive !== this.#keepAliveHint) {
-      this.#keepAliveHint = keepAlive;
+    if (keepAlive !== undefined && keepAlive !== this.keepAliveHint) {
+      this.keepAliveHint = keepAlive;
       const timeout = /(?:^|,)\s*timeout=(\d+)/i.exec(keepAlive);
-      if (timeout) this.#keepAliveMs = Number(timeout[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
+      if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
     }
-    if (this.#isHead || statusCode === 204 || statusCode === 304) this.#state = DONE;
+    if (this.isHead || statusCode === 204 || statusCode === 304) this.state = DONE;
     else if (transferEncoding !== undefined) {
-      if (transferEncoding === "chunked" || /(?:^|,)\s*chunked\s*$/.test(transferEncoding)) this.#state = CHUNK_SIZE;
+      if (transferEncoding === "chunked" || /(?:^|,)\s*chunked\s*$/.test(transferEncoding)) this.state = CHUNK_SIZE;
       else {
-        this.#state = UNTIL_CLOSE;
-        this.#reusable = false;
+        this.state = UNTIL_CLOSE;
+        this.reusable = false;
       }
     } else if (contentLength !== undefined) {
       if (!/^\d{1,15}$/.test(contentLength)) {
-        this.#protocolError(`bad Content-Length "${contentLength.slice(0, 20)}"`);
+        this.protocolError(`bad Content-Length "${contentLength.slice(0, 20)}"`);
         return false;
       }
-      this.#remaining = Number(contentLength);
-      this.#state = this.#remaining === 0 ? DONE : FIXED;
+      this.remaining = Number(contentLength);
+      this.state = this.remaining === 0 ? DONE : FIXED;
     } else {
-      this.#state = UNTIL_CLOSE;
-      this.#reusable = false;
+      this.state = UNTIL_CLOSE;
+      this.reusable = false;
     }
-    const keep = this.#handlers!.onHead({ statusCode, statusMessage: text.slice(13, lineEnd), headers, retryAfter });
-    if (!keep) this.#discarding = true;
-    return this.#handlers !== undefined;
+    const keep = this.handlers!.onHead({ statusCode, statusMessage: text.slice(13, lineEnd), headers, retryAfter });
+    if (!keep) this.discarding = true;
+    return this.handlers !== undefined;
   }
 
-  #body(piece: Buffer): void {
-    if (piece.length > 0 && !this.#discarding) this.#handlers!.onBody(Buffer.from(piece));
+  private body(piece: Buffer): void {
+    if (piece.length > 0 && !this.discarding) this.handlers!.onBody(Buffer.from(piece));
   }
 
-  #keepPartial(data: Buffer, at: number, what: string): void {
+  private keepPartial(data: Buffer, at: number, what: string): void {
     const rest = data.subarray(at);
     if (rest.length > MAX_HEAD_BYTES) {
-      this.#protocolError(`${what} longer than ${MAX_HEAD_BYTES} bytes`);
+      this.protocolError(`${what} longer than ${MAX_HEAD_BYTES} bytes`);
       return;
     }
-    this.#partial = Buffer.from(rest);
+    this.partial = Buffer.from(rest);
   }
 
   /** The response ended where it should; `clean` when nothing followed it. */
-  #complete(clean: boolean): void {
-    const handlers = this.#handlers!;
-    const discarded = this.#discarding;
-    this.#handlers = undefined;
-    if (this.#reusable && clean && !this.#socket.destroyed) {
-      this.#idleSince = performance.now();
-      this.#socket.unref();
-      this.#pool.put(this);
+  private complete(clean: boolean): void {
+    const handlers = this.handlers!;
+    const discarded = this.discarding;
+    this.handlers = undefined;
+    if (this.reusable && clean && !this.socket.destroyed) {
+      this.idleSince = performance.now();
+      this.socket.unref();
+      this.pool.put(this);
     } else this.destroy();
     if (!discarded) handlers.onEnd();
   }
 
-  #onClose(): void {
-    this.#pool.remove(this);
-    if (!this.#handlers) return;
-    if (this.#state === UNTIL_CLOSE) {
-      this.#state = DONE;
-      this.#reusable = false;
-      this.#complete(true);
+  private onClose(): void {
+    this.pool.remove(this);
+    if (!this.handlers) return;
+    if (this.state === UNTIL_CLOSE) {
+      this.state = DONE;
+      this.reusable = false;
+      this.complete(true);
       return;
     }
     const error: NodeJS.ErrnoException = new Error(
-      this.#responded ? "the worker closed the connection before the response ended" : "the worker closed the connection",
+      this.responded ? "the worker closed the connection before the response ended" : "the worker closed the connection",
     );
     error.code = "ECONNRESET";
-    this.#fail(error);
+    this.fail(error);
   }
 
-  #protocolError(message: string): void {
+  private protocolError(message: string): void {
     const error: NodeJS.ErrnoException = new Error(`the worker's response is not valid HTTP/1.1: ${message}`);
     error.code = "HPE_INVALID_RESPONSE";
-    this.#fail(error);
+    this.fail(error);
   }
 
-  #fail(error: NodeJS.ErrnoException): void {
-    const handlers = this.#handlers;
-    const discarded = this.#discarding;
-    this.#handlers = undefined;
+  private fail(error: NodeJS.ErrnoException): void {
+    const handlers = this.handlers;
+    const discarded = this.discarding;
+    this.handlers = undefined;
     this.destroy();
-    if (handlers && !discarded) handlers.onError(error, this.#responded);
+    if (handlers && !discarded) handlers.onError(error, this.responded);
   }
 }
 
