@@ -37,6 +37,17 @@ export interface SceneEngine {
    * once journaled. Rejects with a ToolError.
    */
   call(command: BridgeCommand, args: Record<string, unknown>, options?: SceneCallOptions): Promise<unknown>;
+  /**
+   * Runs one command like `call`, but resolves as soon as Blender has answered. `saved` settles
+   * once a mutating command's change is journaled (at once for others), or rejects with the error
+   * `call` would have failed with. Meanwhile the caller may prepare its answer, but it must not
+   * acknowledge the call before `saved` resolves. The next call waits for `saved` either way.
+   */
+  begin(
+    command: BridgeCommand,
+    args: Record<string, unknown>,
+    options?: SceneCallOptions,
+  ): Promise<{ result: unknown; saved: Promise<void> }>;
   /** Waits for the running call, saves the snapshot and ends Blender. */
   stop(): Promise<void>;
   readonly blenderPid: number | undefined;
@@ -325,7 +336,22 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     return { ...args, path: kept };
   }
 
-  async function call(command: BridgeCommand, args: Record<string, unknown>, callOptions: SceneCallOptions = {}): Promise<unknown> {
+  /** Journals a change Blender has made; when that fails, Blender goes back to the journaled scene. */
+  async function journalChange(process: BlenderProcess, command: BridgeCommand, args: Record<string, unknown>, result: unknown) {
+    try {
+      await journal.append(command, resolveJournalArgs(command, args, result));
+    } catch (error) {
+      logger.error({ err: error, command }, "could not journal a change; restoring the scene without it");
+      await process.stop();
+      throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
+    }
+  }
+
+  async function begin(
+    command: BridgeCommand,
+    args: Record<string, unknown>,
+    callOptions: SceneCallOptions = {},
+  ): Promise<{ result: unknown; saved: Promise<void> }> {
     if (command === "load_snapshot") {
       throw new ToolError("invalid_arguments", "load_snapshot is managed by the engine; restart the engine to restore a snapshot.");
     }
@@ -339,40 +365,44 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
     await acquire(signal);
     let process: BlenderProcess | undefined;
-    let snapshotDue = false;
+    let journaling: Promise<void> | undefined;
     try {
       process = await ensureBlender();
       if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
-      const mutating = isMutatingCommand(command);
       const bridgeArgs = command === "import_model" ? await keepImportSource(args) : args;
       const result = await process.call(command, bridgeArgs, {
         timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
         ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
         ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
       });
-      if (mutating) {
-        try {
-          await journal.append(command, resolveJournalArgs(command, bridgeArgs, result));
-        } catch (error) {
-          // Blender holds a change the journal does not: go back to the journaled scene.
-          logger.error({ err: error, command }, "could not journal a change; restoring the scene without it");
-          await process.stop();
-          throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
-        }
-        snapshotDue = journal.entries.length >= snapshotEvery;
-      }
-      return result;
+      if (!isMutatingCommand(command)) return { result, saved: Promise.resolve() };
+      journaling = journalChange(process, command, bridgeArgs, result);
+      // A caller that drops `saved` has not acknowledged the call; the failure is logged.
+      journaling.catch(() => undefined);
+      return { result, saved: journaling };
     } finally {
-      // The caller has its answer now. Before the next call runs: a cancelled render that answered
-      // at once may still be stopping in Blender, and a due snapshot is taken.
+      // Before the next call runs: the change is journaled (the journal's order is the order calls
+      // ran in), a cancelled render that answered at once has stopped in Blender, and a due
+      // snapshot is taken.
       const blenderUsed = process;
+      const journaled = journaling?.then(
+        () => true,
+        () => false,
+      );
       const settle = async () => {
+        const snapshotDue = (await journaled) === true && journal.entries.length >= snapshotEvery;
         if (blenderUsed) await blenderUsed.whenIdle();
         if (snapshotDue)
           await saveSnapshot().catch((error) => logger.error({ err: error }, "snapshot failed; the journal keeps the changes"));
       };
       void settle().finally(release);
     }
+  }
+
+  async function call(command: BridgeCommand, args: Record<string, unknown>, callOptions: SceneCallOptions = {}): Promise<unknown> {
+    const { result, saved } = await begin(command, args, callOptions);
+    await saved;
+    return result;
   }
 
   async function start(): Promise<{ blenderReadyMs: number; sceneRestoreMs: number }> {
@@ -441,6 +471,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     start,
     bind,
     call,
+    begin,
     stop,
     get blenderPid() {
       return blender?.state === "ready" ? blender.pid : undefined;

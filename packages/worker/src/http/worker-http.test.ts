@@ -24,7 +24,8 @@ let http: WorkerHttp;
 let port: number;
 
 beforeAll(async () => {
-  const engine = { call: async () => ({ removed: ["Cube"] }) } as unknown as SceneEngine;
+  const result = { removed: ["Cube"] };
+  const engine = { call: async () => result, begin: async () => ({ result, saved: Promise.resolve() }) } as unknown as SceneEngine;
   http = createWorkerHttp({
     createServer: createSceneServerPool({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
     store: () => undefined,

@@ -1,8 +1,9 @@
+import { ToolError } from "@bod/contracts";
 import type { ArtifactStore } from "@bod/storage";
 import { createMcpHandler, type McpRequestContext, type McpServer } from "@modelcontextprotocol/server";
 import { describe, expect, it } from "vitest";
 import type { SceneEngine } from "../blender/index.ts";
-import { createSceneServerPool } from "./create-scene-server.ts";
+import { createSceneServer, createSceneServerPool } from "./create-scene-server.ts";
 
 const META = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -10,22 +11,44 @@ const META = {
   "io.modelcontextprotocol/clientCapabilities": {},
 };
 
-/** An engine whose clear_scene calls wait until the test lets them finish. */
-function fakeEngine() {
+/**
+ * An engine whose clear_scene calls wait until the test lets Blender answer them; `saving` gives
+ * the promise for each change's journal entry.
+ */
+function fakeEngine(saving: () => Promise<void> = () => Promise.resolve()) {
   const waiting: (() => void)[] = [];
-  const engine = {
-    call: (command: string) =>
-      new Promise((resolve) => {
-        if (command === "clear_scene") waiting.push(() => resolve({ removed: [] }));
-        else resolve({});
-      }),
-  } as unknown as SceneEngine;
-  return { engine, waiting };
+  const begin = (command: string) =>
+    new Promise<{ result: unknown; saved: Promise<void> }>((resolve) => {
+      if (command === "clear_scene") waiting.push(() => resolve({ result: { removed: [] }, saved: saving() }));
+      else resolve({ result: {}, saved: Promise.resolve() });
+    });
+  const call = async (command: string) => {
+    const { result, saved } = await begin(command);
+    await saved;
+    return result;
+  };
+  return { engine: { begin, call } as unknown as SceneEngine, waiting };
 }
 
-function setUp() {
-  const { engine, waiting } = fakeEngine();
-  const pool = createSceneServerPool({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" });
+function request(id: number, signal?: AbortSignal) {
+  return new Request("http://localhost/mcp", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "clear_scene",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "clear_scene", arguments: {}, _meta: META } }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+function setUp(saving?: () => Promise<void>) {
+  const { engine, waiting } = fakeEngine(saving);
+  const deps = { engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" };
+  const pool = createSceneServerPool(deps);
   const handedOut: { era: string; server: McpServer }[] = [];
   const handler = createMcpHandler((context: McpRequestContext) => {
     const server = pool(context);
@@ -33,32 +56,13 @@ function setUp() {
     return server;
   });
   let id = 0;
-  const callTool = (signal?: AbortSignal) =>
-    handler.fetch(
-      new Request("http://localhost/mcp", {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2026-07-28",
-          "mcp-method": "tools/call",
-          "mcp-name": "clear_scene",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: ++id,
-          method: "tools/call",
-          params: { name: "clear_scene", arguments: {}, _meta: META },
-        }),
-        ...(signal ? { signal } : {}),
-      }),
-    );
+  const callTool = (signal?: AbortSignal) => handler.fetch(request(++id, signal));
   /** Lets the oldest waiting call finish, once it has reached the engine. */
   const finishOldest = async () => {
     while (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     waiting.shift()?.();
   };
-  return { handler, handedOut, callTool, finishOldest, waiting };
+  return { deps, handler, handedOut, callTool, finishOldest, waiting };
 }
 
 describe("createSceneServerPool", () => {
@@ -127,5 +131,36 @@ describe("createSceneServerPool", () => {
     }
     expect(handedOut.map(({ era }) => era)).toEqual(["legacy", "legacy"]);
     expect(handedOut[0]?.server).not.toBe(handedOut[1]?.server);
+  });
+
+  it("acknowledges a change only once it is saved", async () => {
+    let save = () => {};
+    const { callTool, finishOldest } = setUp(() => new Promise<void>((resolve) => (save = resolve)));
+    let answered = false;
+    const response = callTool().then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await finishOldest();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    save();
+    expect((await (await response).json()).result.structuredContent).toEqual({ removed: [] });
+  });
+
+  it("answers a change that could not be saved with the tool's failure, as a server that waits for the save does", async () => {
+    const failure = () => Promise.reject(new ToolError("internal", "The change could not be saved (disk full); it was undone. Try again."));
+    const pooled = setUp(failure);
+    const answer = pooled.callTool();
+    await pooled.finishOldest();
+    const held = (await (await answer).json()).result;
+    expect(held).toMatchObject({ isError: true, _meta: { "bod/errorCode": "internal" } });
+    expect(held.structuredContent).toBeUndefined();
+
+    const waiting = fakeEngine(failure);
+    const fresh = createMcpHandler(() => createSceneServer({ ...pooled.deps, engine: waiting.engine })).fetch(request(1));
+    while (waiting.waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    waiting.waiting.shift()?.();
+    expect(held).toEqual((await (await fresh).json()).result);
   });
 });

@@ -1,8 +1,16 @@
 // One factory builds the MCP server for every transport and protocol era: Streamable HTTP
 // (2026-07-28 and the stateless 2025 fallback), legacy HTTP+SSE, and stdio.
-import { type McpRequestContext, McpServer } from "@modelcontextprotocol/server";
+import {
+  type JSONRPCMessage,
+  type JSONRPCResultResponse,
+  type McpRequestContext,
+  McpServer,
+  type RequestId,
+  type Transport,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
 import { registerSceneResources } from "./scene-resources.ts";
-import { registerSceneTools, type SceneToolDependencies, type ToolCallTracker } from "./scene-tools.ts";
+import { registerSceneTools, type SceneToolDependencies, type ToolCallHooks, toolErrorResult } from "./scene-tools.ts";
 
 export const SERVER_INFO = { name: "blender-on-demand", title: "Blender on demand", version: "0.1.0" } as const;
 
@@ -10,18 +18,47 @@ const INSTRUCTIONS =
   "Scene tools for a headless Blender. Blender is Z-up, units are meters, rotations are degrees. " +
   "Call get_scene to see object names before editing. render_frame returns a PNG; export_scene returns a downloadable file.";
 
-export function createSceneServer(deps: SceneToolDependencies, tracker?: ToolCallTracker): McpServer {
+export function createSceneServer(deps: SceneToolDependencies, hooks?: ToolCallHooks): McpServer {
   const server = new McpServer(SERVER_INFO, {
     capabilities: { tools: {}, resources: {}, logging: {} },
     instructions: INSTRUCTIONS,
   });
-  registerSceneTools(server, deps, tracker);
+  registerSceneTools(server, deps, hooks);
   registerSceneResources(server, deps);
   return server;
 }
 
 /** Servers kept for reuse; more are built when more requests than this run at once. */
 const MAX_IDLE_SERVERS = 8;
+
+/**
+ * Makes `transport` send the answer to a request in `held` only once the call's change is saved,
+ * and as the tool's failure when it could not be (the engine has undone the change then). A
+ * change is thus never acknowledged before it is on disk, while the SDK validates and encodes
+ * the answer during the write rather than after it.
+ */
+function answerOnceSaved(transport: Transport, held: Map<RequestId, Promise<void>>): void {
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage, options?: TransportSendOptions) => {
+    const id = "id" in message && ("result" in message || "error" in message) ? message.id : undefined;
+    const saved = id === undefined ? undefined : held.get(id);
+    if (id === undefined || !saved) return send(message, options);
+    held.delete(id);
+    try {
+      await saved;
+    } catch (error) {
+      if ("result" in message) return send(asToolFailure(message, error), options);
+    }
+    return send(message, options);
+  };
+}
+
+/** The encoded answer `answer` as the tool error result for `error`, with the same envelope. */
+function asToolFailure(answer: JSONRPCResultResponse, error: unknown): JSONRPCResultResponse {
+  const { content: _content, structuredContent: _structured, isError: _isError, _meta, ...envelope } = answer.result;
+  const failure = toolErrorResult(error);
+  return { ...answer, result: { ...envelope, ...failure, _meta: { ..._meta, ...failure._meta } } };
+}
 
 /**
  * The factory for the Streamable HTTP handler, which asks for a server per request. Building one
@@ -32,6 +69,8 @@ const MAX_IDLE_SERVERS = 8;
  * protocol revision and client identity of each modern exchange on the server it is given.
  * 2025-era requests (the stateless fallback, one `initialize` each) get a fresh server, since
  * the handshake leaves per-client state on it.
+ *
+ * These servers answer a call while its change is still being journaled (see answerOnceSaved).
  */
 export function createSceneServerPool(deps: SceneToolDependencies): (context: McpRequestContext) => McpServer {
   interface Kept {
@@ -49,6 +88,8 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
   }
 
   function build(): Kept {
+    // Answers held until their change is saved, by request id, for the current exchange.
+    const held = new Map<RequestId, Promise<void>>();
     const server = createSceneServer(deps, {
       started: () => {
         kept.runningCalls += 1;
@@ -57,10 +98,20 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
         kept.runningCalls -= 1;
         giveBack(kept);
       },
+      holdAnswer: (id, saved) => {
+        held.set(id, saved);
+      },
     });
     const kept: Kept = { server, state: "serving", runningCalls: 0 };
+    // The entry connects each exchange's transport.
+    const connect = server.connect.bind(server);
+    server.connect = (transport) => {
+      answerOnceSaved(transport, held);
+      return connect(transport);
+    };
     // The entry chains its own close handling in front of this one for each exchange.
     server.server.onclose = () => {
+      held.clear();
       if (kept.state === "serving") kept.state = "settling";
       giveBack(kept);
     };

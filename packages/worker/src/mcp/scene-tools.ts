@@ -15,7 +15,7 @@ import {
   type ToolName,
 } from "@bod/contracts";
 import type { ArtifactStore } from "@bod/storage";
-import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
+import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
 import type { BridgeCommand, SceneEngine } from "../blender/index.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { toBridgeArguments } from "./tool-input.ts";
@@ -44,7 +44,12 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
 export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
 type Progress = { progress: number; total: number; message: string };
-type ToolOutcome = { structured: Record<string, unknown>; content?: CallToolResult["content"] };
+type ToolOutcome = {
+  structured: Record<string, unknown>;
+  content?: CallToolResult["content"];
+  /** When the call's change is journaled; the call is acknowledged only after. */
+  saved?: Promise<void>;
+};
 
 function describeArtifact(artifact: Artifact): string {
   return `${artifact.kind} ${artifact.id} (${artifact.mimeType}, ${artifact.bytes} bytes): ${artifact.url}`;
@@ -66,10 +71,17 @@ export function toolErrorResult(error: unknown): CallToolResult {
   };
 }
 
-/** Told when each tool call on one server starts and ends, so the server's owner knows when none is running. */
-export interface ToolCallTracker {
+/** How the owner of one server follows the tool calls it serves. */
+export interface ToolCallHooks {
+  /** A call's handler started, and returned: the owner knows when none is running. */
   started(): void;
   finished(): void;
+  /**
+   * Takes over holding back the answer to request `id` until `saved` resolves (or turning it into
+   * the failure `saved` rejects with), so that the SDK prepares the answer while the change is
+   * written. Without this hook a call waits for its change to be journaled before it returns.
+   */
+  holdAnswer?(id: RequestId, saved: Promise<void>): void;
 }
 
 function createRunner(deps: SceneToolDependencies) {
@@ -171,8 +183,8 @@ function createRunner(deps: SceneToolDependencies) {
       case "import_model":
         return importModel(input, signal);
       default: {
-        const structured = (await engine.call(name as BridgeCommand, toBridgeArguments(input), { signal })) as Record<string, unknown>;
-        return { structured };
+        const { result, saved } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), { signal });
+        return { structured: result as Record<string, unknown>, saved };
       }
     }
   };
@@ -181,7 +193,7 @@ function createRunner(deps: SceneToolDependencies) {
 cacheContractSchemas(TOOL_CONTRACTS as readonly ToolContract[]);
 
 /** Registers every scene tool of the contracts on `server`. */
-export function registerSceneTools(server: McpServer, deps: SceneToolDependencies, tracker?: ToolCallTracker): void {
+export function registerSceneTools(server: McpServer, deps: SceneToolDependencies, hooks?: ToolCallHooks): void {
   const run = createRunner(deps);
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
     server.registerTool(
@@ -195,7 +207,7 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
       },
       async (input: Record<string, unknown>, context: ServerContext): Promise<CallToolResult> => {
         const startedAt = performance.now();
-        tracker?.started();
+        hooks?.started();
         deps.onCallStart?.(contract.name);
         const progressToken = context.mcpReq._meta?.progressToken;
         const { signal } = context.mcpReq;
@@ -204,18 +216,28 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
           if (progressToken === undefined || signal.aborted) return;
           context.mcpReq.notify({ method: "notifications/progress", params: { progressToken, ...progress } }).catch(() => {});
         };
+        const ended = (outcome: "ok" | "error") => deps.onCallEnd?.(contract.name, outcome, performance.now() - startedAt);
         try {
           const outcome = await run(contract.name as ToolName, input, signal, onProgress);
-          deps.onCallEnd?.(contract.name, "ok", performance.now() - startedAt);
+          if (outcome.saved && hooks?.holdAnswer) {
+            hooks.holdAnswer(context.mcpReq.id, outcome.saved);
+            outcome.saved.then(
+              () => ended("ok"),
+              () => ended("error"),
+            );
+          } else {
+            await outcome.saved;
+            ended("ok");
+          }
           return {
             structuredContent: outcome.structured,
             content: outcome.content ?? [{ type: "text", text: JSON.stringify(outcome.structured) }],
           };
         } catch (error) {
-          deps.onCallEnd?.(contract.name, "error", performance.now() - startedAt);
+          ended("error");
           return toolErrorResult(error);
         } finally {
-          tracker?.finished();
+          hooks?.finished();
         }
       },
     );
