@@ -2,7 +2,7 @@
 // that reports which commands each process received: what is journaled, what a restarted Blender
 // is sent to restore the scene, when snapshots fold the journal, and cancellation while waiting.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +55,32 @@ async function failure(promise: Promise<unknown>): Promise<ToolError> {
 
 // Each test starts real child processes; a busy machine can make that slow.
 describe("createSceneEngine", { timeout: 30_000 }, () => {
+  it("answers a change before it is journaled; the next call runs once it is", async () => {
+    const scene = createEngine();
+    await scene.start();
+    const first = await scene.begin("add_object", { type: "cube", name: "A" });
+    const second = scene.call("set_world", { strength: 2 });
+    await first.saved;
+    await second;
+    expect((await journal()).map((entry) => [entry.seq, entry.command])).toEqual([
+      [1, "add_object"],
+      [2, "set_world"],
+    ]);
+  });
+
+  it("fails a change that cannot be journaled, and restores the scene without it", async () => {
+    const scene = createEngine();
+    await scene.start();
+    // A folder where the journal file should be: appending to it fails.
+    await mkdir(join(dataDir, "scene", "journal.jsonl"), { recursive: true });
+    const { saved } = await scene.begin("add_object", { type: "cube", name: "Lost" });
+    const error = await failure(saved);
+    expect(error.code).toBe("internal");
+    expect(error.message).toMatch(/could not be saved/);
+    // A new Blender, which has not been sent the change.
+    expect(await received(scene)).toEqual([]);
+  });
+
   it("journals changes, not reads, and not changes that failed", async () => {
     const scene = createEngine();
     await scene.start();
