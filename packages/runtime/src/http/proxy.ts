@@ -10,7 +10,7 @@ import type { Counter } from "prom-client";
 import type { RuntimeMetrics } from "../metrics.ts";
 import type { RouteLease, Runtime } from "../runtime.ts";
 import { problemFor, sendProblem, sendSimpleProblem } from "./problem.ts";
-import { createWorkerClient, type Exchange, HOP_BY_HOP_HEADERS, type WorkerClient } from "./worker-client.ts";
+import { createWorkerClient, type Exchange, HOP_BY_HOP_HEADERS, type WorkerClient, type WorkerResponseHead } from "./worker-client.ts";
 
 /** Largest request body passed to a worker: the worker's own limit (a 32 MiB upload in base64) plus room. */
 export const MAX_PROXY_BODY_BYTES = 50 * 1024 * 1024;
@@ -72,6 +72,8 @@ export function createWorkerProxy(options: ProxyOptions) {
     let exchange: Exchange | undefined;
     let gone = false;
     let answering = false;
+    /** The worker's response head, held until its first body piece or its end, to leave with it. */
+    let pendingHead: WorkerResponseHead | undefined;
     const releaseLease = () => {
       lease?.release();
       lease = undefined;
@@ -116,25 +118,42 @@ export function createWorkerProxy(options: ProxyOptions) {
           if (!routed.coldStart) metrics?.hopSeconds.observe((sentAt - receivedAt) / 1000);
           countProxied(head.statusCode);
           answering = true;
-          res.writeHead(head.statusCode, head.statusMessage, head.headers);
-          // A GET event stream may stay quiet for long: send its headers now. Other responses carry
-          // their headers with the first chunk (one write less on the hot path).
-          if (kind === "stream") res.flushHeaders();
+          if (kind === "stream") {
+            // A GET event stream may stay quiet for long: send its headers now.
+            res.writeHead(head.statusCode, head.statusMessage, head.headers);
+            res.flushHeaders();
+          } else pendingHead = head;
           return true;
         },
         onBody(chunk) {
+          if (pendingHead) {
+            // The headers go out with the first piece of body: one write less on the hot path.
+            res.writeHead(pendingHead.statusCode, pendingHead.statusMessage, pendingHead.headers);
+            pendingHead = undefined;
+          }
           if (!res.write(chunk) && !paused) {
             paused = true;
             exchange?.pause();
             res.once("drain", resume);
           }
         },
-        onEnd() {
-          res.end();
+        onEnd(last) {
+          if (pendingHead) {
+            // The whole response arrived at once (most MCP answers): it leaves in one write, framed by its length.
+            const { statusCode, statusMessage, headers, contentLength, bodyless } = pendingHead;
+            pendingHead = undefined;
+            const framed = bodyless || contentLength !== undefined;
+            res.writeHead(statusCode, statusMessage, framed ? headers : [...headers, "content-length", String(last?.length ?? 0)]);
+          }
+          res.end(last);
         },
         onError(error, responded) {
-          // Cut off mid-response: the client must see a broken response, not a short one.
-          if (answering) return void res.destroy();
+          if (answering) {
+            // Cut off mid-response: the client must see a broken response, not a short one.
+            if (!pendingHead) return void res.destroy();
+            // Nothing has left for the client yet: it gets a 502 below.
+            pendingHead = undefined;
+          }
           releaseLease();
           if (gone) return;
           const code = error.code ?? "";

@@ -230,4 +230,36 @@ describe("runtime HTTP front", () => {
     expect(received.length).toBe(sent.length);
     expect(received.equals(sent)).toBe(true);
   });
+
+  it("sends a response that arrives whole in one piece, framed by its length", async () => {
+    const workerPort = await listen(
+      createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end("event: message\ndata: {}\n\n");
+      }),
+    );
+    const { call } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: workerPort },
+      coldStart: false,
+      release: () => {},
+      reportUnavailable: () => {},
+    }));
+    const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(response.headers.get("content-length")).toBe(String("event: message\ndata: {}\n\n".length));
+    expect(response.headers.get("transfer-encoding")).toBeNull();
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    expect(await response.text()).toBe("event: message\ndata: {}\n\n");
+    const empty = await listen(createServer((_req, res) => res.writeHead(204).end()));
+    const { call: callEmpty } = await setup(async () => ({
+      projectId: "p",
+      endpoint: { host: "127.0.0.1", port: empty },
+      coldStart: false,
+      release: () => {},
+      reportUnavailable: () => {},
+    }));
+    const noContent = await callEmpty("/projects/p/mcp", { method: "POST", body: "{}" });
+    expect(noContent.status).toBe(204);
+    expect(noContent.headers.get("content-length")).toBeNull();
+  });
 });

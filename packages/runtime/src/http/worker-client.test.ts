@@ -75,7 +75,13 @@ function exchange(client: WorkerClient, endpoint: WorkerEndpoint, request: Parti
           outcome.body += chunk.toString();
           outcome.pieces++;
         },
-        onEnd: () => resolve(outcome),
+        onEnd(last) {
+          if (last) {
+            outcome.body += last.toString();
+            outcome.pieces++;
+          }
+          resolve(outcome);
+        },
         onError(error, responded) {
           outcome.error = error;
           outcome.responded = responded;
@@ -151,7 +157,10 @@ describe("worker client", () => {
             pieces.push(chunk.toString());
             if (pieces.length === 1) next();
           },
-          onEnd: resolve,
+          onEnd(last) {
+            if (last) pieces.push(last.toString());
+            resolve();
+          },
           onError: reject,
         },
       ),
@@ -281,7 +290,8 @@ describe("worker client", () => {
           pieces.push(chunk.toString());
           if (pieces.length === 1) exchangeInProgress.pause();
         },
-        onEnd: () => {
+        onEnd(last) {
+          if (last) pieces.push(last.toString());
           ended = true;
         },
         onError: () => {},

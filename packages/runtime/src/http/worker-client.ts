@@ -27,6 +27,10 @@ export interface WorkerResponseHead {
   /** Names and values, alternating, as the worker sent them, less the hop-by-hop fields; fit for `res.writeHead`. */
   headers: string[];
   retryAfter: string | undefined;
+  /** The worker's Content-Length, when it sent one. */
+  contentLength: number | undefined;
+  /** The response has no body whatever its headers say (a HEAD request, 204, 304). */
+  bodyless: boolean;
 }
 
 export interface ExchangeHandlers {
@@ -36,7 +40,11 @@ export interface ExchangeHandlers {
    */
   onHead(head: WorkerResponseHead): boolean;
   onBody(chunk: Buffer): void;
-  onEnd(): void;
+  /**
+   * The response ended. `last` is its final piece of body when that arrived in the same read as
+   * the end, held back from onBody so the whole tail can leave in one write.
+   */
+  onEnd(last: Buffer | undefined): void;
   /** The exchange failed; `responded` says whether any of the response had arrived. Called at most once, and never after onEnd. */
   onError(error: NodeJS.ErrnoException, responded: boolean): void;
 }
@@ -169,6 +177,8 @@ class WorkerConnection implements Exchange {
   private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
   /** The Keep-Alive header keepAliveMs was read from. */
   private keepAliveHint: string | undefined;
+  /** The last body piece of the read being parsed, a view into the read buffer, not yet handed on. */
+  private held: Buffer | undefined;
   private idleSince = 0;
 
   constructor(key: string, endpoint: WorkerEndpoint, pool: ConnectionPool) {
@@ -239,6 +249,13 @@ class WorkerConnection implements Exchange {
 
   /** `bytes` new bytes at the start of `buffer`, which is reused for the next read. */
   private onData(buffer: Buffer, bytes: number): void {
+    this.parse(buffer, bytes);
+    const held = this.held;
+    this.held = undefined;
+    if (held && this.handlers) this.handlers.onBody(Buffer.from(held));
+  }
+
+  private parse(buffer: Buffer, bytes: number): void {
     if (!this.handlers) {
       // Nothing was asked: a worker talking out of turn is not a worker to keep talking to.
       this.destroy();
@@ -387,7 +404,9 @@ class WorkerConnection implements Exchange {
       const timeout = /(?:^|,)\s*timeout=(\d+)/i.exec(keepAlive);
       if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000 - KEEP_ALIVE_MARGIN_MS;
     }
-    if (this.isHead || statusCode === 204 || statusCode === 304) this.state = DONE;
+    let declaredLength: number | undefined;
+    const bodyless = this.isHead || statusCode === 204 || statusCode === 304;
+    if (bodyless) this.state = DONE;
     else if (transferEncoding !== undefined) {
       if (transferEncoding === "chunked" || /(?:^|,)\s*chunked\s*$/.test(transferEncoding)) this.state = CHUNK_SIZE;
       else {
@@ -400,18 +419,29 @@ class WorkerConnection implements Exchange {
         return false;
       }
       this.remaining = Number(contentLength);
+      declaredLength = this.remaining;
       this.state = this.remaining === 0 ? DONE : FIXED;
     } else {
       this.state = UNTIL_CLOSE;
       this.reusable = false;
     }
-    const keep = this.handlers!.onHead({ statusCode, statusMessage: text.slice(13, lineEnd), headers, retryAfter });
+    const keep = this.handlers!.onHead({
+      statusCode,
+      statusMessage: text.slice(13, lineEnd),
+      headers,
+      retryAfter,
+      contentLength: declaredLength,
+      bodyless,
+    });
     if (!keep) this.discarding = true;
     return this.handlers !== undefined;
   }
 
   private body(piece: Buffer): void {
-    if (piece.length > 0 && !this.discarding) this.handlers!.onBody(Buffer.from(piece));
+    if (piece.length === 0 || this.discarding) return;
+    const held = this.held;
+    this.held = piece;
+    if (held) this.handlers!.onBody(Buffer.from(held));
   }
 
   private keepPartial(data: Buffer, at: number, what: string): void {
@@ -433,7 +463,9 @@ class WorkerConnection implements Exchange {
       this.socket.unref();
       this.pool.put(this);
     } else this.destroy();
-    if (!discarded) handlers.onEnd();
+    const last = this.held;
+    this.held = undefined;
+    if (!discarded) handlers.onEnd(last && Buffer.from(last));
   }
 
   private onClose(): void {
@@ -462,6 +494,7 @@ class WorkerConnection implements Exchange {
     const handlers = this.handlers;
     const discarded = this.discarding;
     this.handlers = undefined;
+    this.held = undefined;
     this.destroy();
     if (handlers && !discarded) handlers.onError(error, this.responded);
   }
