@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerEndpoint } from "../runtime.ts";
-import { createWorkerClient, type WorkerClient, type WorkerRequest, type WorkerResponseHead } from "./worker-client.ts";
+import { createWorkerClient, type Exchange, type WorkerClient, type WorkerRequest, type WorkerResponseHead } from "./worker-client.ts";
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -323,5 +323,42 @@ describe("worker client", () => {
     const later = await exchange(client, endpoint);
     expect(later.body).toBe("ok");
     expect(connections.size).toBe(2);
+  });
+
+  it("keeps a connection that finished its exchange paused usable, and ignores a finished exchange's late calls", async () => {
+    let delay = 0;
+    const endpoint = await listen(
+      rawServer((socket) => {
+        const answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n";
+        setTimeout(() => socket.write(answer), delay);
+      }),
+    );
+    const client = newClient();
+    const pieces: string[] = [];
+    const first = await new Promise<Exchange>((resolve) => {
+      const handle = client.send(
+        endpoint,
+        { method: "POST", path: "/mcp", headers: [], body: Buffer.from("{}") },
+        {
+          onHead: () => true,
+          onBody(chunk) {
+            pieces.push(chunk.toString());
+            handle.pause(); // the client is slow, and the whole response is already here
+          },
+          onEnd(last) {
+            pieces.push(last!.toString());
+            resolve(handle);
+          },
+          onError: () => {},
+        },
+      );
+    });
+    expect(pieces).toEqual(["one", "two"]);
+    delay = 50;
+    const second = exchange(client, endpoint);
+    first.abort();
+    first.resume();
+    expect((await second).body).toBe("onetwo");
+    expect((await second).error).toBeUndefined();
   });
 });

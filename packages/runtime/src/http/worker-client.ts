@@ -159,7 +159,7 @@ interface ConnectionPool {
 }
 
 /** One kept-alive connection to a worker, serving one exchange at a time. */
-class WorkerConnection implements Exchange {
+class WorkerConnection {
   readonly key: string;
   private readonly socket: Socket;
   private readonly pool: ConnectionPool;
@@ -180,6 +180,8 @@ class WorkerConnection implements Exchange {
   /** The last body piece of the read being parsed, a view into the read buffer, not yet handed on. */
   private held: Buffer | undefined;
   private idleSince = 0;
+  /** Reading was stopped for a slow client. */
+  private paused = false;
 
   constructor(key: string, endpoint: WorkerEndpoint, pool: ConnectionPool) {
     this.key = key;
@@ -226,18 +228,26 @@ class WorkerConnection implements Exchange {
       socket.write(request.body);
       socket.uncork();
     }
-    return this;
+    return new ExchangeHandle(this, handlers);
   }
 
-  pause(): void {
+  // The exchange's handle calls these with its handlers: once the exchange is over and the
+  // connection serves another, a late call finds other handlers and does nothing.
+
+  pause(owner: ExchangeHandlers | undefined): void {
+    if (owner !== this.handlers || this.paused) return;
+    this.paused = true;
     this.socket.pause();
   }
 
-  resume(): void {
+  resume(owner: ExchangeHandlers | undefined): void {
+    if (owner !== this.handlers || !this.paused) return;
+    this.paused = false;
     this.socket.resume();
   }
 
-  abort(): void {
+  abort(owner: ExchangeHandlers): void {
+    if (owner !== this.handlers) return;
     this.handlers = undefined;
     this.destroy();
   }
@@ -249,10 +259,15 @@ class WorkerConnection implements Exchange {
 
   /** `bytes` new bytes at the start of `buffer`, which is reused for the next read. */
   private onData(buffer: Buffer, bytes: number): void {
-    this.parse(buffer, bytes);
-    const held = this.held;
-    this.held = undefined;
-    if (held && this.handlers) this.handlers.onBody(Buffer.from(held));
+    try {
+      this.parse(buffer, bytes);
+      const held = this.held;
+      this.held = undefined;
+      if (held && this.handlers) this.handlers.onBody(Buffer.from(held));
+    } catch (error) {
+      // A handler that throws ends its exchange, not the process that reads for every worker.
+      this.fail(error as NodeJS.ErrnoException);
+    }
   }
 
   private parse(buffer: Buffer, bytes: number): void {
@@ -459,6 +474,11 @@ class WorkerConnection implements Exchange {
     const discarded = this.discarding;
     this.handlers = undefined;
     if (this.reusable && clean && !this.socket.destroyed) {
+      // Back to reading, so the pool notices the worker closing it.
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
       this.idleSince = performance.now();
       this.socket.unref();
       this.pool.put(this);
@@ -497,6 +517,29 @@ class WorkerConnection implements Exchange {
     this.held = undefined;
     this.destroy();
     if (handlers && !discarded) handlers.onError(error, this.responded);
+  }
+}
+
+/** What the proxy holds of one exchange; see WorkerConnection's pause, resume and abort. */
+class ExchangeHandle implements Exchange {
+  private readonly connection: WorkerConnection;
+  private readonly handlers: ExchangeHandlers;
+
+  constructor(connection: WorkerConnection, handlers: ExchangeHandlers) {
+    this.connection = connection;
+    this.handlers = handlers;
+  }
+
+  pause(): void {
+    this.connection.pause(this.handlers);
+  }
+
+  resume(): void {
+    this.connection.resume(this.handlers);
+  }
+
+  abort(): void {
+    this.connection.abort(this.handlers);
   }
 }
 
