@@ -85,6 +85,12 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   });
   const legacySessions = new Map<string, SSEServerTransport>();
 
+  async function answerMcp(request: Request): Promise<Response> {
+    const body = await readJsonBody(request);
+    if (body.kind === "parsed") return mcpHandler.fetch(request, { parsedBody: body.value });
+    return mcpHandler.fetch(body.kind === "unparsable" ? withBody(request, body.text) : request);
+  }
+
   const app = new Hono();
   app.get("/healthz", (c) => {
     const health = options.health();
@@ -93,10 +99,7 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   app.all("/mcp", async (c) => {
     if (!options.admitting()) return c.json({ error: "draining" }, 503, { "retry-after": "1" });
     if (!options.health().bound) return c.json({ error: "This worker is not bound to a project yet." }, 503, { "retry-after": "1" });
-    const request = c.req.raw;
-    const body = await readJsonBody(request);
-    if (body.kind === "parsed") return mcpHandler.fetch(request, { parsedBody: body.value });
-    return mcpHandler.fetch(body.kind === "unparsable" ? withBody(request, body.text) : request);
+    return answerMcp(c.req.raw);
   });
   app.get("/artifacts/:id", async (c) => {
     const found = await options.store()?.get(c.req.param("id"));
@@ -180,9 +183,9 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
       if (version) headers["mcp-protocol-version"] = version;
       if (version === "2026-07-28") headers["mcp-method"] = method;
       if (method === "tools/call") headers["mcp-name"] = "get_scene";
-      const response = await mcpHandler.fetch(
-        new Request("http://127.0.0.1/mcp", { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) }),
-      );
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method, params });
+      headers["content-length"] = String(Buffer.byteLength(body));
+      const response = await answerMcp(new Request("http://127.0.0.1/mcp", { method: "POST", headers, body }));
       await response.text();
     }
   }
