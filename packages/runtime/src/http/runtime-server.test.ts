@@ -91,7 +91,7 @@ describe("runtime HTTP front", () => {
     expect(rest).toContain("data: last");
     expect(seenHeaders.authorization).toBeUndefined();
     expect(seenHeaders.origin).toBeUndefined();
-    expect(seenHeaders.host).toBe("127.0.0.1");
+    expect(seenHeaders.host).toBe(`127.0.0.1:${workerPort}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(released).toBe(1);
   });
