@@ -103,15 +103,16 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
       },
     });
     const kept: Kept = { server, state: "serving", runningCalls: 0 };
-    // The entry connects each exchange's transport.
+    // The entry connects each exchange's transport. What an earlier exchange held (a call whose
+    // client went away) must not hold this one's answers: request ids repeat across clients.
     const connect = server.connect.bind(server);
     server.connect = (transport) => {
+      held.clear();
       answerOnceSaved(transport, held);
       return connect(transport);
     };
     // The entry chains its own close handling in front of this one for each exchange.
     server.server.onclose = () => {
-      held.clear();
       if (kept.state === "serving") kept.state = "settling";
       giveBack(kept);
     };
