@@ -3,7 +3,7 @@
 // and stored artifacts under /artifacts/{id}.
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ArtifactStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
@@ -188,6 +188,19 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
       const response = await answerMcp(new Request("http://127.0.0.1/mcp", { method: "POST", headers, body }));
       await response.text();
     }
+    // And one request over the socket itself, which builds the router and runs node:http's and
+    // the adapter's paths once (the health check: it changes nothing and needs no admission).
+    const address = server.address();
+    if (!address) return;
+    await new Promise<void>((resolve) => {
+      const target = typeof address === "string" ? { socketPath: address } : { host: "127.0.0.1", port: address.port };
+      const probe = httpRequest({ ...target, path: "/healthz", agent: false }, (response) => {
+        response.resume();
+        response.once("end", resolve);
+      });
+      probe.once("error", () => resolve());
+      probe.end();
+    });
   }
 
   return {
