@@ -164,6 +164,9 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
   });
   // Renders can stream progress for minutes; don't cut long requests.
   server.requestTimeout = 0;
+  // Its client is the runtime (or an agent) that pauses between calls for as long as a model
+  // thinks: keep its connection for a minute rather than node:http's 5 s, so it is not opened anew.
+  server.keepAliveTimeout = 60_000;
 
   async function warmUp(): Promise<void> {
     const modernMeta = {
