@@ -19,13 +19,14 @@ import {
   setCamera,
   setMaterial,
   setWorld,
-  ToolError,
+  type ToolError,
   updateObject,
 } from "@bod/contracts";
 import pino from "pino";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSceneEngine, type SceneEngine, type SpawnFunction } from "../src/blender/index.ts";
+import { failure } from "../src/blender/testing/test-support.ts";
 
 const logger = pino({ level: process.env.BOD_TEST_LOG ?? "silent" });
 const hooks = { BOD_BRIDGE_TEST_HOOKS: "1" };
@@ -38,16 +39,6 @@ let engine: SceneEngine;
 
 async function scene(target: SceneEngine = engine): Promise<Scene> {
   return getScene.outputSchema.parse(await target.call("get_scene", { limit: 500 }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (ToolError.is(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 /** The direction an object with Blender XYZ Euler rotation (degrees) looks along (its -Z axis). */

@@ -1,37 +1,14 @@
 // Unit tier: the Blender supervisor against a stand-in Blender (testing/fake-blender.ts, a real
 // child process speaking the bridge protocol), so every failure path runs in milliseconds.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { ToolError } from "@bod/contracts";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { type BlenderProcessOptions, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
+import { type BlenderProcessOptions, createBlenderProcess } from "./blender-process.ts";
+import { failure, fakeBlenderSpawn } from "./testing/test-support.ts";
 
-const FAKE_BLENDER = fileURLToPath(new URL("./testing/fake-blender.ts", import.meta.url));
 const logger = pino({ level: "silent" });
 
-function fakeSpawn(mode = "normal", seen?: { command?: string; args?: readonly string[] }): SpawnFunction {
-  return (command, args, options) => {
-    if (seen) {
-      seen.command = command;
-      seen.args = args;
-    }
-    return spawn(process.execPath, [FAKE_BLENDER, ...args], { ...options, env: { ...options.env, FAKE_BLENDER_MODE: mode } });
-  };
-}
-
 function fakeProcess(mode = "normal", extra: Partial<BlenderProcessOptions> = {}) {
-  return createBlenderProcess({ logger, spawn: fakeSpawn(mode), forceKillAfterMs: 300, ...extra });
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (ToolError.is(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
+  return createBlenderProcess({ logger, spawn: fakeBlenderSpawn(mode), forceKillAfterMs: 300, ...extra });
 }
 
 // Each test starts real child processes; a busy machine can make that slow.
@@ -40,7 +17,7 @@ describe("createBlenderProcess", { timeout: 30_000 }, () => {
     const seen: { command?: string; args?: readonly string[] } = {};
     const blender = createBlenderProcess({
       logger,
-      spawn: fakeSpawn("normal", seen),
+      spawn: fakeBlenderSpawn("normal", seen),
       blenderPath: "/opt/blender/blender",
       bridgeScriptPath: "/x/bridge.py",
     });

@@ -1,21 +1,17 @@
 // Unit tier: the scene engine's durability rules against a stand-in Blender (testing/fake-blender.ts)
 // that reports which commands each process received: what is journaled, what a restarted Blender
 // is sent to restore the scene, when snapshots fold the journal, and cancellation while waiting.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ToolError } from "@bod/contracts";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SpawnFunction } from "./blender-process.ts";
 import { createSceneEngine, type SceneEngine } from "./scene-engine.ts";
 import { parseJournal } from "./scene-journal.ts";
+import { failure, fakeBlenderSpawn } from "./testing/test-support.ts";
 
-const FAKE_BLENDER = fileURLToPath(new URL("./testing/fake-blender.ts", import.meta.url));
 const logger = pino({ level: "silent" });
-const fakeSpawn: SpawnFunction = (_command, args, options) => spawn(process.execPath, [FAKE_BLENDER, ...args], options);
+const fakeSpawn = fakeBlenderSpawn();
 
 let dataDir: string;
 let engine: SceneEngine | undefined;
@@ -41,16 +37,6 @@ async function received(target: SceneEngine): Promise<string[]> {
 
 async function journal(): Promise<{ seq: number; command: string }[]> {
   return parseJournal(await readFile(join(dataDir, "scene", "journal.jsonl"), "utf8").catch(() => ""));
-}
-
-async function failure(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (ToolError.is(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 // Each test starts real child processes; a busy machine can make that slow.
