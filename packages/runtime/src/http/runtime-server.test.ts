@@ -22,6 +22,18 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+/** A lease on the worker listening on `port`, as the Runtime hands it out; `overrides` set the rest. */
+function leaseOn(port: number, overrides: Partial<RouteLease> = {}): RouteLease {
+  return {
+    projectId: "p",
+    endpoint: { host: "127.0.0.1", port },
+    coldStart: false,
+    release: () => {},
+    reportUnavailable: () => {},
+    ...overrides,
+  };
+}
+
 async function setup(route: Runtime["route"]) {
   const runtime: Runtime = { route, start: async () => ({ host: "x", port: 1 }), drain: async () => {}, list: async () => [] };
   const port = await listen(
@@ -63,13 +75,7 @@ describe("runtime HTTP front", () => {
       }),
     );
     let released = 0;
-    const lease: RouteLease = {
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: workerPort },
-      coldStart: false,
-      release: () => released++,
-      reportUnavailable: () => {},
-    };
+    const lease: RouteLease = leaseOn(workerPort, { release: () => released++ });
     const { call } = await setup(async () => lease);
     const response = await call("/projects/p/mcp", {
       method: "POST",
@@ -115,13 +121,9 @@ describe("runtime HTTP front", () => {
     servers.at(-1)!.close();
     const reports: string[] = [];
     let attempt = 0;
-    const { call } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: attempt++ === 0 ? deadPort : workerPort },
-      coldStart: false,
-      release: () => {},
-      reportUnavailable: (how) => reports.push(how),
-    }));
+    const { call } = await setup(async () =>
+      leaseOn(attempt++ === 0 ? deadPort : workerPort, { reportUnavailable: (how) => reports.push(how) }),
+    );
     const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(await response.text()).toBe("ok");
     expect(reports).toEqual(["unreachable"]);
@@ -139,13 +141,9 @@ describe("runtime HTTP front", () => {
     const reports: string[] = [];
     let released = 0;
     let attempt = 0;
-    const { call } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: attempt++ === 0 ? draining : healthy },
-      coldStart: false,
-      release: () => released++,
-      reportUnavailable: (how) => reports.push(how),
-    }));
+    const { call } = await setup(async () =>
+      leaseOn(attempt++ === 0 ? draining : healthy, { release: () => released++, reportUnavailable: (how) => reports.push(how) }),
+    );
     const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("served by the next worker");
@@ -154,13 +152,7 @@ describe("runtime HTTP front", () => {
     expect(released).toBe(2);
 
     const busy = await listen(createServer((_req, res) => res.writeHead(503).end("busy")));
-    const { call: callBusy } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: busy },
-      coldStart: false,
-      release: () => {},
-      reportUnavailable: (how) => reports.push(how),
-    }));
+    const { call: callBusy } = await setup(async () => leaseOn(busy, { reportUnavailable: (how) => reports.push(how) }));
     const passed = await callBusy("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(passed.status).toBe(503);
     expect(await passed.text()).toBe("busy");
@@ -178,13 +170,7 @@ describe("runtime HTTP front", () => {
       }),
     );
     let released = 0;
-    const { call } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: workerPort },
-      coldStart: false,
-      release: () => released++,
-      reportUnavailable: () => {},
-    }));
+    const { call } = await setup(async () => leaseOn(workerPort, { release: () => released++ }));
     const client = new AbortController();
     const response = await call("/projects/p/mcp", { method: "POST", body: "{}", signal: client.signal });
     const reader = response.body!.getReader();
@@ -216,13 +202,7 @@ describe("runtime HTTP front", () => {
         });
       }),
     );
-    const { call } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: workerPort },
-      coldStart: false,
-      release: () => {},
-      reportUnavailable: () => {},
-    }));
+    const { call } = await setup(async () => leaseOn(workerPort));
     const sent = Buffer.alloc(6 * 1024 * 1024);
     for (let i = 0; i < sent.length; i++) sent[i] = (i * 31 + (i >> 11)) & 0xff;
     const response = await call("/projects/p/mcp", { method: "POST", body: sent });
@@ -238,26 +218,14 @@ describe("runtime HTTP front", () => {
         res.end("event: message\ndata: {}\n\n");
       }),
     );
-    const { call } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: workerPort },
-      coldStart: false,
-      release: () => {},
-      reportUnavailable: () => {},
-    }));
+    const { call } = await setup(async () => leaseOn(workerPort));
     const response = await call("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(response.headers.get("content-length")).toBe(String("event: message\ndata: {}\n\n".length));
     expect(response.headers.get("transfer-encoding")).toBeNull();
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     expect(await response.text()).toBe("event: message\ndata: {}\n\n");
     const empty = await listen(createServer((_req, res) => res.writeHead(204).end()));
-    const { call: callEmpty } = await setup(async () => ({
-      projectId: "p",
-      endpoint: { host: "127.0.0.1", port: empty },
-      coldStart: false,
-      release: () => {},
-      reportUnavailable: () => {},
-    }));
+    const { call: callEmpty } = await setup(async () => leaseOn(empty));
     const noContent = await callEmpty("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(noContent.status).toBe(204);
     expect(noContent.headers.get("content-length")).toBeNull();
