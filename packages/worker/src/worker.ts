@@ -36,7 +36,7 @@ export interface WorkerOptions {
   /** Host names the worker answers to besides loopback (DNS-rebinding protection). */
   allowedHostnames?: string[];
   blenderPath?: string;
-  /** How Blender is launched; `startBlenderEarly(...).spawn` hands over a Blender already booting. */
+  /** How Blender is launched; `takeEarlyBlender(path).spawn` hands over a Blender already booting. */
   spawn?: SpawnFunction;
   logger: Logger;
 }
