@@ -35,7 +35,7 @@ async function received(target: SceneEngine): Promise<string[]> {
   return received.slice(0, -1);
 }
 
-async function journal(): Promise<{ seq: number; command: string }[]> {
+async function journal(): Promise<{ seq: number; command: string; args: Record<string, unknown> }[]> {
   return parseJournal(await readFile(join(dataDir, "scene", "journal.jsonl"), "utf8").catch(() => ""));
 }
 
@@ -78,6 +78,30 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
       [1, "add_object"],
       [2, "set_world"],
     ]);
+  });
+
+  it("writes a change's entry while Blender runs it, and voids it when the call fails", async () => {
+    const scene = createEngine();
+    await scene.start();
+    await scene.call("add_object", { type: "cube", name: "A" });
+    const hanging = failure(scene.call("add_object", { type: "cube", name: "B", hang: true }, { timeoutMs: 400 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Blender has not answered, and the entry is on disk already.
+    const during = await readFile(join(dataDir, "scene", "journal.jsonl"), "utf8");
+    expect(
+      during
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).args.name),
+    ).toEqual(["A", "B"]);
+    expect((await hanging).code).toBe("timeout");
+    expect((await journal()).map((entry) => entry.args)).toEqual([{ type: "cube", name: "A" }]);
+    // The restarted Blender got only the change that was acknowledged, and so does a new engine.
+    expect(await received(scene)).toEqual(["add_object"]);
+    await scene.stop();
+    const next = createEngine();
+    await next.start();
+    expect(await received(next)).toEqual(["load_snapshot"]);
   });
 
   it("restores a restarted Blender with the snapshot and the journal after it", async () => {

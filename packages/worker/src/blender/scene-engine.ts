@@ -1,8 +1,8 @@
 // The scene engine: one supervised Blender plus the durability of its scene. The MCP layer calls
-// `engine.call("add_object", {...})`; the engine runs the command in Blender, journals what a
-// mutating command changed (fsynced) before acknowledging it, folds the journal into a snapshot
-// every `snapshotEvery` entries and on stop, and after a crash or hang restarts Blender and
-// restores the scene as of the last acknowledged call: load `scene/snapshot.blend`, replay
+// `engine.call("add_object", {...})`; the engine runs the command in Blender, journals a mutating
+// command (fsynced, written while Blender runs it) before acknowledging it, folds the journal into
+// a snapshot every `snapshotEvery` entries and on stop, and after a crash or hang restarts Blender
+// and restores the scene as of the last acknowledged call: load `scene/snapshot.blend`, replay
 // `scene/journal.jsonl`.
 import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
@@ -11,7 +11,7 @@ import { findToolContract, ToolError } from "@bod/contracts";
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import type { BridgeCommand } from "./bridge-protocol.ts";
-import { createSceneJournal, type SceneJournal } from "./scene-journal.ts";
+import { createSceneJournal, type PendingJournalEntry, type SceneJournal } from "./scene-journal.ts";
 
 export interface SceneCallOptions {
   /**
@@ -89,13 +89,15 @@ export function isMutatingCommand(command: BridgeCommand): boolean {
 
 /**
  * The arguments to journal for a call: what replay needs to give the same result. Names Blender
- * chose (a new object's "Cube.001") are written in, so replay cannot pick differently.
+ * chose (a new object's "Cube.001") are written in, so replay cannot pick differently. Returns
+ * `args` itself when Blender left them as they were (the usual case: nothing to rewrite).
  */
 export function resolveJournalArgs(command: BridgeCommand, args: Record<string, unknown>, result: unknown): Record<string, unknown> {
   const record = (result ?? {}) as { object?: { name?: string }; light?: { name?: string } };
-  if (command === "add_object" && record.object?.name) return { ...args, name: record.object.name };
-  if (command === "duplicate_object" && record.object?.name) return { ...args, newName: record.object.name };
-  if (command === "add_light" && record.light?.name) return { ...args, name: record.light.name };
+  const chosen = (key: string, name: string | undefined) => (name && args[key] !== name ? { ...args, [key]: name } : args);
+  if (command === "add_object") return chosen("name", record.object?.name);
+  if (command === "duplicate_object") return chosen("newName", record.object?.name);
+  if (command === "add_light") return chosen("name", record.light?.name);
   return args;
 }
 
@@ -336,14 +338,27 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     return { ...args, path: kept };
   }
 
-  /** Journals a change Blender has made; when that fails, Blender goes back to the journaled scene. */
-  async function journalChange(process: BlenderProcess, command: BridgeCommand, args: Record<string, unknown>, result: unknown) {
+  /**
+   * Settles the entry written ahead for a call Blender has made. When it cannot be saved, Blender
+   * goes back to the journaled scene, so the change is undone rather than kept unsaved.
+   */
+  async function commitChange(process: BlenderProcess, pending: PendingJournalEntry, args: Record<string, unknown>, result: unknown) {
     try {
-      await journal.append(command, resolveJournalArgs(command, args, result));
+      await journal.commit(pending, resolveJournalArgs(pending.entry.command, args, result));
     } catch (error) {
-      logger.error({ err: error, command }, "could not journal a change; restoring the scene without it");
+      logger.error({ err: error, command: pending.entry.command }, "could not journal a change; restoring the scene without it");
       await process.stop();
       throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
+    }
+  }
+
+  /** Voids the entry of a call that failed; the failure is reported only once no replay can run it. */
+  async function abandonChange(pending: PendingJournalEntry) {
+    try {
+      await journal.abandon(pending);
+    } catch (error) {
+      // The entry stays on disk; a replay runs the call again, and it fails the same way, or is skipped.
+      logger.error({ err: error, seq: pending.entry.seq }, "could not mark a failed call's journal entry void");
     }
   }
 
@@ -370,13 +385,21 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       process = await ensureBlender();
       if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
       const bridgeArgs = command === "import_model" ? await keepImportSource(args) : args;
-      const result = await process.call(command, bridgeArgs, {
-        timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
-        ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
-        ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
-      });
-      if (!isMutatingCommand(command)) return { result, saved: Promise.resolve() };
-      journaling = journalChange(process, command, bridgeArgs, result);
+      // Written ahead: the entry goes to disk while Blender runs the call.
+      const pending = isMutatingCommand(command) ? journal.begin(command, bridgeArgs) : undefined;
+      let result: unknown;
+      try {
+        result = await process.call(command, bridgeArgs, {
+          timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
+          ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
+          ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
+        });
+      } catch (error) {
+        if (pending) await abandonChange(pending);
+        throw error;
+      }
+      if (!pending) return { result, saved: Promise.resolve() };
+      journaling = commitChange(process, pending, bridgeArgs, result);
       // A caller that drops `saved` has not acknowledged the call; the failure is logged.
       journaling.catch(() => undefined);
       return { result, saved: journaling };

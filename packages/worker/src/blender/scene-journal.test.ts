@@ -1,5 +1,5 @@
 // Unit tier: the journal's file format, durability and truncation, on a temporary directory.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -70,6 +70,53 @@ describe("scene journal", () => {
     await fresh.close();
   });
 
+  it("writes an entry ahead of its outcome; a commit keeps it, a rewrite replaces it, a void removes it", async () => {
+    const path = join(directory, "journal.jsonl");
+    const journal = createSceneJournal({ path });
+    await journal.load();
+    const kept = journal.begin("update_object", { name: "Cube", location: [1, 2, 3] });
+    // Not replayable until the call's outcome is known.
+    expect(journal.entries).toEqual([]);
+    await kept.written;
+    expect(parseJournal(await readFile(path, "utf8")).map((entry) => entry.seq)).toEqual([1]);
+    await journal.commit(kept, kept.entry.args);
+
+    const renamed = journal.begin("add_object", { type: "cube" });
+    await journal.commit(renamed, { type: "cube", name: "Cube.001" });
+    const failed = journal.begin("delete_object", { name: "Nope" });
+    await journal.abandon(failed);
+    expect(journal.entries.map((entry) => [entry.seq, entry.args])).toEqual([
+      [1, { name: "Cube", location: [1, 2, 3] }],
+      [2, { type: "cube", name: "Cube.001" }],
+    ]);
+    await journal.close();
+
+    const text = await readFile(path, "utf8");
+    // One line for the kept call, two for the rewritten one, two for the failed one.
+    expect(text.trim().split("\n")).toHaveLength(5);
+    expect(text.trim().split("\n").at(-1)).toBe('{"seq":3,"void":true}');
+    const reopened = createSceneJournal({ path });
+    await reopened.load();
+    expect(reopened.entries.map((entry) => [entry.seq, entry.args])).toEqual([
+      [1, { name: "Cube", location: [1, 2, 3] }],
+      [2, { type: "cube", name: "Cube.001" }],
+    ]);
+    // The failed call's number is not handed out again.
+    expect((await reopened.append("ping", {})).seq).toBe(4);
+    await reopened.close();
+  });
+
+  it("fails a commit whose entry could not be written, and still voids it on abandon", async () => {
+    // A folder where the journal file should be: every write fails.
+    const path = join(directory, "journal.jsonl");
+    await mkdir(path);
+    const journal = createSceneJournal({ path });
+    const pending = journal.begin("add_object", { type: "cube", name: "A" });
+    await expect(journal.commit(pending)).rejects.toThrow();
+    expect(journal.entries).toEqual([]);
+    await expect(journal.abandon(journal.begin("add_object", { type: "cube", name: "B" }))).rejects.toThrow();
+  });
+
   it("lives in memory without a path", async () => {
     const journal = createSceneJournal();
     await journal.load();
@@ -102,5 +149,13 @@ describe("what is journaled", () => {
     });
     expect(resolveJournalArgs("add_light", { type: "sun" }, { light: { name: "Sun" } })).toEqual({ type: "sun", name: "Sun" });
     expect(resolveJournalArgs("update_object", { name: "Cube", translate: [1, 0, 0] }, {})).toEqual({ name: "Cube", translate: [1, 0, 0] });
+  });
+
+  it("hands back the very arguments when Blender kept the name asked for, so nothing is rewritten", () => {
+    const args = { type: "cube", name: "Box" };
+    expect(resolveJournalArgs("add_object", args, { object: { name: "Box" } })).toBe(args);
+    const light = { type: "sun", name: "Key" };
+    expect(resolveJournalArgs("add_light", light, { light: { name: "Key" } })).toBe(light);
+    expect(resolveJournalArgs("add_object", args, { object: { name: "Box.001" } })).toEqual({ type: "cube", name: "Box.001" });
   });
 });

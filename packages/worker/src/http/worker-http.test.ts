@@ -1,4 +1,5 @@
-import { request } from "node:http";
+import { Agent, request } from "node:http";
+import { connect } from "node:net";
 import type { ArtifactStore } from "@bod/storage";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,10 +24,10 @@ const CALL = JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", param
 let http: WorkerHttp;
 let port: number;
 
-beforeAll(async () => {
+function createTestHttp(): WorkerHttp {
   const result = { removed: ["Cube"] };
   const engine = { call: async () => result, begin: async () => ({ result, saved: Promise.resolve() }) } as unknown as SceneEngine;
-  http = createWorkerHttp({
+  return createWorkerHttp({
     createServer: createSceneServerPool({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
     store: () => undefined,
     health: () => ({ ready: true, state: "ready", bound: true, blenderPid: undefined }),
@@ -36,6 +37,10 @@ beforeAll(async () => {
     onRequestStart: () => {},
     onRequestEnd: () => {},
   });
+}
+
+beforeAll(async () => {
+  http = createTestHttp();
   port = await http.listen({ port: 0, host: "127.0.0.1" });
 });
 
@@ -44,11 +49,12 @@ afterAll(async () => {
 });
 
 /** POSTs to /mcp; `chunks` are sent without a Content-Length (chunked), `body` with one. */
-function post(options: { body?: string; chunks?: string[]; headers?: Record<string, string> }) {
+function post(options: { body?: string; chunks?: string[]; headers?: Record<string, string>; port?: number; agent?: Agent }) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const headers: Record<string, string> = { ...HEADERS, ...options.headers };
     if (options.body !== undefined && !headers["content-length"]) headers["content-length"] = String(Buffer.byteLength(options.body));
-    const req = request({ host: "127.0.0.1", port, path: "/mcp", method: "POST", headers }, (res) => {
+    const target = { host: "127.0.0.1", port: options.port ?? port, path: "/mcp", method: "POST", headers, agent: options.agent };
+    const req = request(target, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -79,5 +85,24 @@ describe("/mcp", () => {
   it("refuses a body over the limit before reading it", async () => {
     const answer = await post({ body: CALL, headers: { "content-length": String(MAX_MCP_BODY_BYTES + 1) } });
     expect(answer.status).toBe(413);
+  });
+});
+
+describe("close", () => {
+  it("ends kept-alive and half-sent connections at once instead of waiting for their timeouts", async () => {
+    const own = createTestHttp();
+    const ownPort = await own.listen({ port: 0, host: "127.0.0.1" });
+    const agent = new Agent({ keepAlive: true });
+    expect((await post({ body: CALL, port: ownPort, agent })).status).toBe(200);
+    const halfSent = connect(ownPort, "127.0.0.1");
+    await new Promise((resolve) => halfSent.once("connect", resolve));
+    halfSent.write("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    halfSent.on("error", () => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const startedAt = performance.now();
+    await own.close();
+    expect(performance.now() - startedAt).toBeLessThan(1000);
+    agent.destroy();
+    halfSent.destroy();
   });
 });

@@ -224,8 +224,11 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     async close() {
       await mcpHandler.close();
       for (const transport of legacySessions.values()) await transport.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Nothing is in flight by now (a drain waits for that): end kept-alive and quiet streaming
+      // connections at once rather than waiting up to keepAliveTimeout for each to go idle.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }
