@@ -2,7 +2,8 @@
 `blender -b` with no worker, no pipes and no MCP, so the benchmark can subtract Blender's own time.
 
 Usage: blender -b --factory-startup [scene.blend] --python bench_plain.py -- MODE OUT_JSON [ARGS...]
-  calls  OUT_JSON COUNT                     time the bridge's add_object and get_scene handlers
+  calls  OUT_JSON COUNT [GAP_MS]            time the bridge's add_object and get_scene handlers, idle
+                                            GAP_MS before each call as Blender is between a worker's calls
   render OUT_JSON ENGINE WIDTH HEIGHT SAMPLES PNG   render the opened .blend with these settings
 """
 
@@ -17,15 +18,17 @@ import bpy
 ENGINE_IDS = {"eevee": "BLENDER_EEVEE", "cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
 
 
-def time_calls(out_path, count):
+def time_calls(out_path, count, gap_ms):
     bridge = runpy.run_path(os.path.join(os.path.dirname(__file__), "bridge.py"), run_name="bod_bridge_library")
     bridge["new_project_scene"]()
     commands = bridge["COMMANDS"]
     timings = {"add_object": [], "get_scene": []}
     for index in range(count):
+        time.sleep(gap_ms / 1000)
         started = time.perf_counter()
         commands["add_object"]({"type": "cube", "name": "Bench%d" % index, "location": [index % 10, index // 10, 0]})
         timings["add_object"].append((time.perf_counter() - started) * 1000)
+        time.sleep(gap_ms / 1000)
         started = time.perf_counter()
         commands["get_scene"]({"limit": 10})
         timings["get_scene"].append((time.perf_counter() - started) * 1000)
@@ -55,7 +58,7 @@ def main():
     args = sys.argv[sys.argv.index("--") + 1 :]
     mode, out_path = args[0], args[1]
     if mode == "calls":
-        result = time_calls(out_path, int(args[2]))
+        result = time_calls(out_path, int(args[2]), float(args[3]) if len(args) > 3 else 0.0)
     elif mode == "render":
         result = time_render(args[2], int(args[3]), int(args[4]), int(args[5]), args[6])
     else:

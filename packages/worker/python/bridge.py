@@ -952,9 +952,11 @@ COMMANDS = {
 
 
 def handle(request):
+    """Runs one command; the answer says how long Blender spent on it ("ms"), pipes excluded."""
     request_id = request.get("id")
     command = request.get("command")
     args = request.get("args") or {}
+    started = time.perf_counter()
     try:
         if command == "render_frame":
             result = render_frame(args, request_id)
@@ -962,19 +964,21 @@ def handle(request):
             result = COMMANDS[command](args)
         else:
             raise BridgeError("invalid_arguments", "Unknown command %s." % command)
-        return {"id": request_id, "ok": True, "result": result}
+        answer = {"id": request_id, "ok": True, "result": result}
     except BridgeError as error:
         failure = {"code": error.code, "message": error.message}
         if error.data is not None:
             failure["data"] = error.data
-        return {"id": request_id, "ok": False, "error": failure}
+        answer = {"id": request_id, "ok": False, "error": failure}
     except Exception as error:  # noqa: BLE001 - every failure must reach the worker as a response
         traceback.print_exc()
-        return {
+        answer = {
             "id": request_id,
             "ok": False,
             "error": {"code": "internal", "message": "%s: %s" % (type(error).__name__, str(error).strip()[:1000])},
         }
+    answer["ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return answer
 
 
 def end_with_parent():

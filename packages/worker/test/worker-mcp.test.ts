@@ -71,6 +71,10 @@ describe("worker over MCP (2026-07-28)", () => {
     const output = renderFrame.outputSchema.parse(rendered.structuredContent);
     expect(output).toMatchObject({ engine: "eevee", width: 160, height: 120 });
     expect(progress.length).toBeGreaterThan(0);
+    // Blender's own share of each call, measured inside Blender: above zero, and a render's
+    // covers the render time it reports.
+    expect(added._meta?.["bod/blenderMs"]).toBeGreaterThan(0);
+    expect(rendered._meta?.["bod/blenderMs"]).toBeGreaterThanOrEqual(output.renderMs);
 
     const image = rendered.content.find((block) => block.type === "image");
     expect(image?.mimeType).toBe("image/png");
@@ -175,6 +179,11 @@ describe("worker over MCP (2026-07-28)", () => {
         expect(errorText(await call(tool, args))).toMatch(pattern);
       });
     }
+
+    it("an error from inside Blender says its code and how long Blender spent", async () => {
+      const failed = await call("update_object", { name: "Nope", location: [0, 0, 0] });
+      expect(failed._meta).toMatchObject({ "bod/errorCode": "object_not_found", "bod/blenderMs": expect.any(Number) });
+    });
 
     it("an oversized upload", async () => {
       const data = Buffer.alloc(33 * 1024 * 1024).toString("base64");

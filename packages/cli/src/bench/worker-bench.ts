@@ -29,7 +29,21 @@ export interface WorkerBenchResult {
   startup: { workerReadyMs: number[]; workerBlenderReadyMs: number[]; plainBlenderReadyMs: number[] };
   roundTrip: Record<
     "add_object" | "get_scene",
-    { workerP50: number; workerP99: number; rawP50: number; rawP99: number; plainP50: number; plainP99: number }
+    {
+      /** The official SDK client's round trip. */
+      workerP50: number;
+      workerP99: number;
+      /** The bare HTTP caller's round trip. */
+      rawP50: number;
+      rawP99: number;
+      /** Blender's own time for the bare calls, measured inside the worker's Blender (`bod/blenderMs`). */
+      blenderInWorkerP50: number;
+      /** Per bare call: its round trip less its Blender time; the p50 of those. */
+      overheadP50: number;
+      /** The same handler in a plain `blender -b`, paced like the worker's calls. */
+      plainP50: number;
+      plainP99: number;
+    }
   >;
   render: { workerMs: number[]; plainMs: number[]; ratio: number };
   memory: {
@@ -137,33 +151,54 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
     const raw = createRawMcpClient(new URL(`http://127.0.0.1:${worker.port}/mcp`));
     const rawCall = async (name: string, args: Record<string, unknown>) => {
       const startedAt = performance.now();
-      await raw.callTool(name, args);
-      return performance.now() - startedAt;
+      const { blenderMs } = await raw.callTool(name, args);
+      const ms = performance.now() - startedAt;
+      if (blenderMs === undefined) throw new Error(`${name}: the worker did not say how long Blender took`);
+      return { ms, blenderMs };
     };
     for (let index = 0; index < 10; index++) await rawCall("get_scene", { limit: 10 });
+    const tools = ["add_object", "get_scene"] as const;
     const workerTimes = { add_object: [] as number[], get_scene: [] as number[] };
     const rawTimes = { add_object: [] as number[], get_scene: [] as number[] };
+    // Blender's own time for each bare call, as measured inside the worker's Blender.
+    const rawBlenderTimes = { add_object: [] as number[], get_scene: [] as number[] };
     for (let index = 0; index < options.calls; index++) {
       const location = [index % 10, Math.floor(index / 10), 0];
       // Each get_scene follows an add_object, as in the plain run: Blender re-evaluates a changed scene.
       workerTimes.add_object.push((await call("add_object", { type: "cube", name: `Bench${index}`, location })).ms);
       workerTimes.get_scene.push((await call("get_scene", { limit: 10 })).ms);
-      rawTimes.add_object.push(await rawCall("add_object", { type: "cube", name: `Raw${index}`, location }));
-      rawTimes.get_scene.push(await rawCall("get_scene", { limit: 10 }));
+      for (const [tool, args] of [
+        ["add_object", { type: "cube", name: `Raw${index}`, location }],
+        ["get_scene", { limit: 10 }],
+      ] as const) {
+        const timed = await rawCall(tool, args);
+        rawTimes[tool].push(timed.ms);
+        rawBlenderTimes[tool].push(timed.blenderMs);
+      }
     }
-    raw.close();
-    const plainTimes = (await runPlain(options.blender, undefined, ["calls", String(options.calls * 2)], scratch)) as Record<
-      "add_object" | "get_scene",
-      number[]
-    >;
+    await raw.close();
+    // Plain Blender runs the same handlers paced the same way: idle, between calls, for as long as
+    // the worker's Blender waits between the bare calls (Blender runs slower after a pause).
+    const overheads = Object.fromEntries(
+      tools.map((tool) => [tool, rawTimes[tool].map((ms, index) => ms - (rawBlenderTimes[tool][index] ?? 0))]),
+    ) as Record<(typeof tools)[number], number[]>;
+    const gapMs = median([...overheads.add_object, ...overheads.get_scene]);
+    const plainTimes = (await runPlain(
+      options.blender,
+      undefined,
+      ["calls", String(options.calls * 2), gapMs.toFixed(3)],
+      scratch,
+    )) as Record<"add_object" | "get_scene", number[]>;
     const roundTrip = Object.fromEntries(
-      (["add_object", "get_scene"] as const).map((tool) => [
+      tools.map((tool) => [
         tool,
         {
           workerP50: percentile(workerTimes[tool], 50),
           workerP99: percentile(workerTimes[tool], 99),
           rawP50: percentile(rawTimes[tool], 50),
           rawP99: percentile(rawTimes[tool], 99),
+          blenderInWorkerP50: percentile(rawBlenderTimes[tool], 50),
+          overheadP50: percentile(overheads[tool], 50),
           plainP50: percentile(plainTimes[tool], 50),
           plainP99: percentile(plainTimes[tool], 99),
         },
@@ -223,9 +258,11 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
         "p99",
         "bare HTTP p50",
         "p99",
-        "Blender's own p50",
-        "p99",
+        "Blender in the worker p50",
         "worker overhead p50",
+        "plain blender -b p50",
+        "p99",
+        "bare HTTP less plain p50",
       ],
       ...(["add_object", "get_scene"] as const).map((tool) => {
         const figures = roundTrip[tool];
@@ -235,13 +272,16 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
           ms(figures.workerP99),
           ms(figures.rawP50),
           ms(figures.rawP99),
+          ms(figures.blenderInWorkerP50),
+          ms(figures.overheadP50),
           ms(figures.plainP50),
           ms(figures.plainP99),
           ms(figures.rawP50 - figures.plainP50),
         ];
       }),
     ]),
-    "worker overhead: the bare HTTP round trip less Blender's own time for the same handler (add_object's includes its fsynced journal entry)",
+    "worker overhead: each bare HTTP round trip less the time Blender itself spent on that call (the worker's bod/blenderMs); add_object's includes its fsynced journal entry",
+    "bare HTTP less plain: the bare HTTP p50 less the same handler's p50 in a plain blender -b, paced like the worker's calls",
     "",
     table([
       [`render ${engine} ${width}x${height} ${samples} samples (median of ${options.runs})`, "worker", "plain blender -b", "ratio"],

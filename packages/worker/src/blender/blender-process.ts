@@ -27,6 +27,8 @@ export interface BridgeCallOptions {
   /** Time budget for this call in milliseconds, from when it is sent to Blender. Default 30 000. */
   timeoutMs?: number;
   onProgress?: (progress: BridgeProgress) => void;
+  /** Told how long Blender itself spent on the command (milliseconds), once it has answered. */
+  onBlenderTime?: (blenderMs: number) => void;
 }
 
 /**
@@ -222,6 +224,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     }
     current = undefined;
     if (call.timer) clearTimeout(call.timer);
+    if (typeof message.ms === "number" && !call.settled) call.options.onBlenderTime?.(message.ms);
     settle(
       call,
       message.ok

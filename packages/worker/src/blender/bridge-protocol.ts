@@ -35,9 +35,10 @@ export interface BridgeRequest {
   args: Record<string, unknown>;
 }
 
+/** `ms`: how long Blender spent on the command, from reading it to having its answer. */
 export type BridgeResponse =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { code: string; message: string; data?: Record<string, unknown> } };
+  | { id: number; ok: true; result: unknown; ms?: number }
+  | { id: number; ok: false; error: { code: string; message: string; data?: Record<string, unknown> }; ms?: number };
 
 /** Unsolicited messages: `ready` once after start, `progress` while a command runs. */
 export type BridgeEvent =

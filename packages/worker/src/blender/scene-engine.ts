@@ -22,6 +22,8 @@ export interface SceneCallOptions {
   /** Time budget in milliseconds once the call reaches Blender. Default: the tool contract's timeoutMs. */
   timeoutMs?: number;
   onProgress?: (progress: BridgeProgress) => void;
+  /** Told how long Blender itself spent on the call (milliseconds), once it has answered. */
+  onBlenderTime?: (blenderMs: number) => void;
 }
 
 export interface SceneEngine {
@@ -393,6 +395,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
           timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
           ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
           ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
+          ...(callOptions.onBlenderTime ? { onBlenderTime: callOptions.onBlenderTime } : {}),
         });
       } catch (error) {
         if (pending) await abandonChange(pending);

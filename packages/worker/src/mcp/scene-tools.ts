@@ -44,6 +44,8 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
 export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
 type Progress = { progress: number; total: number; message: string };
+/** What every engine call of one tool call is given: its cancel signal, progress, and where Blender's time adds up. */
+type CallOptions = { signal: AbortSignal; onProgress: (progress: Progress) => void; onBlenderTime: (blenderMs: number) => void };
 type ToolOutcome = {
   structured: Record<string, unknown>;
   content?: CallToolResult["content"];
@@ -58,6 +60,13 @@ function describeArtifact(artifact: Artifact): string {
 function resourceLink(artifact: Artifact, name: string) {
   return { type: "resource_link" as const, uri: artifact.url, name, mimeType: artifact.mimeType };
 }
+
+/**
+ * The `_meta` key of a tool result that says how many milliseconds Blender itself spent on the
+ * call (absent when the call never reached Blender). The rest of the round trip is the worker,
+ * the runtime and the network.
+ */
+export const BLENDER_TIME_META_KEY = "bod/blenderMs";
 
 /** Text a model can act on: what failed, and what to do about it. */
 export function toolErrorResult(error: unknown): CallToolResult {
@@ -92,11 +101,11 @@ function createRunner(deps: SceneToolDependencies) {
     return join(deps.scratchDirectory, `${randomUUID()}.${extension}`);
   }
 
-  async function renderFrame(input: Record<string, unknown>, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<ToolOutcome> {
+  async function renderFrame(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
     const settings = { ...RENDER_DEFAULTS, ...input };
     const output = await scratchPath("png");
     try {
-      const result = (await engine.call("render_frame", { ...settings, output }, { signal, onProgress })) as Record<string, unknown>;
+      const result = (await engine.call("render_frame", { ...settings, output }, options)) as Record<string, unknown>;
       const png = await readFile(output);
       const artifact = await deps.store.put({ kind: "render", extension: "png", mimeType: "image/png", source: { bytes: png } });
       return {
@@ -112,9 +121,9 @@ function createRunner(deps: SceneToolDependencies) {
     }
   }
 
-  async function exportScene(format: ExportFormat, signal: AbortSignal): Promise<ToolOutcome> {
+  async function exportScene(format: ExportFormat, options: CallOptions): Promise<ToolOutcome> {
     const output = await scratchPath(format);
-    const result = (await engine.call("export_scene", { format, output }, { signal })) as { files?: string[] };
+    const result = (await engine.call("export_scene", { format, output }, options)) as { files?: string[] };
     const files = result.files?.length ? result.files : [output];
     const stored: Artifact[] = [];
     try {
@@ -136,7 +145,7 @@ function createRunner(deps: SceneToolDependencies) {
     };
   }
 
-  async function importModel(input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
+  async function importModel(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
     const { store } = deps;
     const format = input.format as ImportFormat;
     let artifact: Artifact | undefined;
@@ -164,7 +173,7 @@ function createRunner(deps: SceneToolDependencies) {
     const result = (await engine.call(
       "import_model",
       { format, path, ...(input.location ? { location: input.location } : {}) },
-      { signal },
+      options,
     )) as { objects: string[] };
     return {
       structured: { objects: result.objects, ...(artifact ? { artifact } : {}) },
@@ -172,18 +181,18 @@ function createRunner(deps: SceneToolDependencies) {
     };
   }
 
-  return async function run(name: ToolName, input: Record<string, unknown>, signal: AbortSignal, onProgress: (p: Progress) => void) {
+  return async function run(name: ToolName, input: Record<string, unknown>, options: CallOptions) {
     switch (name) {
       case "render_frame":
-        return renderFrame(input, signal, onProgress);
+        return renderFrame(input, options);
       case "export_glb":
-        return exportScene("glb", signal);
+        return exportScene("glb", options);
       case "export_scene":
-        return exportScene(input.format as ExportFormat, signal);
+        return exportScene(input.format as ExportFormat, options);
       case "import_model":
-        return importModel(input, signal);
+        return importModel(input, options);
       default: {
-        const { result, saved } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), { signal });
+        const { result, saved } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
         return { structured: result as Record<string, unknown>, saved };
       }
     }
@@ -217,8 +226,14 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
           context.mcpReq.notify({ method: "notifications/progress", params: { progressToken, ...progress } }).catch(() => {});
         };
         const ended = (outcome: "ok" | "error") => deps.onCallEnd?.(contract.name, outcome, performance.now() - startedAt);
+        // Blender's own share of the call, so a client can tell it from the rest of the round trip.
+        let blenderMs: number | undefined;
+        const onBlenderTime = (ms: number) => {
+          blenderMs = (blenderMs ?? 0) + ms;
+        };
+        const timing = () => (blenderMs === undefined ? {} : { _meta: { [BLENDER_TIME_META_KEY]: Math.round(blenderMs * 1000) / 1000 } });
         try {
-          const outcome = await run(contract.name as ToolName, input, signal, onProgress);
+          const outcome = await run(contract.name as ToolName, input, { signal, onProgress, onBlenderTime });
           if (outcome.saved && hooks?.holdAnswer) {
             hooks.holdAnswer(context.mcpReq.id, outcome.saved);
             outcome.saved.then(
@@ -232,10 +247,12 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
           return {
             structuredContent: outcome.structured,
             content: outcome.content ?? [{ type: "text", text: JSON.stringify(outcome.structured) }],
+            ...timing(),
           };
         } catch (error) {
           ended("error");
-          return toolErrorResult(error);
+          const failure = toolErrorResult(error);
+          return { ...failure, _meta: { ...failure._meta, ...timing()._meta } };
         } finally {
           hooks?.finished();
         }
