@@ -1,9 +1,11 @@
 // The WorkerLauncher over local processes: spawns `bod worker` with a Node IPC channel (the
 // control protocol), in a process group of its own so the whole tree (worker and Blender) can
-// be signalled at once, optionally inside a bubblewrap sandbox (sandbox.ts).
+// be signalled at once, optionally inside a bubblewrap sandbox (sandbox.ts), optionally with its
+// Blender started by a shell just before the worker's Node (`startBlenderFirst`).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { blenderFirstCommand } from "@bod/worker/early-blender";
 import { bwrapArguments, SANDBOX_ROOT, SANDBOX_SOCKET, type SandboxOptions } from "./sandbox.ts";
 import type { LaunchedWorker, LaunchOptions, RuntimeToWorker, WorkerLauncher, WorkerToRuntime } from "./worker-launcher.ts";
 
@@ -27,6 +29,12 @@ export interface ProcessLauncherOptions {
    * Sandboxed workers only read it; `warmCompileCache` fills it.
    */
   compileCacheDir?: string;
+  /**
+   * Start each worker's Blender from a shell before the worker's Node starts, which then adopts
+   * it (`blenderFirstCommand`): Blender's boot begins about 100 ms sooner. The path must be the
+   * one workers use (BLENDER_PATH in `env`, or "blender").
+   */
+  startBlenderFirst?: { blenderPath: string };
 }
 
 const TAIL_BYTES = 4096;
@@ -56,6 +64,9 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
         ...(launchOptions.publicUrl ? ["--public-url", launchOptions.publicUrl] : []),
       ];
       const workerArgs = [...programArgs, ...flags];
+      const command = options.startBlenderFirst
+        ? blenderFirstCommand(options.startBlenderFirst.blenderPath, [program, ...workerArgs])
+        : [program, ...workerArgs];
       // Unsandboxed workers keep their scratch files in their own folder, removed with it.
       if (!sandboxed) mkdirSync(join(launchOptions.instanceDir, "tmp"), { recursive: true });
       const env: Record<string, string | undefined> = {
@@ -64,14 +75,15 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
         TMPDIR: sandboxed ? "/tmp" : join(launchOptions.instanceDir, "tmp"),
         ...(options.compileCacheDir ? { NODE_COMPILE_CACHE: options.compileCacheDir } : {}),
       };
-      const child: ChildProcess = sandbox
-        ? spawn(sandbox.bwrapPath, bwrapArguments(sandbox, launchOptions.instanceDir, [program, ...workerArgs], cwd), {
-            cwd,
-            env,
-            stdio: ["ignore", "ignore", "pipe", "ipc"],
-            detached: true,
-          })
-        : spawn(program, workerArgs, { cwd, env, stdio: ["ignore", "ignore", "pipe", "ipc"], detached: true });
+      const [executable, ...args] = sandbox
+        ? [sandbox.bwrapPath, ...bwrapArguments(sandbox, launchOptions.instanceDir, command, cwd)]
+        : command;
+      const child: ChildProcess = spawn(executable as string, args, {
+        cwd,
+        env,
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+        detached: true,
+      });
       return wrapChild(child, {
         bindPath: dataDir,
         socketPath: sandboxed ? join(launchOptions.instanceDir, "worker.sock") : undefined,

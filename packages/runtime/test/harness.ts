@@ -56,6 +56,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(sandbox && BWRAP ? { sandbox: { bwrapPath: BWRAP, hide: defaultHiddenPaths(dataDir) } } : {}),
     env: { BOD_LOG_LEVEL: "warn", ...options.workerEnv },
     cwd: REPO_ROOT,
+    // As `bod serve` launches them: Blender started by a shell, adopted by the worker.
+    startBlenderFirst: { blenderPath: options.workerEnv?.BLENDER_PATH ?? "blender" },
   });
   const launches: LaunchOptions[] = [];
   const launcher: WorkerLauncher = {

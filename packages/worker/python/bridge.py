@@ -2,7 +2,9 @@
 #
 # Started as `blender -b --factory-startup --python bridge.py`. It speaks the protocol of
 # src/blender/bridge-protocol.ts: JSON, one message per line, requests read from fd 3, responses
-# and events written to fd 4. Blender's stdout and stderr stay for Blender's own logs.
+# and events written to fd 4 (or, for a Blender that `bod serve` started ahead of its worker, the
+# FIFOs "requests" and "responses" in the folder BOD_BRIDGE_CHANNEL names). Blender's stdout and
+# stderr stay for Blender's own logs.
 #
 # It serves one command at a time in a blocking loop and never evaluates code it receives: every
 # command is a fixed function below with typed arguments, already validated by the worker.
@@ -1001,8 +1003,15 @@ def main():
     global _response_stream
     end_with_parent()
     try:
-        requests = os.fdopen(REQUEST_FD, "r", encoding="utf-8")
-        _response_stream = os.fdopen(RESPONSE_FD, "w", encoding="utf-8")
+        channel = os.environ.get("BOD_BRIDGE_CHANNEL")
+        if channel:
+            # Started by `bod serve`'s launcher before the worker: the worker holds both FIFOs open
+            # by now, so neither open waits.
+            requests = open(os.path.join(channel, "requests"), "r", encoding="utf-8")
+            _response_stream = open(os.path.join(channel, "responses"), "w", encoding="utf-8")
+        else:
+            requests = os.fdopen(REQUEST_FD, "r", encoding="utf-8")
+            _response_stream = os.fdopen(RESPONSE_FD, "w", encoding="utf-8")
     except OSError:
         sys.stderr.write("bridge.py needs the worker's pipes on fd 3 and fd 4; start it through the worker.\n")
         sys.stderr.flush()

@@ -1,9 +1,14 @@
 // Starts Blender before the worker has loaded its modules. Blender takes about a second to boot
 // and Node needs a good part of that to import the MCP server, so the two overlap instead of
-// queueing. This module must stay light: `bod` imports it before anything else, the command-line
-// parser included, when the command is `bod worker`.
+// queueing. Two ways, both handing the engine a Blender already booting:
+// - `bod worker` on its own spawns Blender first thing (`bootBlenderForWorkerCommand`);
+// - `bod serve` starts workers with `blenderFirstCommand`: a shell starts Blender even before
+//   Node (whose own boot takes about 100 ms here), then becomes the worker, which adopts it.
+// This module must stay light: `bod` imports it before anything else, the command-line parser
+// included, when the command is `bod worker`.
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { adoptProcess, BRIDGE_CHANNEL_FIFOS } from "./blender/adopted-process.ts";
 
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("../python/bridge.py", import.meta.url));
 
@@ -26,20 +31,24 @@ export interface EarlyBlender {
  * so nothing the bridge says is lost.
  */
 export function startBlenderEarly(blenderPath: string, env: NodeJS.ProcessEnv = process.env): EarlyBlender {
-  const args = blenderLaunchArgs();
-  let early: ChildProcess | undefined = spawn(blenderPath, args, {
-    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-    env,
-    detached: true,
-  });
+  const child = spawn(blenderPath, blenderLaunchArgs(), { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"], env, detached: true });
   // An early spawn error (no such executable) resurfaces when the engine spawns for real.
-  early.on("error", () => {});
+  child.on("error", () => {});
+  return handOver(blenderPath, child);
+}
+
+let bootedForCommand: { blenderPath: string; early: EarlyBlender } | undefined;
+
+/** Hands over a Blender that was started for us: once, and only for the launch it was started as. */
+function handOver(blenderPath: string, child: ChildProcess): EarlyBlender {
+  const args = blenderLaunchArgs();
+  let early: ChildProcess | undefined = child;
   return {
     spawn(command, launchArgs, options) {
-      const child = early;
+      const taken = early;
       early = undefined;
-      if (child && child.exitCode === null && command === blenderPath && launchArgs.join("\0") === args.join("\0")) return child;
-      child?.kill("SIGKILL");
+      if (taken && taken.exitCode === null && command === blenderPath && launchArgs.join("\0") === args.join("\0")) return taken;
+      taken?.kill("SIGKILL");
       return spawn(command, launchArgs, options);
     },
     discard() {
@@ -49,16 +58,59 @@ export function startBlenderEarly(blenderPath: string, env: NodeJS.ProcessEnv = 
   };
 }
 
-let bootedForCommand: { blenderPath: string; early: EarlyBlender } | undefined;
+/** The flags `blenderFirstCommand` adds to the worker's command line. */
+const ADOPT_FLAG = "--adopt-blender";
+const CHANNEL_FLAG = "--bridge-channel";
+
+/**
+ * A command line that starts Blender (with the bridge, as the engine would launch it) and then
+ * runs `workerCommand` (`bod worker ...`) in the same process, which adopts that Blender. A
+ * POSIX shell starts in a millisecond where Node takes about a hundred, so Blender's boot, the
+ * long pole of a cold start, begins that much sooner. The channel's FIFOs live in $TMPDIR, which
+ * must be private to the worker (the runtime gives each its own).
+ */
+export function blenderFirstCommand(blenderPath: string, workerCommand: readonly string[]): string[] {
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+  const script = [
+    "set -e",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+    'channel="${TMPDIR:-/tmp}/bod-blender-channel"',
+    'rm -rf "$channel"',
+    'mkdir -m 700 "$channel"',
+    `mkfifo ${BRIDGE_CHANNEL_FIFOS.map((name) => `"$channel/${name}"`).join(" ")}`,
+    // setsid: Blender's own session, as the engine spawns it (a signal for the worker's group must
+    // not stop Blender before the scene is saved). Logs go to FIFOs opened read-write, which never
+    // waits for the worker to open the other end.
+    `BOD_BRIDGE_CHANNEL="$channel" setsid ${[blenderPath, ...blenderLaunchArgs()].map(quote).join(" ")} </dev/null 1<>"$channel/stdout" 2<>"$channel/stderr" &`,
+    `exec "$@" ${ADOPT_FLAG} "$!" ${CHANNEL_FLAG} "$channel"`,
+  ].join("\n");
+  return ["/bin/sh", "-c", script, "bod-blender-first", ...workerCommand];
+}
+
+/** `--adopt-blender <pid> --bridge-channel <dir>` from a raw command line, when both are there. */
+export function adoptionFromFlags(flags: readonly string[]): { pid: number; channel: string } | undefined {
+  const value = (name: string) => {
+    const index = flags.indexOf(name);
+    return index === -1 ? undefined : flags[index + 1];
+  };
+  const pid = Number(value(ADOPT_FLAG));
+  const channel = value(CHANNEL_FLAG);
+  return Number.isSafeInteger(pid) && pid > 0 && channel ? { pid, channel } : undefined;
+}
 
 /**
  * Called by `bod` first thing for `bod worker [flags]`: boots Blender from the raw flags, before
- * the command-line parser and the worker's modules load. `takeEarlyBlender` hands it over.
+ * the command-line parser and the worker's modules load, or adopts the one the launcher started
+ * (`blenderFirstCommand`). `takeEarlyBlender` hands it over.
  */
 export function bootBlenderForWorkerCommand(flags: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   if (flags.includes("--help") || flags.includes("-h")) return;
   const blenderPath = blenderPathFromFlags(flags) ?? env.BLENDER_PATH ?? "blender";
-  bootedForCommand = { blenderPath, early: startBlenderEarly(blenderPath, env) };
+  const adoption = adoptionFromFlags(flags);
+  bootedForCommand = {
+    blenderPath,
+    early: adoption ? handOver(blenderPath, adoptProcess(adoption.pid, adoption.channel)) : startBlenderEarly(blenderPath, env),
+  };
 }
 
 /** The Blender booted by `bootBlenderForWorkerCommand` if it was for this executable; else one started now. */

@@ -2,7 +2,7 @@
 // runtime (a Node IPC channel is present) it reports its start phases and obeys bind/drain.
 
 import type { RuntimeToWorker, WorkerToRuntime } from "@bod/worker";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { createLogger } from "../logger.ts";
 
 const flagsSchema = (z: typeof import("zod").z) =>
@@ -16,6 +16,9 @@ const flagsSchema = (z: typeof import("zod").z) =>
     publicUrl: z.url().optional(),
     allowedHost: z.array(z.string()).default([]),
     blender: z.string().optional(),
+    // Read by main.ts before the parser runs; declared so the parser accepts them.
+    adoptBlender: z.coerce.number().int().positive().optional(),
+    bridgeChannel: z.string().min(1).optional(),
   });
 
 function send(message: WorkerToRuntime): void {
@@ -35,6 +38,8 @@ export function registerWorkerCommand(program: Command): void {
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .addOption(new Option("--adopt-blender <pid>", "take over the Blender `bod serve` started just before this worker").hideHelp())
+    .addOption(new Option("--bridge-channel <dir>", "the FIFOs of that Blender's bridge").hideHelp())
     .action(async (rawFlags: { blender?: string }) => {
       // Blender has been booting since `bod` started (main.ts); Node loads the rest meanwhile.
       const { takeEarlyBlender } = await import("@bod/worker/early-blender");

@@ -1,5 +1,5 @@
 // A stand-in for `blender -b --python bridge.py` in unit tests: a tiny Node program that speaks the
-// bridge protocol on fd 3 / fd 4 like the real bridge, and misbehaves on request so the supervisor's
+// bridge protocol on fd 3 / fd 4 (or the FIFOs of BOD_BRIDGE_CHANNEL) like the real bridge, and misbehaves on request so the supervisor's
 // failure handling can be checked without Blender. FAKE_BLENDER_MODE picks how it starts:
 // "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
 // Commands: ping answers with the commands this process has received; get_scene fails with
@@ -7,12 +7,17 @@
 // {crash: true} exits; save_snapshot writes a small file holding journalSeq and load_snapshot reads
 // it back; render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT like
 // Blender's render break. Anything else is echoed back.
-import { readFileSync, writeFileSync } from "node:fs";
+import { constants, openSync, readFileSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const mode = process.env.FAKE_BLENDER_MODE ?? "normal";
-const responses = new Socket({ fd: 4, readable: false, writable: true });
+const channel = process.env.BOD_BRIDGE_CHANNEL;
+const [requestFd, responseFd] = channel
+  ? [openSync(join(channel, "requests"), constants.O_RDONLY), openSync(join(channel, "responses"), constants.O_WRONLY)]
+  : [3, 4];
+const responses = new Socket({ fd: responseFd, readable: false, writable: true });
 const send = (message: unknown) => responses.write(`${JSON.stringify(message)}\n`);
 
 console.log(`fake blender started with ${process.argv.slice(2).join(" ")}`);
@@ -65,7 +70,7 @@ function handle(request: Request) {
 }
 
 if (mode !== "never-ready") send({ event: "ready", blenderVersion: "fake" });
-const requests = createInterface({ input: new Socket({ fd: 3, readable: true, writable: false }) });
+const requests = createInterface({ input: new Socket({ fd: requestFd, readable: true, writable: false }) });
 requests.on("line", (line) => handle(JSON.parse(line) as Request));
 requests.on("close", () => {
   if (mode !== "ignore-sigterm") process.exit(0);
