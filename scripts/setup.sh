@@ -44,3 +44,7 @@ if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
     npm install --no-audit --no-fund --loglevel=error >/dev/null
   fi
 fi
+
+# The bridge Blender runs, compiled ahead (Blender's Python is the system's on Debian): each
+# Blender start then loads bytecode instead of compiling it. `bod serve` refreshes it at start.
+python3 -m compileall -q packages/worker/python >/dev/null 2>&1 || true

@@ -9,7 +9,6 @@ Usage: blender -b --factory-startup [scene.blend] --python bench_plain.py -- MOD
 
 import json
 import os
-import runpy
 import sys
 import time
 
@@ -19,9 +18,11 @@ ENGINE_IDS = {"eevee": "BLENDER_EEVEE", "cycles": "CYCLES", "workbench": "BLENDE
 
 
 def time_calls(out_path, count, gap_ms):
-    bridge = runpy.run_path(os.path.join(os.path.dirname(__file__), "bridge.py"), run_name="bod_bridge_library")
-    bridge["new_project_scene"]()
-    commands = bridge["COMMANDS"]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bod_bridge
+
+    bod_bridge.new_project_scene()
+    commands = bod_bridge.COMMANDS
     timings = {"add_object": [], "get_scene": []}
     for index in range(count):
         time.sleep(gap_ms / 1000)

@@ -67,27 +67,27 @@ const CHANNEL_FLAG = "--bridge-channel";
  * runs `workerCommand` (`bod worker ...`) in the same process, which adopts that Blender. A
  * POSIX shell starts in a millisecond where Node takes about a hundred, so Blender's boot, the
  * long pole of a cold start, begins that much sooner. The channel's FIFOs live in $TMPDIR, which
- * must be private to the worker (the runtime gives each its own).
+ * must be private to the worker (the runtime gives each its own): `<channel>-requests` and so on.
  */
 export function blenderFirstCommand(blenderPath: string, workerCommand: readonly string[]): string[] {
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
   const script = [
     "set -e",
+    // One name per launch ($$ is unique among live processes); one mkfifo (each command costs a
+    // few milliseconds of Blender's head start).
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
-    'channel="${TMPDIR:-/tmp}/bod-blender-channel"',
-    'rm -rf "$channel"',
-    'mkdir -m 700 "$channel"',
-    `mkfifo ${BRIDGE_CHANNEL_FIFOS.map((name) => `"$channel/${name}"`).join(" ")}`,
+    'channel="${TMPDIR:-/tmp}/bod-blender-$$"',
+    `mkfifo -m 600 ${BRIDGE_CHANNEL_FIFOS.map((name) => `"$channel-${name}"`).join(" ")}`,
     // setsid: Blender's own session, as the engine spawns it (a signal for the worker's group must
     // not stop Blender before the scene is saved). Logs go to FIFOs opened read-write, which never
     // waits for the worker to open the other end.
-    `BOD_BRIDGE_CHANNEL="$channel" setsid ${[blenderPath, ...blenderLaunchArgs()].map(quote).join(" ")} </dev/null 1<>"$channel/stdout" 2<>"$channel/stderr" &`,
+    `BOD_BRIDGE_CHANNEL="$channel" setsid ${[blenderPath, ...blenderLaunchArgs()].map(quote).join(" ")} </dev/null 1<>"$channel-stdout" 2<>"$channel-stderr" &`,
     `exec "$@" ${ADOPT_FLAG} "$!" ${CHANNEL_FLAG} "$channel"`,
   ].join("\n");
   return ["/bin/sh", "-c", script, "bod-blender-first", ...workerCommand];
 }
 
-/** `--adopt-blender <pid> --bridge-channel <dir>` from a raw command line, when both are there. */
+/** `--adopt-blender <pid> --bridge-channel <path prefix>` from a raw command line, when both are there. */
 export function adoptionFromFlags(flags: readonly string[]): { pid: number; channel: string } | undefined {
   const value = (name: string) => {
     const index = flags.indexOf(name);

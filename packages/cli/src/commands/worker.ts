@@ -39,7 +39,7 @@ export function registerWorkerCommand(program: Command): void {
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
     .addOption(new Option("--adopt-blender <pid>", "take over the Blender `bod serve` started just before this worker").hideHelp())
-    .addOption(new Option("--bridge-channel <dir>", "the FIFOs of that Blender's bridge").hideHelp())
+    .addOption(new Option("--bridge-channel <prefix>", "the path prefix of that Blender's FIFOs").hideHelp())
     .action(async (rawFlags: { blender?: string }) => {
       // Blender has been booting since `bod` started (main.ts); Node loads the rest meanwhile.
       const { takeEarlyBlender } = await import("@bod/worker/early-blender");

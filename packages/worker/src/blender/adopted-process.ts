@@ -2,7 +2,7 @@
 // `blenderFirstCommand`), handed to the engine as the ChildProcess it would have spawned itself.
 //
 // The launcher runs Blender in the background and then execs the worker, so Blender is this
-// process's child, but not one Node spawned: its pipes are FIFOs in a channel folder, its exit is
+// process's child, but not one Node spawned: its pipes are FIFOs (`<channel>-stdout` and so on), its exit is
 // read from /proc (it stays a zombie there, since Node reaps only children it spawned, until the
 // worker exits), and signals go to its pid. The bridge opens the requests and responses FIFOs
 // itself once Python runs (BOD_BRIDGE_CHANNEL), so Blender never waits on the worker to boot.
@@ -11,9 +11,8 @@ import { EventEmitter } from "node:events";
 import { constants, openSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
-import { join } from "node:path";
 
-/** The FIFOs of a launcher's channel folder. */
+/** The FIFOs of a launcher's channel: `<channel>-<name>`. */
 export const BRIDGE_CHANNEL_FIFOS = ["requests", "responses", "stdout", "stderr"] as const;
 
 /** How often the process's state is read while no pipe has said it ended. */
@@ -47,13 +46,14 @@ function decodeWaitStatus(status: number): { code: number | null; signal: NodeJS
 }
 
 /**
- * Takes over the running process `pid` whose Blender writes its logs into the `stdout` and
- * `stderr` FIFOs of `channel` and whose bridge serves the `requests` and `responses` FIFOs there.
+ * Takes over the running process `pid` whose Blender writes its logs into the FIFOs
+ * `<channel>-stdout` and `<channel>-stderr` and whose bridge serves `<channel>-requests` and
+ * `<channel>-responses`.
  * Throws when the channel cannot be opened.
  */
 export function adoptProcess(pid: number, channel: string): ChildProcess {
   const fifo = (name: (typeof BRIDGE_CHANNEL_FIFOS)[number], flags: number, direction: "read" | "write") =>
-    new Socket({ fd: openSync(join(channel, name), flags), readable: direction === "read", writable: direction === "write" });
+    new Socket({ fd: openSync(`${channel}-${name}`, flags), readable: direction === "read", writable: direction === "write" });
   // Logs are opened read-only, so they end when Blender (their only writer) is gone. Without
   // O_NONBLOCK the open would wait for a writer, and there is one already: the launcher opened them
   // for Blender before starting it. The bridge's FIFOs are opened for reading and writing, which

@@ -9,13 +9,12 @@
 // Blender's render break. Anything else is echoed back.
 import { constants, openSync, readFileSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const mode = process.env.FAKE_BLENDER_MODE ?? "normal";
 const channel = process.env.BOD_BRIDGE_CHANNEL;
 const [requestFd, responseFd] = channel
-  ? [openSync(join(channel, "requests"), constants.O_RDONLY), openSync(join(channel, "responses"), constants.O_WRONLY)]
+  ? [openSync(`${channel}-requests`, constants.O_RDONLY), openSync(`${channel}-responses`, constants.O_WRONLY)]
   : [3, 4];
 const responses = new Socket({ fd: responseFd, readable: false, writable: true });
 const send = (message: unknown) => responses.write(`${JSON.stringify(message)}\n`);
