@@ -7,7 +7,7 @@
 // stripped TypeScript from earlier runs, this file included.)
 import type { Command } from "commander";
 
-if (process.argv[2] === "worker") (await import("@bod/worker/early-blender")).bootBlenderForWorkerCommand(process.argv.slice(3));
+if (process.argv[2] === "worker") await (await import("@bod/worker/early-blender")).bootBlenderForWorkerCommand(process.argv.slice(3));
 const commander = await import("commander");
 
 type Register = (program: Command) => void;

@@ -8,7 +8,7 @@
 // included, when the command is `bod worker`.
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { adoptProcess, BRIDGE_CHANNEL_FIFOS } from "./blender/adopted-process.ts";
+import { BRIDGE_CHANNEL_FIFOS } from "./blender/bridge-channel.ts";
 
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("../python/bridge.py", import.meta.url));
 
@@ -101,16 +101,19 @@ export function adoptionFromFlags(flags: readonly string[]): { pid: number; chan
 /**
  * Called by `bod` first thing for `bod worker [flags]`: boots Blender from the raw flags, before
  * the command-line parser and the worker's modules load, or adopts the one the launcher started
- * (`blenderFirstCommand`). `takeEarlyBlender` hands it over.
+ * (`blenderFirstCommand`). `takeEarlyBlender` hands it over. (The adoption code loads only when
+ * needed: every module loaded before the spawn delays Blender.)
  */
-export function bootBlenderForWorkerCommand(flags: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+export async function bootBlenderForWorkerCommand(flags: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (flags.includes("--help") || flags.includes("-h")) return;
   const blenderPath = blenderPathFromFlags(flags) ?? env.BLENDER_PATH ?? "blender";
   const adoption = adoptionFromFlags(flags);
-  bootedForCommand = {
-    blenderPath,
-    early: adoption ? handOver(blenderPath, adoptProcess(adoption.pid, adoption.channel)) : startBlenderEarly(blenderPath, env),
-  };
+  if (!adoption) {
+    bootedForCommand = { blenderPath, early: startBlenderEarly(blenderPath, env) };
+    return;
+  }
+  const { adoptProcess } = await import("./blender/adopted-process.ts");
+  bootedForCommand = { blenderPath, early: handOver(blenderPath, adoptProcess(adoption.pid, adoption.channel)) };
 }
 
 /** The Blender booted by `bootBlenderForWorkerCommand` if it was for this executable; else one started now. */

@@ -12,8 +12,7 @@ import { constants, openSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
 
-/** The FIFOs of a launcher's channel: `<channel>-<name>`. */
-export const BRIDGE_CHANNEL_FIFOS = ["requests", "responses", "stdout", "stderr"] as const;
+import type { BRIDGE_CHANNEL_FIFOS } from "./bridge-channel.ts";
 
 /** How often the process's state is read while no pipe has said it ended. */
 const EXIT_POLL_MS = 250;

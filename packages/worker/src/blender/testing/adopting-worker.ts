@@ -7,7 +7,7 @@ import { bootBlenderForWorkerCommand, takeEarlyBlender } from "../../early-blend
 import { createSceneEngine } from "../scene-engine.ts";
 
 const flags = process.argv.slice(2);
-bootBlenderForWorkerCommand(flags);
+await bootBlenderForWorkerCommand(flags);
 const blenderPath = process.env.BLENDER_PATH ?? "blender";
 const early = takeEarlyBlender(blenderPath);
 const engine = createSceneEngine({ logger: pino({ level: "silent" }), blenderPath, spawn: early.spawn, readyTimeoutMs: 10_000 });
