@@ -2,16 +2,16 @@
 // `blenderFirstCommand`), handed to the engine as the ChildProcess it would have spawned itself.
 //
 // The launcher runs Blender in the background and then execs the worker, so Blender is this
-// process's child, but not one Node spawned: its pipes are FIFOs (`<channel>-stdout` and so on), its exit is
-// read from /proc (it stays a zombie there, since Node reaps only children it spawned, until the
-// worker exits), and signals go to its pid. The bridge opens the requests and responses FIFOs
-// itself once Python runs (BOD_BRIDGE_CHANNEL), so Blender never waits on the worker to boot.
+// process's child, but not one Node spawned: its pipes are FIFOs (`<channel>-stdout` and so on),
+// its exit is read from /proc (it stays a zombie there, since Node reaps only children it
+// spawned, until the worker exits), and signals go to its pid. The bridge opens the requests and
+// responses FIFOs itself once Python runs (BOD_BRIDGE_CHANNEL), so Blender never waits on the
+// worker to boot.
 import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { constants, openSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
-
 import type { BRIDGE_CHANNEL_FIFOS } from "./bridge-channel.ts";
 
 /** How often the process's state is read while no pipe has said it ended. */
@@ -47,8 +47,7 @@ function decodeWaitStatus(status: number): { code: number | null; signal: NodeJS
 /**
  * Takes over the running process `pid` whose Blender writes its logs into the FIFOs
  * `<channel>-stdout` and `<channel>-stderr` and whose bridge serves `<channel>-requests` and
- * `<channel>-responses`.
- * Throws when the channel cannot be opened.
+ * `<channel>-responses`. Throws when the channel cannot be opened.
  */
 export function adoptProcess(pid: number, channel: string): ChildProcess {
   const fifo = (name: (typeof BRIDGE_CHANNEL_FIFOS)[number], flags: number, direction: "read" | "write") =>
