@@ -26,15 +26,15 @@ export interface ProcessLauncherOptions {
   /**
    * Node's compile cache for workers (NODE_COMPILE_CACHE): compiled code and stripped TypeScript
    * kept between runs, which takes about half the worker's start-up CPU off Blender's boot.
-   * Sandboxed workers only read it; `warmCompileCache` fills it.
+   * Sandboxed workers only read it; `bod serve` fills it (`warmWorkerCompileCache`).
    */
   compileCacheDir?: string;
   /**
    * Start each worker's Blender from a shell before the worker's Node starts, which then adopts
-   * it (`blenderFirstCommand`): Blender's boot begins about 100 ms sooner. The path must be the
-   * one workers use (BLENDER_PATH in `env`, or "blender").
+   * it (`blenderFirstCommand`): Blender's boot begins about 100 ms sooner. It is the Blender the
+   * worker would start: BLENDER_PATH from the workers' environment, or "blender".
    */
-  startBlenderFirst?: { blenderPath: string };
+  startBlenderFirst?: boolean;
 }
 
 const TAIL_BYTES = 4096;
@@ -64,9 +64,6 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
         ...(launchOptions.publicUrl ? ["--public-url", launchOptions.publicUrl] : []),
       ];
       const workerArgs = [...programArgs, ...flags];
-      const command = options.startBlenderFirst
-        ? blenderFirstCommand(options.startBlenderFirst.blenderPath, [program, ...workerArgs])
-        : [program, ...workerArgs];
       // Unsandboxed workers keep their scratch files in their own folder, removed with it.
       if (!sandboxed) mkdirSync(join(launchOptions.instanceDir, "tmp"), { recursive: true });
       const env: Record<string, string | undefined> = {
@@ -75,6 +72,9 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
         TMPDIR: sandboxed ? "/tmp" : join(launchOptions.instanceDir, "tmp"),
         ...(options.compileCacheDir ? { NODE_COMPILE_CACHE: options.compileCacheDir } : {}),
       };
+      const command = options.startBlenderFirst
+        ? blenderFirstCommand(env.BLENDER_PATH ?? "blender", [program, ...workerArgs])
+        : [program, ...workerArgs];
       const [executable, ...args] = sandbox
         ? [sandbox.bwrapPath, ...bwrapArguments(sandbox, launchOptions.instanceDir, command, cwd)]
         : command;

@@ -57,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     env: { BOD_LOG_LEVEL: "warn", ...options.workerEnv },
     cwd: REPO_ROOT,
     // As `bod serve` launches them: Blender started by a shell, adopted by the worker.
-    startBlenderFirst: { blenderPath: options.workerEnv?.BLENDER_PATH ?? "blender" },
+    startBlenderFirst: true,
   });
   const launches: LaunchOptions[] = [];
   const launcher: WorkerLauncher = {

@@ -92,7 +92,7 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
     compileCacheDir,
     ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir) } } : {}),
     env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}) },
-    startBlenderFirst: { blenderPath: blender ?? "blender" },
+    startBlenderFirst: true,
     // Workers log JSON lines on stderr at BOD_WORKER_LOG_LEVEL (warn by default): pass them on.
     forwardOutput: true,
   });
