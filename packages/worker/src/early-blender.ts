@@ -89,12 +89,8 @@ export function blenderFirstCommand(blenderPath: string, workerCommand: readonly
 
 /** `--adopt-blender <pid> --bridge-channel <path prefix>` from a raw command line, when both are there. */
 export function adoptionFromFlags(flags: readonly string[]): { pid: number; channel: string } | undefined {
-  const value = (name: string) => {
-    const index = flags.indexOf(name);
-    return index === -1 ? undefined : flags[index + 1];
-  };
-  const pid = Number(value(ADOPT_FLAG));
-  const channel = value(CHANNEL_FLAG);
+  const pid = Number(flagValue(flags, ADOPT_FLAG));
+  const channel = flagValue(flags, CHANNEL_FLAG);
   return Number.isSafeInteger(pid) && pid > 0 && channel ? { pid, channel } : undefined;
 }
 
@@ -127,11 +123,16 @@ export function takeEarlyBlender(blenderPath: string, env: NodeJS.ProcessEnv = p
 
 /** `--blender <path>` or `--blender=<path>`, as commander reads it. */
 export function blenderPathFromFlags(flags: readonly string[]): string | undefined {
+  return flagValue(flags, "--blender");
+}
+
+/** The value of option `name` in a raw command line, `name value` or `name=value`, as commander reads it. */
+function flagValue(flags: readonly string[], name: string): string | undefined {
   for (let index = 0; index < flags.length; index++) {
     const flag = flags[index];
     if (flag === "--") return undefined;
-    if (flag === "--blender") return flags[index + 1];
-    if (flag?.startsWith("--blender=")) return flag.slice("--blender=".length);
+    if (flag === name) return flags[index + 1];
+    if (flag?.startsWith(`${name}=`)) return flag.slice(name.length + 1);
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // A stand-in for `blender -b --python bridge.py` in unit tests: a tiny Node program that speaks the
-// bridge protocol on fd 3 / fd 4 (or the FIFOs of BOD_BRIDGE_CHANNEL) like the real bridge, and misbehaves on request so the supervisor's
-// failure handling can be checked without Blender. FAKE_BLENDER_MODE picks how it starts:
+// bridge protocol on fd 3 / fd 4 (or the FIFOs of BOD_BRIDGE_CHANNEL) like the real bridge, and
+// misbehaves on request so the supervisor's failure handling can be checked without Blender.
+// FAKE_BLENDER_MODE picks how it starts:
 // "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
 // Commands: ping answers with the commands this process has received; get_scene fails with
 // object_not_found; add_object or import_model with {hang: true} never answer, add_object with
