@@ -2,6 +2,7 @@
 // HTTP to a worker's /mcp or the runtime's /projects/{projectId}/mcp. It connects on the first
 // call for a project (so reasoning alone never wakes Blender), forwards progress notifications
 // and cancellation, and reconnects after a connection breaks.
+import { RESULT_META_KEYS } from "@bod/contracts";
 import { Client, type FetchLike, SdkError, SdkErrorCode, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { ToolClientError } from "./errors/tool-client-error.ts";
 
@@ -187,7 +188,8 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
           .map((block) => block.text as string)
           .join("\n");
         const meta = (result as { _meta?: Record<string, unknown> })._meta;
-        const errorCode = typeof meta?.["bod/errorCode"] === "string" ? (meta["bod/errorCode"] as string) : undefined;
+        const code = meta?.[RESULT_META_KEYS.errorCode];
+        const errorCode = typeof code === "string" ? code : undefined;
         return {
           isError: result.isError === true,
           content,

@@ -2,6 +2,7 @@
 // sends for a 2026-07-28 tools/call, over one keep-alive connection with undici (the leanest
 // maintained HTTP client for Node), and does nothing else. Timing it against the SDK client
 // separates the worker's own overhead from the client library's.
+import { RESULT_META_KEYS } from "@bod/contracts";
 import { Client } from "undici";
 
 const META = {
@@ -45,7 +46,7 @@ export function createRawMcpClient(url: URL): RawMcpClient {
       const answer =
         response.statusCode === 200 ? (JSON.parse(text) as { result?: { isError?: boolean; _meta?: Record<string, unknown> } }) : {};
       if (!answer.result || answer.result.isError) throw new Error(`${name}: ${response.statusCode} ${text}`);
-      const blenderMs = answer.result._meta?.["bod/blenderMs"];
+      const blenderMs = answer.result._meta?.[RESULT_META_KEYS.blenderMs];
       return { text, blenderMs: typeof blenderMs === "number" ? blenderMs : undefined };
     },
     close() {

@@ -9,6 +9,7 @@ import {
   type ExportFormat,
   type ImportFormat,
   MAX_UPLOAD_BYTES,
+  RESULT_META_KEYS,
   TOOL_CONTRACTS,
   type ToolContract,
   ToolError,
@@ -61,13 +62,6 @@ function resourceLink(artifact: Artifact, name: string) {
   return { type: "resource_link" as const, uri: artifact.url, name, mimeType: artifact.mimeType };
 }
 
-/**
- * The `_meta` key of a tool result that says how many milliseconds Blender itself spent on the
- * call (absent when the call never reached Blender). The rest of the round trip is the worker,
- * the runtime and the network.
- */
-export const BLENDER_TIME_META_KEY = "bod/blenderMs";
-
 /** Text a model can act on: what failed, and what to do about it. */
 export function toolErrorResult(error: unknown): CallToolResult {
   const toolError = ToolError.is(error)
@@ -76,7 +70,10 @@ export function toolErrorResult(error: unknown): CallToolResult {
   return {
     isError: true,
     content: [{ type: "text", text: `${toolError.code}: ${toolError.message}` }],
-    _meta: { "bod/errorCode": toolError.code, ...(toolError.data ? { "bod/errorData": toolError.data } : {}) },
+    _meta: {
+      [RESULT_META_KEYS.errorCode]: toolError.code,
+      ...(toolError.data ? { [RESULT_META_KEYS.errorData]: toolError.data } : {}),
+    },
   };
 }
 
@@ -231,7 +228,8 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
         const onBlenderTime = (ms: number) => {
           blenderMs = (blenderMs ?? 0) + ms;
         };
-        const timing = () => (blenderMs === undefined ? {} : { _meta: { [BLENDER_TIME_META_KEY]: Math.round(blenderMs * 1000) / 1000 } });
+        const timing = () =>
+          blenderMs === undefined ? {} : { _meta: { [RESULT_META_KEYS.blenderMs]: Math.round(blenderMs * 1000) / 1000 } };
         try {
           const outcome = await run(contract.name as ToolName, input, { signal, onProgress, onBlenderTime });
           if (outcome.saved && hooks?.holdAnswer) {
