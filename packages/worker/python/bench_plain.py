@@ -14,13 +14,17 @@ import time
 
 import bpy
 
-ENGINE_IDS = {"eevee": "BLENDER_EEVEE", "cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
 
-
-def time_calls(out_path, count, gap_ms):
+def load_bridge():
+    """The worker's bridge as a library: the same handlers and render settings, run in a plain Blender."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import bod_bridge
 
+    return bod_bridge
+
+
+def time_calls(out_path, count, gap_ms):
+    bod_bridge = load_bridge()
     bod_bridge.new_project_scene()
     commands = bod_bridge.COMMANDS
     timings = {"add_object": [], "get_scene": []}
@@ -37,19 +41,7 @@ def time_calls(out_path, count, gap_ms):
 
 
 def time_render(engine, width, height, samples, png_path):
-    scene = bpy.context.scene
-    scene.render.engine = ENGINE_IDS[engine]
-    scene.render.resolution_x = width
-    scene.render.resolution_y = height
-    scene.render.resolution_percentage = 100
-    scene.render.image_settings.file_format = "PNG"
-    scene.render.filepath = png_path
-    if engine == "cycles":
-        scene.cycles.samples = samples
-        scene.cycles.device = "CPU"
-        scene.cycles.use_denoising = False
-    elif engine == "eevee":
-        scene.eevee.taa_render_samples = samples
+    load_bridge().apply_render_settings(bpy.context.scene, engine, width, height, samples, png_path)
     started = time.perf_counter()
     bpy.ops.render.render(write_still=True)
     return {"renderMs": (time.perf_counter() - started) * 1000}

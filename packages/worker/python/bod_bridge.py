@@ -758,6 +758,26 @@ class RenderWatch:
         self.cancelled = True
 
 
+def apply_render_settings(s, engine, width, height, samples, output):
+    """Sets up scene `s` to render one PNG to `output` (also what `bod bench worker` renders plain Blender with)."""
+    s.render.engine = ENGINE_IDS[engine]
+    s.render.resolution_x = width
+    s.render.resolution_y = height
+    s.render.resolution_percentage = 100
+    s.render.image_settings.file_format = "PNG"
+    s.render.filepath = output
+    if engine == "cycles":
+        s.cycles.samples = samples
+        s.cycles.device = "CPU"
+        s.cycles.use_denoising = False
+    elif engine == "eevee":
+        s.eevee.taa_render_samples = samples
+    else:
+        # Workbench takes an anti-aliasing level, not a sample count: FXAA, 5, 8, 11, 16 or 32.
+        aa_levels = ["5", "8", "11", "16", "32"]
+        s.display.render_aa = "FXAA" if samples <= 1 else next((level for level in aa_levels if int(level) >= samples), "32")
+
+
 def render_frame(args, request_id):
     s = scene()
     engine = args.get("engine") or DEFAULT_RENDER["engine"]
@@ -781,22 +801,7 @@ def render_frame(args, request_id):
         "filepath": s.render.filepath,
     }
     try:
-        s.render.engine = ENGINE_IDS[engine]
-        s.render.resolution_x = width
-        s.render.resolution_y = height
-        s.render.resolution_percentage = 100
-        s.render.image_settings.file_format = "PNG"
-        s.render.filepath = output
-        if engine == "cycles":
-            s.cycles.samples = samples
-            s.cycles.device = "CPU"
-            s.cycles.use_denoising = False
-        elif engine == "eevee":
-            s.eevee.taa_render_samples = samples
-        else:
-            # Workbench takes an anti-aliasing level, not a sample count: FXAA, 5, 8, 11, 16 or 32.
-            aa_levels = ["5", "8", "11", "16", "32"]
-            s.display.render_aa = "FXAA" if samples <= 1 else next((level for level in aa_levels if int(level) >= samples), "32")
+        apply_render_settings(s, engine, width, height, samples, output)
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         started = time.monotonic()
         with RenderWatch(request_id, samples) as watch:
