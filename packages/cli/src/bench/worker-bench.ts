@@ -8,12 +8,17 @@ import { promisify } from "node:util";
 import type { WorkerToRuntime } from "@bod/worker";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { residentMiB } from "./process-memory.ts";
-import { createRawMcpClient } from "./raw-mcp-client.ts";
+import { createRawHttpConnection, createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, percentile, table } from "./statistics.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
 const CLI_ENTRY = join(ROOT, "packages/cli/src/main.ts");
 const PLAIN_SCRIPT = join(ROOT, "packages/worker/python/bench_plain.py");
+const INSTANT_SERVER = join(import.meta.dirname, "instant-http-server.ts");
+/** The pause before each call of the paced round trips, and how many of those per tool. */
+const PAUSE_MS = 5;
+const PAUSED_CALLS = 50;
+const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
 const run = promisify(execFile);
 
 export interface WorkerBenchOptions {
@@ -40,11 +45,15 @@ export interface WorkerBenchResult {
       blenderInWorkerP50: number;
       /** Per bare call: its round trip less its Blender time; the p50 of those. */
       overheadP50: number;
+      /** The same, for bare calls made after a pause of PAUSE_MS each. */
+      pausedOverheadP50: number;
       /** The same handler in a plain `blender -b`, paced like the worker's calls. */
       plainP50: number;
       plainP99: number;
     }
   >;
+  /** The bare caller's round trip to a node:http server that answers at once: calls back to back, and after pauses. */
+  loopback: { backToBackP50: number; pausedP50: number };
   render: { workerMs: number[]; plainMs: number[]; ratio: number };
   memory: {
     workerIdleMiB?: number | undefined;
@@ -108,6 +117,35 @@ async function plainBlenderReady(blender: string): Promise<number> {
   }).finally(() => child.kill("SIGKILL")) as Promise<number>;
 }
 
+/**
+ * The bare caller's p50 round trip to a server in another process that answers at once with a
+ * body of `answerBytes`, each call `gapMs` after the last answer (0: at once): what loopback TCP,
+ * node:http and the caller take before any MCP or Blender work.
+ */
+async function loopbackFloor(calls: number, answerBytes: number, gapMs: number): Promise<number> {
+  const child = spawn(process.execPath, [INSTANT_SERVER, String(answerBytes)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  try {
+    const port = await new Promise<number>((resolvePromise, reject) => {
+      child.once("message", (message: { port: number }) => resolvePromise(message.port));
+      child.once("exit", (code) => reject(new Error(`the instant HTTP server exited with ${code}`)));
+    });
+    const connection = createRawHttpConnection(new URL(`http://127.0.0.1:${port}/mcp`));
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_scene", arguments: { limit: 10 } } });
+    const request = `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const times: number[] = [];
+    for (let index = 0; index < calls + 10; index++) {
+      if (gapMs > 0) await sleep(gapMs);
+      const startedAt = performance.now();
+      await connection.send(request);
+      if (index >= 10) times.push(performance.now() - startedAt);
+    }
+    connection.close();
+    return percentile(times, 50);
+  } finally {
+    child.kill();
+  }
+}
+
 async function runPlain(blender: string, blend: string | undefined, args: string[], scratch: string): Promise<Record<string, unknown>> {
   const out = join(scratch, `plain-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
   const [mode, ...rest] = args as [string, ...string[]];
@@ -130,7 +168,7 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
       startup.plainBlenderReadyMs.push(await plainBlenderReady(options.blender));
     }
 
-    log(`tool round trips (${options.calls} each)…`);
+    log(`tool round trips (${options.calls} each, then ${PAUSED_CALLS} after pauses), and the loopback floor…`);
     const dataDir = join(scratch, "project");
     const worker = await startWorker(dataDir, options.blender);
     const memory: WorkerBenchResult["memory"] = {
@@ -146,49 +184,68 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
       return { result, ms: performance.now() - startedAt };
     };
     for (let index = 0; index < 10; index++) await call("get_scene", { limit: 10 });
-    // The same calls through the official client and through a bare HTTP caller, interleaved so
-    // both see the same scene sizes and machine load.
     const raw = createRawMcpClient(new URL(`http://127.0.0.1:${worker.port}/mcp`));
+    const answerBytes: number[] = [];
     const rawCall = async (name: string, args: Record<string, unknown>) => {
       const startedAt = performance.now();
-      const { blenderMs } = await raw.callTool(name, args);
+      const { blenderMs, text } = await raw.callTool(name, args);
       const ms = performance.now() - startedAt;
+      answerBytes.push(Buffer.byteLength(text));
       if (blenderMs === undefined) throw new Error(`${name}: the worker did not say how long Blender took`);
       return { ms, blenderMs };
     };
     for (let index = 0; index < 10; index++) await rawCall("get_scene", { limit: 10 });
     const tools = ["add_object", "get_scene"] as const;
-    const workerTimes = { add_object: [] as number[], get_scene: [] as number[] };
-    const rawTimes = { add_object: [] as number[], get_scene: [] as number[] };
+    const perTool = () => ({ add_object: [] as number[], get_scene: [] as number[] });
+    const workerTimes = perTool();
+    const rawTimes = perTool();
     // Blender's own time for each bare call, as measured inside the worker's Blender.
-    const rawBlenderTimes = { add_object: [] as number[], get_scene: [] as number[] };
-    for (let index = 0; index < options.calls; index++) {
-      const location = [index % 10, Math.floor(index / 10), 0];
-      // Each get_scene follows an add_object, as in the plain run: Blender re-evaluates a changed scene.
-      workerTimes.add_object.push((await call("add_object", { type: "cube", name: `Bench${index}`, location })).ms);
-      workerTimes.get_scene.push((await call("get_scene", { limit: 10 })).ms);
-      for (const [tool, args] of [
-        ["add_object", { type: "cube", name: `Raw${index}`, location }],
+    const rawBlenderTimes = perTool();
+    const pausedOverheads = perTool();
+    // Each get_scene follows an add_object, as in the plain run: Blender re-evaluates a changed scene.
+    const callPair = (index: number, prefix: string) =>
+      [
+        ["add_object", { type: "cube", name: `${prefix}${index}`, location: [index % 10, Math.floor(index / 10), 0] }],
         ["get_scene", { limit: 10 }],
-      ] as const) {
+      ] as const;
+    // The official client's calls, then the bare caller's on a cleared scene, so that both see the
+    // same scene sizes; each call follows the last at once. Not interleaved: the official client's
+    // own work (its garbage collection above all) would land in the bare caller's round trips.
+    for (let index = 0; index < options.calls; index++) {
+      for (const [tool, args] of callPair(index, "Bench")) workerTimes[tool].push((await call(tool, args)).ms);
+    }
+    await call("clear_scene", {});
+    for (let index = 0; index < options.calls; index++) {
+      for (const [tool, args] of callPair(index, "Raw")) {
         const timed = await rawCall(tool, args);
         rawTimes[tool].push(timed.ms);
         rawBlenderTimes[tool].push(timed.blenderMs);
       }
     }
+    // And as a client that pauses between calls makes them (an agent waits for its model): every
+    // process involved has gone idle by the time the call arrives.
+    for (let index = 0; index < PAUSED_CALLS; index++) {
+      for (const [tool, args] of callPair(index, "Paused")) {
+        await sleep(PAUSE_MS);
+        const timed = await rawCall(tool, args);
+        pausedOverheads[tool].push(timed.ms - timed.blenderMs);
+      }
+    }
     await raw.close();
+    const loopback = {
+      backToBackP50: await loopbackFloor(options.calls, median(answerBytes), 0),
+      pausedP50: await loopbackFloor(PAUSED_CALLS, median(answerBytes), PAUSE_MS),
+    };
     // Plain Blender runs the same handlers paced the same way: idle, between calls, for as long as
     // the worker's Blender waits between the bare calls (Blender runs slower after a pause).
     const overheads = Object.fromEntries(
       tools.map((tool) => [tool, rawTimes[tool].map((ms, index) => ms - (rawBlenderTimes[tool][index] ?? 0))]),
     ) as Record<(typeof tools)[number], number[]>;
     const gapMs = median([...overheads.add_object, ...overheads.get_scene]);
-    const plainTimes = (await runPlain(
-      options.blender,
-      undefined,
-      ["calls", String(options.calls * 2), gapMs.toFixed(3)],
-      scratch,
-    )) as Record<"add_object" | "get_scene", number[]>;
+    const plainTimes = (await runPlain(options.blender, undefined, ["calls", String(options.calls), gapMs.toFixed(3)], scratch)) as Record<
+      "add_object" | "get_scene",
+      number[]
+    >;
     const roundTrip = Object.fromEntries(
       tools.map((tool) => [
         tool,
@@ -199,6 +256,7 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
           rawP99: percentile(rawTimes[tool], 99),
           blenderInWorkerP50: percentile(rawBlenderTimes[tool], 50),
           overheadP50: percentile(overheads[tool], 50),
+          pausedOverheadP50: percentile(pausedOverheads[tool], 50),
           plainP50: percentile(plainTimes[tool], 50),
           plainP99: percentile(plainTimes[tool], 99),
         },
@@ -229,7 +287,7 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
     memory.blenderAfterMiB = await residentMiB(worker.blenderPid);
     await client.close();
     await stopWorker(worker);
-    return { startup, roundTrip, render, memory };
+    return { startup, roundTrip, loopback, render, memory };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -237,7 +295,7 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
 
 export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenchOptions): string {
   const mib = (value: number | undefined) => (value === undefined ? "n/a" : `${value.toFixed(0)} MiB`);
-  const { startup, roundTrip, render, memory } = result;
+  const { startup, roundTrip, loopback, render, memory } = result;
   const { engine, width, height, samples } = options.render;
   return [
     table([
@@ -260,6 +318,7 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
         "p99",
         "Blender in the worker p50",
         "worker overhead p50",
+        `after ${PAUSE_MS} ms pauses`,
         "plain blender -b p50",
         "p99",
         "bare HTTP less plain p50",
@@ -274,14 +333,17 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
           ms(figures.rawP99),
           ms(figures.blenderInWorkerP50),
           ms(figures.overheadP50),
+          ms(figures.pausedOverheadP50),
           ms(figures.plainP50),
           ms(figures.plainP99),
           ms(figures.rawP50 - figures.plainP50),
         ];
       }),
     ]),
-    "worker overhead: each bare HTTP round trip less the time Blender itself spent on that call (the worker's bod/blenderMs); add_object's includes its fsynced journal entry",
+    "worker overhead: each bare HTTP round trip less the time Blender itself spent on that call (the worker's bod/blenderMs), calls back to back; add_object's includes its fsynced journal entry",
+    `after ${PAUSE_MS} ms pauses: the same for ${PAUSED_CALLS} calls each made after a pause, when every process involved has gone idle (what waking them costs depends on the machine)`,
     "bare HTTP less plain: the bare HTTP p50 less the same handler's p50 in a plain blender -b, paced like the worker's calls",
+    `loopback floor: the bare caller's p50 to a node:http server in another process that answers at once: ${ms(loopback.backToBackP50)} back to back, ${ms(loopback.pausedP50)} after ${PAUSE_MS} ms pauses`,
     "",
     table([
       [`render ${engine} ${width}x${height} ${samples} samples (median of ${options.runs})`, "worker", "plain blender -b", "ratio"],

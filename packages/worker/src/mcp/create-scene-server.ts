@@ -53,6 +53,26 @@ function answerOnceSaved(transport: Transport, held: Map<RequestId, Promise<void
   };
 }
 
+/**
+ * Runs the transport's close handling without capturing stack traces. The SDK closes a
+ * Streamable HTTP exchange after every answer, and its close makes a "connection closed" error
+ * for whatever is still pending (nothing, on a normal exchange) whose stack capture is a good
+ * part of a small call's cost. Call after the server connected to the transport (it sets
+ * onclose then).
+ */
+function closeWithoutStackTraces(transport: Transport): void {
+  const onclose = transport.onclose;
+  transport.onclose = () => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      onclose?.();
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+}
+
 /** The encoded answer `answer` as the tool error result for `error`, with the same envelope. */
 function asToolFailure(answer: JSONRPCResultResponse, error: unknown): JSONRPCResultResponse {
   const { content: _content, structuredContent: _structured, isError: _isError, _meta, ...envelope } = answer.result;
@@ -109,7 +129,9 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
     server.connect = (transport) => {
       held.clear();
       answerOnceSaved(transport, held);
-      return connect(transport);
+      const connected = connect(transport);
+      closeWithoutStackTraces(transport);
+      return connected;
     };
     // The entry chains its own close handling in front of this one for each exchange.
     server.server.onclose = () => {
