@@ -35,7 +35,7 @@ interface RawHttpResponse {
  * and resolves with the response, which must carry content-length (the worker's JSON answers
  * do; a streamed answer is refused rather than misread).
  */
-export function createRawHttpConnection(url: URL) {
+function createRawHttpConnection(url: URL) {
   let socket: Socket | undefined;
   let received: Buffer = Buffer.alloc(0);
   let waiting: { resolve: (response: RawHttpResponse) => void; reject: (error: Error) => void } | undefined;

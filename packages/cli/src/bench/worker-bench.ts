@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import type { WorkerToRuntime } from "@bod/worker";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { residentMiB } from "./process-memory.ts";
-import { createRawHttpConnection, createRawMcpClient } from "./raw-mcp-client.ts";
+import { createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, percentile, table } from "./statistics.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
@@ -129,17 +129,16 @@ async function loopbackFloor(calls: number, answerBytes: number, gapMs: number):
       child.once("message", (message: { port: number }) => resolvePromise(message.port));
       child.once("exit", (code) => reject(new Error(`the instant HTTP server exited with ${code}`)));
     });
-    const connection = createRawHttpConnection(new URL(`http://127.0.0.1:${port}/mcp`));
-    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "get_scene", arguments: { limit: 10 } } });
-    const request = `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    // The same caller and request as the bare calls to the worker: only the server differs.
+    const caller = createRawMcpClient(new URL(`http://127.0.0.1:${port}/mcp`));
     const times: number[] = [];
     for (let index = 0; index < calls + 10; index++) {
       if (gapMs > 0) await sleep(gapMs);
       const startedAt = performance.now();
-      await connection.send(request);
+      await caller.callTool("get_scene", { limit: 10 });
       if (index >= 10) times.push(performance.now() - startedAt);
     }
-    connection.close();
+    await caller.close();
     return percentile(times, 50);
   } finally {
     child.kill();
