@@ -1,3 +1,12 @@
 // Storage ports and their embedded (filesystem) implementations.
 export type { ArtifactStore, PutArtifactInput, StoredArtifact } from "./artifact-store.ts";
 export { createFilesystemArtifactStore, type FilesystemArtifactStoreOptions } from "./filesystem-artifact-store.ts";
+export {
+  createS3Client,
+  formatS3Location,
+  InvalidS3LocationError,
+  parseS3Location,
+  type S3ClientOptions,
+  type S3Location,
+  s3Key,
+} from "./s3-location.ts";
