@@ -168,8 +168,13 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
 
   // ── workers ────────────────────────────────────────────────────────────────────────────────
 
-  function launch(instanceDir: string, deferBind: boolean, publicUrl: string | undefined): WatchedWorker {
-    const worker = options.launcher.launch({ instanceDir, deferBind, ...(publicUrl ? { publicUrl } : {}) });
+  function launch(instanceDir: string, projectId: string | undefined, publicUrl: string | undefined): WatchedWorker {
+    const worker = options.launcher.launch({
+      instanceDir,
+      deferBind: projectId === undefined,
+      ...(projectId ? { projectId } : {}),
+      ...(publicUrl ? { publicUrl } : {}),
+    });
     const watched: WatchedWorker = {
       worker,
       instanceDir,
@@ -246,7 +251,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       await recovered;
       const instanceDir = await folders.createInstanceDir();
       if (closed || !pool.includes(entry)) return folders.checkin(instanceDir);
-      Object.assign(entry, launch(instanceDir, true, undefined));
+      Object.assign(entry, launch(instanceDir, undefined, undefined));
       entry.ready.promise.then(
         () => {
           if (entry.state === "warming") entry.state = "idle";
@@ -361,7 +366,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         await until(pooled.ready.promise, deadline);
         // A pool worker still warming when taken: the rest of its start shows as Blender time.
         const waitedForPoolMs = wasIdle ? 0 : clock.now() - launchedAt;
-        pooled.worker.send({ type: "bind", dataDir: pooled.worker.bindPath, ...(publicUrl ? { publicUrl } : {}) });
+        pooled.worker.send({ type: "bind", projectId, dataDir: pooled.worker.bindPath, ...(publicUrl ? { publicUrl } : {}) });
         const bound = await until(pooled.bound.promise, deadline);
         instance.watched = pooled;
         watchExit(instance, pooled);
@@ -390,7 +395,7 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
       const deadline = launchedAt + startTimeoutMs;
       const instanceDir = await folders.createInstanceDir();
       instance.projectDir = await folders.checkout(projectId, instanceDir);
-      const watched = launch(instanceDir, false, publicUrl);
+      const watched = launch(instanceDir, projectId, publicUrl);
       instance.watched = watched;
       watchExit(instance, watched);
       await until(watched.listening.promise, deadline);

@@ -62,6 +62,7 @@ export function createProcessLauncher(options: ProcessLauncherOptions): WorkerLa
         ...(sandboxed ? ["--socket", SANDBOX_SOCKET] : ["--host", "127.0.0.1", "--port", "0"]),
         ...(launchOptions.deferBind ? ["--defer-bind"] : ["--data-dir", dataDir]),
         ...(launchOptions.publicUrl ? ["--public-url", launchOptions.publicUrl] : []),
+        ...(launchOptions.projectId ? ["--project-id", launchOptions.projectId] : []),
       ];
       const workerArgs = [...programArgs, ...flags];
       // Unsandboxed workers keep their scratch files in their own folder, removed with it.

@@ -15,6 +15,8 @@ export interface LaunchOptions {
   deferBind: boolean;
   /** Where artifact links should point (the runtime's /projects/{id}); omitted for pool workers. */
   publicUrl?: string;
+  /** The project the worker serves; omitted for pool workers, which learn it from `bind`. */
+  projectId?: string;
 }
 
 export interface LaunchedWorker {

@@ -25,4 +25,4 @@ export type WorkerToRuntime =
   | { type: "drained"; savedMs: number };
 
 /** `publicUrl` is where clients reach this worker (e.g. the runtime's /projects/{id}); artifact links use it. */
-export type RuntimeToWorker = { type: "bind"; dataDir: string; publicUrl?: string } | { type: "drain" };
+export type RuntimeToWorker = { type: "bind"; projectId: string; dataDir: string; publicUrl?: string } | { type: "drain" };

@@ -2,4 +2,4 @@
 export type { RuntimeToWorker, StartPhases, WorkerToRuntime } from "./control-protocol.ts";
 export { createSceneServer, SERVER_INFO } from "./mcp/create-scene-server.ts";
 export { serveWorkerOverStdio } from "./stdio.ts";
-export { startWorker, type Worker, type WorkerOptions, type WorkerState } from "./worker.ts";
+export { startWorker, type Worker, type WorkerBinding, type WorkerOptions, type WorkerState } from "./worker.ts";

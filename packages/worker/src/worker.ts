@@ -19,6 +19,11 @@ import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
 export interface WorkerOptions {
   /** The project's data folder (scene snapshot, journal, artifacts). Omit with `deferBind`. */
   dataDir?: string;
+  /**
+   * The project this worker serves: the key of its scene and artifacts in shared stores. Default
+   * "local" for a worker started by hand on a folder of its own.
+   */
+  projectId?: string;
   /** Start Blender on an empty scene and wait for `bind` (warm pool). */
   deferBind?: boolean;
   host: string;
@@ -41,6 +46,15 @@ export interface WorkerOptions {
   logger: Logger;
 }
 
+/** What a pool worker learns when it is given a project. */
+export interface WorkerBinding {
+  projectId: string;
+  /** The project's folder as this worker sees it. */
+  dataDir: string;
+  /** Where clients reach this worker from now on (artifact links). */
+  publicUrl?: string;
+}
+
 export type WorkerState = "starting" | "ready" | "draining" | "stopped";
 
 export interface Worker {
@@ -48,8 +62,8 @@ export interface Worker {
   readonly state: WorkerState;
   readonly phases: StartPhases;
   readonly blenderPid: number | undefined;
-  /** Binds an unbound (pool) worker to a project's data folder and restores its scene. */
-  bind(dataDir: string, publicUrl?: string): Promise<{ sceneRestoreMs: number }>;
+  /** Binds an unbound (pool) worker to a project (and its data folder) and restores its scene. */
+  bind(binding: WorkerBinding): Promise<{ sceneRestoreMs: number }>;
   /** Stops admitting, waits for in-flight requests, saves the scene and ends Blender. */
   drain(): Promise<{ savedMs: number }>;
   /** Builds an MCP server over this worker's engine (used by stdio). */
@@ -64,6 +78,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   let inFlight = 0;
   const idleWaiters: (() => void)[] = [];
   let dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  let projectId = options.projectId ?? (options.deferBind ? undefined : "local");
   if (!dataDir && !options.deferBind) throw new Error("A worker needs --data-dir (or --defer-bind for a pool worker).");
 
   const serveHttp = options.serveHttp !== false;
@@ -133,17 +148,18 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
     get blenderPid() {
       return engine.blenderPid;
     },
-    async bind(nextDataDir: string, nextPublicUrl?: string) {
+    async bind(binding: WorkerBinding) {
       if (bound) throw new Error("This worker is already bound to a project; pool workers are never reused.");
       if (!engine.bind) throw new Error("This engine cannot bind late.");
-      dataDir = resolve(nextDataDir);
+      projectId = binding.projectId;
+      dataDir = resolve(binding.dataDir);
       await mkdir(dataDir, { recursive: true });
-      if (nextPublicUrl) publicUrl = nextPublicUrl;
+      if (binding.publicUrl) publicUrl = binding.publicUrl;
       const result = await engine.bind(dataDir);
       currentStore = createFilesystemArtifactStore({ directory: join(dataDir, "artifacts"), urlFor });
       bound = true;
       phases.sceneRestoreMs = result.sceneRestoreMs;
-      logger.info({ dataDir, sceneRestoreMs: Math.round(result.sceneRestoreMs) }, "worker bound");
+      logger.info({ projectId, dataDir, sceneRestoreMs: Math.round(result.sceneRestoreMs) }, "worker bound");
       return result;
     },
     async drain() {

@@ -11,6 +11,10 @@ const flagsSchema = (z: typeof import("zod").z) =>
     host: z.string().min(1).default("127.0.0.1"),
     socket: z.string().min(1).optional(),
     dataDir: z.string().min(1).optional(),
+    projectId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "a project id: a-z, 0-9 and -, at most 63")
+      .optional(),
     deferBind: z.boolean().default(false),
     stdio: z.boolean().default(false),
     publicUrl: z.url().optional(),
@@ -33,6 +37,7 @@ export function registerWorkerCommand(program: Command): void {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--socket <path>", "listen on this Unix socket instead of TCP (give --public-url for artifact links)")
     .option("--data-dir <dir>", "the project's folder: scene snapshot, journal, artifacts")
+    .option("--project-id <id>", "the project this worker serves (keys its scene and artifacts in shared stores)")
     .option("--defer-bind", "start Blender now and wait for the runtime to bind a project (warm pool)")
     .option("--stdio", "serve MCP over stdin/stdout instead of HTTP")
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
@@ -67,6 +72,7 @@ export function registerWorkerCommand(program: Command): void {
         ...(flags.socket ? { socketPath: flags.socket } : {}),
         serveHttp: !flags.stdio,
         ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+        ...(flags.projectId ? { projectId: flags.projectId } : {}),
         deferBind: flags.deferBind,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         allowedHostnames: flags.allowedHost,
@@ -112,10 +118,16 @@ export function registerWorkerCommand(program: Command): void {
       process.on("message", (message: RuntimeToWorker) => {
         if (message.type === "drain") drainAndExit();
         if (message.type === "bind") {
-          worker.bind(message.dataDir, message.publicUrl).then(
-            (result) => send({ type: "bound", dataDir: message.dataDir, sceneRestoreMs: result.sceneRestoreMs }),
-            (error: Error) => send({ type: "bind-failed", message: error.message }),
-          );
+          worker
+            .bind({
+              projectId: message.projectId,
+              dataDir: message.dataDir,
+              ...(message.publicUrl ? { publicUrl: message.publicUrl } : {}),
+            })
+            .then(
+              (result) => send({ type: "bound", dataDir: message.dataDir, sceneRestoreMs: result.sceneRestoreMs }),
+              (error: Error) => send({ type: "bind-failed", message: error.message }),
+            );
         }
       });
     });
