@@ -26,6 +26,12 @@ describe("bubblewrap arguments", () => {
     expect(args.indexOf("/srv/bod")).toBeLessThan(args.indexOf("/srv/bod/instances/ab12"));
   });
 
+  it("keeps the host's network only when the worker's stores are servers", () => {
+    const networked = bwrapArguments({ bwrapPath: "bwrap", hide: [], shareNetwork: true }, "/d/i/1", ["node", "main.ts"], "/w");
+    // --share-net must follow --unshare-all, which it partly undoes.
+    expect(networked.indexOf("--share-net")).toBeGreaterThan(networked.indexOf("--unshare-all"));
+  });
+
   it("never hides the folder the worker's code runs from", () => {
     const fromHome = bwrapArguments({ bwrapPath: "bwrap", hide: ["/home"] }, "/d/i/1", ["node", "/home/me/bod/main.ts"], "/home/me/bod");
     expect(fromHome).not.toContain("/home");

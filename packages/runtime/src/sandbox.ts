@@ -2,7 +2,8 @@
 // runtime's data dir hidden, and one writable folder, the worker's own instance folder, mounted at
 // /tmp/bod (its project's files are at /tmp/bod/project; under the private /tmp because bwrap
 // cannot create a mount point on the read-only root). PID, IPC, UTS, cgroup and network namespaces
-// are private: the worker has no network at all except its own loopback. The runtime reaches it
+// are private: the worker has no network at all except its own loopback, unless its stores are
+// servers (PostgreSQL, S3), when it shares the host's network (`shareNetwork`). The runtime reaches it
 // through the Unix socket the worker listens on (`bod worker --socket /tmp/bod/worker.sock`), which on
 // this side is a file in the instance folder.
 import { existsSync } from "node:fs";
@@ -19,6 +20,11 @@ export interface SandboxOptions {
   hide: readonly string[];
   /** Folders the worker may read even where they lie in a hidden one (the shared compile cache). */
   readOnly?: readonly string[];
+  /**
+   * Keep the host's network: needed when the worker's scene and artifact stores are servers
+   * (PostgreSQL, S3) rather than its own folder. Default false: no network at all.
+   */
+  shareNetwork?: boolean;
 }
 
 /** Arguments for bwrap that run `command` sandboxed with `instanceDir` as its only writable folder. */
@@ -48,6 +54,7 @@ export function bwrapArguments(options: SandboxOptions, instanceDir: string, com
     instanceDir,
     SANDBOX_ROOT,
     "--unshare-all",
+    ...(options.shareNetwork ? ["--share-net"] : []),
     "--die-with-parent",
     "--new-session",
     "--setenv",
