@@ -145,13 +145,11 @@ export function registerChatCommand(program: Command): void {
         if (!base && !flags.data.embedded && (await reachable(DEFAULT_URL))) base = DEFAULT_URL;
         if (!base) {
           log(`No server is running; starting one in-process on ${dataDir}.`);
-          const { startServe } = await import("./serve.ts");
           const { createLogger } = await import("../logger.ts");
-          const started = await startServe(
-            { port: 0, host: "127.0.0.1", dataDir, idleTimeout: 60, poolSize: 0, maxQueue: 64, startTimeout: 60, sandbox: "auto" },
-            { BOD_WORKER_LOG_LEVEL: "warn", ...(process.env.BLENDER_PATH ? { BLENDER_PATH: process.env.BLENDER_PATH } : {}) },
-            createLogger(process.env.BOD_LOG_LEVEL ?? "warn"),
-          );
+          const { parseServeConfig, startServe } = await import("./serve.ts");
+          const parsed = await parseServeConfig({ port: "0", dataDir, startTimeout: "60" }, process.env);
+          if (!parsed.ok) throw new ChatError(parsed.message);
+          const started = await startServe(parsed.config, createLogger(process.env.BOD_LOG_LEVEL ?? "warn"));
           embedded = started;
           ranEmbedded = true;
           base = started.url;

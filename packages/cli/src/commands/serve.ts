@@ -7,10 +7,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ReasonerConfig } from "@bod/agent";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { createLogger } from "../logger.ts";
+import { describeStorage, parseStorageUrls, type StorageUrls, storageEnvironment, storageNeedsNetwork } from "../storage-flags.ts";
 
 const ServeFlagsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(7800),
@@ -23,6 +25,10 @@ const ServeFlagsSchema = z.object({
   startTimeout: z.coerce.number().min(1).max(600).default(30),
   sandbox: z.enum(["auto", "on", "off"]).default("auto"),
   blender: z.string().optional(),
+  stateUrl: z.string().optional(),
+  artifactUrl: z.string().optional(),
+  messageBurst: z.coerce.number().int().min(1).max(10_000).default(20),
+  messageInterval: z.coerce.number().min(0.001).max(86_400).default(3),
 });
 
 const EnvSchema = z.object({
@@ -32,6 +38,36 @@ const EnvSchema = z.object({
 });
 
 export type ServeFlags = z.infer<typeof ServeFlagsSchema>;
+
+/** Flags and environment as `bod serve` runs them: parsed and checked before anything starts. */
+export interface ServeConfig {
+  flags: ServeFlags;
+  env: z.infer<typeof EnvSchema>;
+  storage: StorageUrls;
+  /** The offline planner, or the LLM the BOD_LLM_* variables name. */
+  reasoner: ReasonerConfig;
+}
+
+/** Parses `bod serve`'s flags and environment; the message names what is wrong. */
+export async function parseServeConfig(
+  rawFlags: unknown,
+  environment: Record<string, string | undefined>,
+): Promise<{ ok: true; config: ServeConfig } | { ok: false; message: string }> {
+  const flags = ServeFlagsSchema.safeParse(rawFlags);
+  if (!flags.success) return { ok: false, message: z.prettifyError(flags.error) };
+  const env = EnvSchema.safeParse(environment);
+  if (!env.success) return { ok: false, message: z.prettifyError(env.error) };
+  const storage = parseStorageUrls(flags.data, environment);
+  if (!storage.ok) return storage;
+  let reasoner: ReasonerConfig;
+  const { reasonerConfigFromEnv } = await import("@bod/agent");
+  try {
+    reasoner = reasonerConfigFromEnv(environment);
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+  return { ok: true, config: { flags: flags.data, env: env.data, storage: storage.urls, reasoner } };
+}
 
 /** The Node command line that runs `bod worker` from this checkout. */
 export function workerCommand(): string[] {
@@ -69,7 +105,8 @@ export interface StartedServe {
 }
 
 /** Builds and starts everything `bod serve` runs; also used by `bod bench runtime`. */
-export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchema>, logger: Logger): Promise<StartedServe> {
+export async function startServe(config: ServeConfig, logger: Logger): Promise<StartedServe> {
+  const { flags, env, storage } = config;
   const {
     createBearerTokenAuthenticator,
     createLocalRuntime,
@@ -90,8 +127,9 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
   const launcher = createProcessLauncher({
     workerCommand: workerCommand(),
     compileCacheDir,
-    ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir) } } : {}),
-    env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}) },
+    ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir), shareNetwork: storageNeedsNetwork(storage) } } : {}),
+    // The same stores reach every worker, so a worker restores its project wherever it starts.
+    env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}), ...storageEnvironment(storage) },
     startBlenderFirst: true,
     // Workers log JSON lines on stderr at BOD_WORKER_LOG_LEVEL (warn by default): pass them on.
     forwardOutput: true,
@@ -133,14 +171,14 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
   // the runtime does not serve. Its agent calls tools through /projects/{id}/mcp over loopback with
   // the runtime token, so every tool call goes through the activator like any other client's.
   const { attachGateway } = await import("@bod/gateway");
-  const { reasonerConfigFromEnv } = await import("@bod/agent");
   const gateway = await attachGateway(server, {
     runtime,
     dataDir,
     runtimeUrl: baseUrl,
     runtimeToken: token,
     idleTimeoutMs: flags.idleTimeout * 1000,
-    reasoner: reasonerConfigFromEnv(process.env),
+    reasoner: config.reasoner,
+    rateLimits: { messages: { capacity: flags.messageBurst, refillPerSecond: 1 / flags.messageInterval } },
     onError: (error) => logger.error({ err: error }, "gateway request failed"),
   });
   logger.info(
@@ -152,6 +190,7 @@ export async function startServe(flags: ServeFlags, env: z.infer<typeof EnvSchem
       idleTimeoutS: flags.idleTimeout,
       poolSize: flags.poolSize,
       maxInstances: runtime.maxInstances,
+      storage: describeStorage(storage, dataDir),
     },
     "runtime listening",
   );
@@ -185,19 +224,24 @@ export function registerServeCommand(program: Command): void {
     .option("--start-timeout <seconds>", "fail held requests if a worker is not ready by then", "30")
     .option("--sandbox <mode>", "run workers in bubblewrap: auto (when it works), on, off", "auto")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option(
+      "--state-url <url>",
+      "PostgreSQL for users, projects, conversations and scene journals, shared by every replica: postgres://USER@HOST:PORT/DB, password in PGPASSWORD (default: SQLite in the data dir; also BOD_STATE_URL)",
+    )
+    .option(
+      "--artifact-url <url>",
+      "S3 bucket for renders, exports and scene snapshots: s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true, keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: the data dir; also BOD_ARTIFACT_URL)",
+    )
+    .option("--message-burst <n>", "chat messages a user may send in a burst, across all replicas", "20")
+    .option("--message-interval <seconds>", "then one message per this many seconds", "3")
     .action(async (rawFlags) => {
-      const parsed = ServeFlagsSchema.safeParse(rawFlags);
-      if (!parsed.success) {
-        console.error(`bod serve: ${z.prettifyError(parsed.error)}`);
-        process.exit(2);
-      }
-      const env = EnvSchema.safeParse(process.env);
-      if (!env.success) {
-        console.error(`bod serve: ${z.prettifyError(env.error)}`);
+      const parsed = await parseServeConfig(rawFlags, process.env);
+      if (!parsed.ok) {
+        console.error(`bod serve: ${parsed.message}`);
         process.exit(2);
       }
       const logger = createLogger();
-      const serve = await startServe(parsed.data, env.data, logger).catch((error: Error) => {
+      const serve = await startServe(parsed.config, logger).catch((error: Error) => {
         console.error(`bod serve: ${error.message}`);
         process.exit(1);
       });
