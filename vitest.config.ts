@@ -17,6 +17,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Blender is heavy and the machine has two cores: run suites one file at a time.
           fileParallelism: false,
+          // One PostgreSQL and one S3 server for the run (the unit project starts none).
+          globalSetup: ["./packages/testing/src/global-setup.ts"],
         },
       },
     ],
