@@ -4,7 +4,7 @@
 # official MCP client and the MCP conformance suite. Extra arguments go to vitest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" --for-tests
 if [[ -x "$root/.tools/node_modules/.bin/node" ]]; then export PATH="$root/.tools/node_modules/.bin:$PATH"; fi
 cd "$root"
 npx tsc -p tsconfig.json --noEmit

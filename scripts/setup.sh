@@ -3,14 +3,26 @@
 # it already has: Debian packages (Blender, numpy for glTF, Chromium for browser tests,
 # bubblewrap for worker isolation), a Node 22+ under .tools when the system Node is older,
 # and the npm packages. Safe to run again; prints what it does.
+# --for-tests (test.sh passes it) also installs the servers the e2e tests start: PostgreSQL
+# (Debian's package) and the S3 server versitygw, built with Go into a cache folder kept
+# between runs. The quick start needs neither.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
+for_tests=false
+for argument in "$@"; do
+  case "$argument" in
+    --for-tests) for_tests=true ;;
+    *) say "unknown option '$argument' (allowed: --for-tests)"; exit 2 ;;
+  esac
+done
+
 # Debian packages.
 wanted=(blender python3-numpy chromium bubblewrap)
+if $for_tests; then wanted+=(postgresql); fi
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -48,3 +60,33 @@ fi
 # The bridge Blender runs, compiled ahead (Blender's Python is the system's on Debian): each
 # Blender start then loads bytecode instead of compiling it. `bod serve` refreshes it at start.
 python3 -m compileall -q packages/worker/python >/dev/null 2>&1 || true
+
+# The S3 server the e2e tests start: versitygw (Apache-2.0), built from its pinned release into a
+# cache folder that survives between runs (packages/testing/src/server-binaries.ts looks there;
+# BOD_VERSITYGW names another build). Go's module and build caches stay in $HOME as well.
+if $for_tests && [[ -z "${BOD_VERSITYGW:-}" ]]; then
+  versitygw_version="v1.8.0"
+  versitygw_dir="${XDG_CACHE_HOME:-$HOME/.cache}/blender-on-demand/versitygw-$versitygw_version"
+  if [[ ! -x "$versitygw_dir/versitygw" ]]; then
+    go="$(command -v go || true)"
+    if [[ -z "$go" && -x /usr/local/go/bin/go ]]; then go=/usr/local/go/bin/go; fi
+    # versitygw $versitygw_version declares go 1.25 in its go.mod.
+    if [[ -z "$go" ]] || ! "$go" env GOVERSION | grep -Eq '^go(1\.(2[5-9]|[3-9][0-9])|[2-9])'; then
+      say "Go 1.25 or newer is needed to build the S3 server the e2e tests use (versitygw $versitygw_version), and this machine has ${go:+$("$go" env GOVERSION)}${go:-none}."
+      say "Install Go from https://go.dev/dl/ (or put it on PATH) and run scripts/setup.sh --for-tests again, or set BOD_VERSITYGW to a versitygw program."
+      exit 1
+    fi
+    say "building the S3 server versitygw $versitygw_version for the e2e tests (about 2 minutes, once)"
+    mkdir -p "$versitygw_dir"
+    staging="$(mktemp -d "$versitygw_dir.XXXXXX")"
+    # Without cgo the build needs no C compiler and the program no C library.
+    if ! GOBIN="$staging" CGO_ENABLED=0 "$go" install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version" >"$staging/build.log" 2>&1; then
+      cat "$staging/build.log" >&2
+      rm -rf "$staging"
+      say "building versitygw failed (output above)"
+      exit 1
+    fi
+    mv "$staging/versitygw" "$versitygw_dir/versitygw"
+    rm -rf "$staging"
+  fi
+fi
