@@ -2,6 +2,7 @@
 // Depends on nothing Node-specific so browsers and workers can import it too.
 export * from "./color.ts";
 export * from "./errors.ts";
+export * from "./project-id.ts";
 export * from "./result-meta.ts";
 export * from "./schemas.ts";
 export * from "./tool-reference.ts";
