@@ -5,7 +5,7 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createFilesystemArtifactStore } from "@bod/storage";
+import { createFilesystemArtifactStore, type SceneStore } from "@bod/storage";
 import type { McpServer } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import { createSceneEngine, type SceneEngine } from "./blender/index.ts";
@@ -26,6 +26,11 @@ export interface WorkerOptions {
   projectId?: string;
   /** Start Blender on an empty scene and wait for `bind` (warm pool). */
   deferBind?: boolean;
+  /**
+   * Where the project's scene is kept (snapshot, journal of acknowledged changes), by project id:
+   * PostgreSQL + S3 when any machine may restore it. Default: files in the data dir's `scene` folder.
+   */
+  sceneStore?: SceneStore;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -90,7 +95,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   let currentStore = dataDir ? store : undefined;
 
   const engine: SceneEngine = createSceneEngine({
-    ...(dataDir ? { dataDir } : {}),
+    ...(dataDir ? { dataDir, projectId } : {}),
+    ...(options.sceneStore ? { sceneStore: options.sceneStore } : {}),
     ...(options.blenderPath ? { blenderPath: options.blenderPath } : {}),
     ...(options.spawn ? { spawn: options.spawn } : {}),
     logger: logger.child({ component: "blender" }),
@@ -155,7 +161,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
       dataDir = resolve(binding.dataDir);
       await mkdir(dataDir, { recursive: true });
       if (binding.publicUrl) publicUrl = binding.publicUrl;
-      const result = await engine.bind(dataDir);
+      const result = await engine.bind({ projectId: binding.projectId, dataDir });
       currentStore = createFilesystemArtifactStore({ directory: join(dataDir, "artifacts"), urlFor });
       bound = true;
       phases.sceneRestoreMs = result.sceneRestoreMs;

@@ -462,7 +462,7 @@ describe("durability", () => {
     const pool = createSceneEngine({ logger });
     await pool.start();
     expect((await scene(pool)).objects).toEqual([]);
-    await pool.bind!(join(root, "crashed"));
+    await pool.bind!({ projectId: "crashed", dataDir: join(root, "crashed") });
     expect((await scene(pool)).objects.map((object) => object.name)).toEqual(live.objects.map((object) => object.name));
     await pool.stop();
   });

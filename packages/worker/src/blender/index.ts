@@ -15,9 +15,18 @@ export {
   createSceneEngine,
   isMutatingCommand,
   resolveJournalArgs,
+  type SceneBinding,
   type SceneCallOptions,
   type SceneEngine,
   type SceneEngineOptions,
   type SceneEngineState,
 } from "./scene-engine.ts";
-export { createSceneJournal, type JournalEntry, parseJournal, type SceneJournal, type SceneJournalOptions } from "./scene-journal.ts";
+export {
+  createSceneJournal,
+  type JournalEntry,
+  type JournalStorage,
+  parseJournal,
+  replayableEntries,
+  type SceneJournal,
+  type SceneJournalOptions,
+} from "./scene-journal.ts";

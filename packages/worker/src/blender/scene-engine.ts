@@ -1,17 +1,20 @@
 // The scene engine: one supervised Blender plus the durability of its scene. The MCP layer calls
 // `engine.call("add_object", {...})`; the engine runs the command in Blender, journals a mutating
-// command (fsynced, written while Blender runs it) before acknowledging it, folds the journal into
-// a snapshot every `snapshotEvery` entries and on stop, and after a crash or hang restarts Blender
-// and restores the scene as of the last acknowledged call: load `scene/snapshot.blend`, replay
-// `scene/journal.jsonl`.
+// command in the project's SceneStore (written while Blender runs it) before acknowledging it,
+// folds the journal into a snapshot every `snapshotEvery` entries and on stop, and after a crash or
+// hang restarts Blender and restores the scene as of the last acknowledged call: load the snapshot,
+// replay the journal. The store is files under the data dir unless another is given (PostgreSQL
+// and S3); either way Blender reads and writes local files, in a folder of the engine's own.
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findToolContract, ToolError } from "@bod/contracts";
+import { createFileSceneStore, type ProjectScene, type SceneStore } from "@bod/storage";
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import type { BridgeCommand } from "./bridge-protocol.ts";
-import { createSceneJournal, type PendingJournalEntry, type SceneJournal } from "./scene-journal.ts";
+import { createSceneJournal, type JournalEntry, type PendingJournalEntry, type SceneJournal } from "./scene-journal.ts";
 
 export interface SceneCallOptions {
   /**
@@ -27,13 +30,13 @@ export interface SceneCallOptions {
 }
 
 export interface SceneEngine {
-  /** Starts Blender and restores the data dir's scene (if bound). Times in milliseconds. */
+  /** Starts Blender and restores the project's scene (if bound). Times in milliseconds. */
   start(): Promise<{ blenderReadyMs: number; sceneRestoreMs: number }>;
   /**
-   * Deferred binding for pool workers: start without a data dir, then bind to a project's. The
-   * running Blender takes that project's scene (snapshot and journal); anything done before is dropped.
+   * Deferred binding for pool workers: start without a project, then bind to one. The running
+   * Blender takes that project's scene (snapshot and journal); anything done before is dropped.
    */
-  bind?(dataDir: string): Promise<{ sceneRestoreMs: number }>;
+  bind?(binding: SceneBinding): Promise<{ sceneRestoreMs: number }>;
   /**
    * Runs one command (calls are served one at a time, in order). Mutating commands resolve only
    * once journaled. Rejects with a ToolError.
@@ -62,10 +65,29 @@ export interface SceneEngine {
  */
 export type SceneEngineState = "idle" | "starting" | "ready" | "restarting" | "stopping" | "stopped";
 
+/** The project a pool engine is given. */
+export interface SceneBinding {
+  /** The key of the project's scene in the store. */
+  projectId: string;
+  /** The project's folder: the files store's home, and where Blender's local files go. */
+  dataDir?: string;
+}
+
 export interface SceneEngineOptions {
   logger: Logger;
-  /** Where the scene lives (`scene/snapshot.blend`, `scene/journal.jsonl`). Omit for a pool worker that binds later. */
+  /**
+   * The project's folder. With the default store the scene lives in it (`scene/snapshot.blend`,
+   * `scene/journal.jsonl`, `scene/imports/`); with another store it holds only Blender's local
+   * copies (`tmp/scene/`). Omit, with `projectId`, for a pool worker that binds later.
+   */
   dataDir?: string;
+  /**
+   * Where the scene is kept: the latest snapshot, the journal since it, import sources. Default:
+   * files under `dataDir`. The engine closes the project scenes it opens, not the store.
+   */
+  sceneStore?: SceneStore;
+  /** The project whose scene this is, the key in `sceneStore`. Default "local". The engine is bound when it has this or `dataDir`. */
+  projectId?: string;
   /** Default "blender". */
   blenderPath?: string;
   /** Default this package's python/bridge.py. */
@@ -123,6 +145,17 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   const snapshotEvery = options.snapshotEvery ?? 50;
   let state: SceneEngineState = "idle";
   let dataDir = options.dataDir;
+  let projectId = options.projectId;
+  const bound = dataDir !== undefined || projectId !== undefined;
+  // The project's scene in its store (undefined until bound), and the store the engine made for it.
+  let scene: ProjectScene | undefined;
+  let ownStore: SceneStore | undefined;
+  // The engine's folder of local files for Blender: snapshots, and import sources for replay.
+  let localDir: string | undefined;
+  // Whether the store holds a snapshot, and the local copy of it (what a restarted Blender loads
+  // without asking the store, so a store that is down does not keep Blender down).
+  let storedSnapshot = false;
+  let localSnapshot: string | undefined;
   let journal: SceneJournal = createSceneJournal();
   let blender: BlenderProcess | undefined;
   let restarting: Promise<void> | undefined;
@@ -163,18 +196,56 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     else busy = false;
   }
 
-  function paths(directory: string) {
-    const scene = join(directory, "scene");
-    return { scene, snapshot: join(scene, "snapshot.blend"), journal: join(scene, "journal.jsonl"), imports: join(scene, "imports") };
+  /** A fresh local folder for Blender's files; whatever an engine that did not stop cleanly left goes. */
+  async function prepareLocalDir(): Promise<string> {
+    localDir ??= dataDir ? join(dataDir, "tmp", "scene") : await mkdtemp(join(tmpdir(), "bod-scene-"));
+    await rm(localDir, { recursive: true, force: true });
+    await mkdir(localDir, { recursive: true });
+    return localDir;
   }
 
-  async function openJournal(directory: string): Promise<SceneJournal> {
-    const opened = createSceneJournal({
-      path: paths(directory).journal,
-      onCorruptLine: (lineNumber) => logger.warn({ lineNumber }, "skipping an unreadable journal line"),
-    });
-    await opened.load();
-    return opened;
+  /** Opens the project's scene in its store, reads the journal, and fetches the snapshot to a local file. */
+  async function openScene(): Promise<void> {
+    let store = options.sceneStore;
+    if (!store) {
+      const directory = dataDir;
+      if (!directory) throw new Error("The scene engine needs a data dir or a scene store.");
+      store = ownStore = createFileSceneStore({
+        projectDirectory: () => directory,
+        onCorruptLine: (_, lineNumber) => logger.warn({ lineNumber }, "skipping an unreadable journal line"),
+      });
+    }
+    const opened = await store.open(projectId ?? "local");
+    try {
+      const loaded = createSceneJournal({ storage: opened });
+      await loaded.load();
+      const snapshot = join(await prepareLocalDir(), `snapshot-${randomUUID()}.blend`);
+      storedSnapshot = await opened.readSnapshot(snapshot);
+      localSnapshot = storedSnapshot ? snapshot : undefined;
+      scene = opened;
+      journal = loaded;
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+  }
+
+  /** Lets go of the project's scene and the engine's local files. */
+  async function closeScene(): Promise<void> {
+    await journal.close();
+    await scene?.close();
+    await ownStore?.close();
+    if (localDir) await rm(localDir, { recursive: true, force: true });
+  }
+
+  /** The local copy of the latest snapshot, fetched again if it went; undefined when there is none. */
+  async function currentSnapshot(): Promise<string | undefined> {
+    if (!scene || !localDir || !storedSnapshot) return undefined;
+    if (localSnapshot && (await exists(localSnapshot))) return localSnapshot;
+    const snapshot = join(localDir, `snapshot-${randomUUID()}.blend`);
+    storedSnapshot = await scene.readSnapshot(snapshot);
+    localSnapshot = storedSnapshot ? snapshot : undefined;
+    return localSnapshot;
   }
 
   async function launch(): Promise<number> {
@@ -260,23 +331,20 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     const process = blender;
     if (!process) throw new Error("restore() without Blender");
     let snapshotSeq = 0;
-    if (dataDir) {
-      const snapshot = paths(dataDir).snapshot;
-      if (await exists(snapshot)) {
-        const loaded = (await process.call("load_snapshot", { path: snapshot }, { timeoutMs: 120_000 })) as { journalSeq?: number };
-        snapshotSeq = loaded.journalSeq ?? 0;
-        journal.advanceTo(snapshotSeq);
-      } else if (!process.pristine) {
-        await process.call("reset_scene", {}, { timeoutMs: 60_000 });
-      }
+    const snapshot = await currentSnapshot();
+    if (snapshot) {
+      const loaded = (await process.call("load_snapshot", { path: snapshot }, { timeoutMs: 120_000 })) as { journalSeq?: number };
+      snapshotSeq = loaded.journalSeq ?? 0;
+      journal.advanceTo(snapshotSeq);
     } else if (!process.pristine) {
       await process.call("reset_scene", {}, { timeoutMs: 60_000 });
     }
     let replayed = 0;
     for (const entry of journal.entries) {
+      // Held by the snapshot already (it was written, and the journal not yet truncated).
       if (entry.seq <= snapshotSeq) continue;
       try {
-        await process.call(entry.command, entry.args, { timeoutMs: timeoutFor(entry.command) });
+        await process.call(entry.command, await replayArgs(entry), { timeoutMs: timeoutFor(entry.command) });
         replayed += 1;
       } catch (error) {
         if (ToolError.is(error) && !["blender_crashed", "timeout", "blender_unavailable"].includes(error.code)) {
@@ -292,52 +360,105 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     return restoreMs;
   }
 
-  /** Writes the snapshot beside the old one, renames it over, then drops the journal it now holds. */
+  /**
+   * Has Blender write the snapshot to a local file, stores it, then drops the journal lines it holds,
+   * in that order: a crash between the two leaves lines that replay skips (their numbers are at or
+   * below the snapshot's), so nothing is lost and nothing runs twice.
+   */
   async function saveSnapshot(): Promise<void> {
-    if (!dataDir || !blender || blender.state !== "ready") return;
-    const { scene, snapshot, imports } = paths(dataDir);
-    await mkdir(scene, { recursive: true });
+    if (!scene || !localDir || !blender || blender.state !== "ready") return;
     const seq = journal.lastSeq;
-    const temporary = join(scene, `snapshot.tmp-${randomUUID()}.blend`);
+    const snapshot = join(localDir, `snapshot-${randomUUID()}.blend`);
     const startedAt = performance.now();
     try {
-      await blender.call("save_snapshot", { path: temporary, journalSeq: seq }, { timeoutMs: 120_000 });
-      await fsyncPath(temporary);
-      await rename(temporary, snapshot);
-      await fsyncPath(scene);
+      await blender.call("save_snapshot", { path: snapshot, journalSeq: seq }, { timeoutMs: 120_000 });
+      await scene.writeSnapshot(snapshot);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await rm(snapshot, { force: true });
       throw error;
     }
+    const previous = localSnapshot;
+    storedSnapshot = true;
+    localSnapshot = snapshot;
+    if (previous) await rm(previous, { force: true });
     await journal.truncate(seq);
     // Imported files are inside the snapshot now; the journal no longer points at them.
-    if (journal.entries.length === 0) await rm(imports, { recursive: true, force: true });
+    if (journal.entries.length === 0) {
+      await scene.deleteFiles();
+      await rm(join(localDir, "imports"), { recursive: true, force: true });
+    }
     logger.info({ seq, snapshotMs: Math.round(performance.now() - startedAt) }, "scene snapshot saved");
   }
 
-  /** Copies an import source into the scene folder so that replay finds it even if the artifact goes. */
+  /** Where replay finds an import's kept source locally: `<local dir>/imports/<name>`. */
+  function localImportPath(name: string): string {
+    return join(localDir as string, "imports", ...name.split("/"));
+  }
+
+  /**
+   * Keeps an import's source in the store (and a local copy, for replays in this worker), one
+   * folder per import with the file names kept: an OBJ names its materials file in its mtllib line.
+   * Returns the arguments to journal, which name the kept file instead of the caller's path.
+   */
   async function keepImportSource(args: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (!dataDir || typeof args.path !== "string") return args;
-    // One folder per import, file names kept: an OBJ names its materials file in its mtllib line.
-    const folder = join(paths(dataDir).imports, randomUUID());
-    await mkdir(folder, { recursive: true });
-    const kept = join(folder, basename(args.path));
+    if (!scene || !localDir || typeof args.path !== "string") return args;
+    const source = args.path;
+    const folder = randomUUID();
+    const files = [`${folder}/${basename(source)}`];
     try {
-      await copyFile(args.path, kept);
+      await copyFile(source, await localTarget(localImportPath(files[0] as string)));
+      if (args.format === "obj") {
+        for (const material of mtllibNames(await readFile(source, "utf8"))) {
+          // Only a file beside the OBJ, never a path that leads elsewhere; a missing one is the OBJ's own problem.
+          const name = `${folder}/${material}`;
+          const copied = await copyFile(join(dirname(source), material), await localTarget(localImportPath(name))).then(
+            () => true,
+            () => false,
+          );
+          if (copied) files.push(name);
+        }
+      }
     } catch (error) {
-      await rm(folder, { recursive: true, force: true });
+      await rm(join(localDir, "imports", folder), { recursive: true, force: true });
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ToolError("artifact_not_found", "The file to import is missing.");
       throw error;
     }
-    if (args.format === "obj") {
-      const text = await readFile(args.path, "utf8");
-      for (const match of text.matchAll(/^mtllib[ \t]+(.+?)[ \t]*\r?$/gm)) {
-        // Only a file beside the OBJ, never a path that leads elsewhere.
-        const name = basename(match[1] ?? "");
-        await copyFile(join(dirname(args.path), name), join(folder, name)).catch(() => undefined);
+    try {
+      for (const name of files) await scene.putFile(name, localImportPath(name));
+    } catch (error) {
+      logger.error({ err: error }, "could not keep an import's source in the scene store");
+      throw new ToolError(
+        "internal",
+        `The file to import could not be saved with the scene (${(error as Error).message}); nothing was changed. Try again.`,
+      );
+    }
+    const { path: _, ...rest } = args;
+    return { ...rest, sceneFile: files[0] };
+  }
+
+  /**
+   * The arguments replay sends Blender for an entry: an import's kept source becomes a local file
+   * again (fetched from the store unless this worker has it). Entries journaled before sources
+   * were kept by name hold the absolute path of `.../scene/imports/<folder>/<file>`: the same file.
+   */
+  async function replayArgs(entry: JournalEntry): Promise<Record<string, unknown>> {
+    if (entry.command !== "import_model" || !scene || !localDir) return entry.args;
+    const { sceneFile, ...args } = entry.args;
+    const name =
+      typeof sceneFile === "string" ? sceneFile : typeof args.path === "string" ? LEGACY_IMPORT_PATH.exec(args.path)?.[1] : undefined;
+    if (!name || !IMPORT_NAME.test(name)) return entry.args;
+    const local = localImportPath(name);
+    if (!(await exists(local))) {
+      // A source the store lacks stays missing: the import fails, and replay skips it with a warning.
+      if (!(await scene.getFile(name, local))) return { ...args, path: local };
+      if (args.format === "obj") {
+        for (const material of mtllibNames(await readFile(local, "utf8"))) {
+          const materialName = `${dirname(name)}/${material}`;
+          if (IMPORT_NAME.test(materialName)) await scene.getFile(materialName, localImportPath(materialName));
+        }
       }
     }
-    return { ...args, path: kept };
+    return { ...args, path: local };
   }
 
   /**
@@ -386,12 +507,12 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     try {
       process = await ensureBlender();
       if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
-      const bridgeArgs = command === "import_model" ? await keepImportSource(args) : args;
-      // Written ahead: the entry goes to disk while Blender runs the call.
-      const pending = isMutatingCommand(command) ? journal.begin(command, bridgeArgs) : undefined;
+      const journalArgs = command === "import_model" ? await keepImportSource(args) : args;
+      // Written ahead: the entry is stored while Blender runs the call.
+      const pending = isMutatingCommand(command) ? journal.begin(command, journalArgs) : undefined;
       let result: unknown;
       try {
-        result = await process.call(command, bridgeArgs, {
+        result = await process.call(command, args, {
           timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
           ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
           ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
@@ -402,7 +523,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         throw error;
       }
       if (!pending) return { result, saved: Promise.resolve() };
-      journaling = commitChange(process, pending, bridgeArgs, result);
+      journaling = commitChange(process, pending, journalArgs, result);
       // A caller that drops `saved` has not acknowledged the call; the failure is logged.
       journaling.catch(() => undefined);
       return { result, saved: journaling };
@@ -436,16 +557,20 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     state = "starting";
     const run = (async () => {
       try {
-        if (dataDir) journal = await openJournal(dataDir);
-        const blenderReadyMs = await launch();
-        // Without a data dir the new Blender's own new-project scene is the scene.
-        const sceneRestoreMs = dataDir ? await restore() : 0;
+        // The store is read (journal, snapshot) while Blender boots.
+        const [opened, launched] = await Promise.allSettled([bound ? openScene() : undefined, launch()]);
+        if (opened.status === "rejected") throw opened.reason;
+        if (launched.status === "rejected") throw launched.reason;
+        const blenderReadyMs = launched.value;
+        // Unbound, the new Blender's own new-project scene is the scene.
+        const sceneRestoreMs = scene ? await restore() : 0;
         sceneRestored = true;
         state = "ready";
         return { blenderReadyMs, sceneRestoreMs };
       } catch (error) {
         state = "stopped";
         await blender?.stop();
+        await closeScene().catch(() => undefined);
         throw error;
       }
     })();
@@ -457,13 +582,14 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     }
   }
 
-  async function bind(directory: string): Promise<{ sceneRestoreMs: number }> {
-    if (dataDir) throw new Error("This engine is already bound to a data dir.");
+  async function bind(binding: SceneBinding): Promise<{ sceneRestoreMs: number }> {
+    if (bound || scene) throw new Error("This engine is already bound to a project.");
     await acquire();
     try {
-      dataDir = directory;
+      projectId = binding.projectId;
+      if (binding.dataDir) dataDir = binding.dataDir;
       await journal.close();
-      journal = await openJournal(directory);
+      await openScene();
       await ensureBlender();
       const sceneRestoreMs = await restore();
       return { sceneRestoreMs };
@@ -478,13 +604,10 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     state = "stopping";
     try {
       if (restarting) await restarting.catch(() => undefined);
-      if (dataDir && blender?.state === "ready") {
-        const snapshotMissing = !(await exists(paths(dataDir).snapshot));
-        if (journal.entries.length > 0 || snapshotMissing) {
-          await saveSnapshot().catch((error) => logger.error({ err: error }, "final snapshot failed; the journal keeps the changes"));
-        }
+      if (scene && blender?.state === "ready" && (journal.entries.length > 0 || !storedSnapshot)) {
+        await saveSnapshot().catch((error) => logger.error({ err: error }, "final snapshot failed; the journal keeps the changes"));
       }
-      await journal.close();
+      await closeScene().catch((error) => logger.error({ err: error }, "could not close the scene store"));
       await blender?.stop();
     } finally {
       state = "stopped";
@@ -508,21 +631,29 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   };
 }
 
+/** A kept import's name: its folder (a UUID) and the file's own name, never a path that leads elsewhere. */
+const IMPORT_NAME = /^[0-9a-f-]{36}\/(?!\.\.?$)[^/\\\0]+$/;
+/** Where sources were kept before the store kept them by name: an absolute path into the scene folder. */
+const LEGACY_IMPORT_PATH = /\/scene\/imports\/([0-9a-f-]{36}\/[^/]+)$/;
+
+/** The materials files an OBJ names (`mtllib NAME`), as names of files beside it. */
+function mtllibNames(text: string): string[] {
+  return [...text.matchAll(/^mtllib[ \t]+(.+?)[ \t]*\r?$/gm)]
+    .map((match) => basename(match[1] ?? ""))
+    .filter((name) => name !== "" && name !== "." && name !== "..");
+}
+
+/** Makes the folder of `path`; returns `path`. */
+async function localTarget(path: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  return path;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Flushes a file or directory to disk, so a rename that follows survives a power cut. */
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

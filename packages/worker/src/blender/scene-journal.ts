@@ -1,12 +1,13 @@
-// The journal of scene changes since the last snapshot: one JSON line per mutating call, with
-// the arguments as resolved by Blender (the name it chose for a new object), so that replaying
-// the journal on top of the snapshot rebuilds the scene exactly. Entries carry increasing
-// sequence numbers; a snapshot records the last one it contains, so entries it already holds are
-// skipped on replay.
+// The journal of scene changes since the last snapshot: one line per mutating call, with the
+// arguments as resolved by Blender (the name it chose for a new object), so that replaying the
+// journal on top of the snapshot rebuilds the scene exactly. Entries carry increasing sequence
+// numbers; a snapshot records the last one it contains, so entries it already holds are skipped
+// on replay. Lines are kept by the project's scene store (a file, or PostgreSQL rows), whose
+// append is durable when it resolves.
 //
 // The journal is written ahead: a call's entry is written while Blender runs the call (`begin`),
-// and the call is acknowledged once the entry is on disk and Blender has answered, so the disk
-// write costs no time of its own. The outcome then settles the entry (`commit` or `abandon`):
+// and the call is acknowledged once the entry is stored and Blender has answered, so the write
+// costs no time of its own. The outcome then settles the entry (`commit` or `abandon`):
 //
 //   {"seq":7,"command":"add_object","args":{"type":"cube"},"at":"…"}     written ahead
 //   {"seq":7,"command":"add_object","args":{"type":"cube","name":"Cube.001"},"at":"…"}
@@ -15,24 +16,27 @@
 //                                       the acknowledgement)
 //   {"seq":8,"void":true}               the call with this number failed: never replay it
 //                                       (written before the failure is reported)
-import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+//
+// A void is final: a line of a voided number is never replayed, wherever it lands. A write whose
+// outcome is unknown (the store timed out; the row may still be committed later) leaves its
+// change unacknowledged, and the journal owes that number a void, written ahead of the next line.
+import type { JournalLine, ProjectScene } from "@bod/storage";
 import type { BridgeCommand } from "./bridge-protocol.ts";
 
-export interface JournalEntry {
+// A type rather than an interface: it is a JournalLine as it stands (a JSON object with a seq).
+export type JournalEntry = {
   /** 1, 2, 3, ... across the life of the project; never reused after a snapshot or a failed call. */
   seq: number;
   command: BridgeCommand;
   args: Record<string, unknown>;
   /** ISO 8601 time the call was journaled. */
   at: string;
-}
+};
 
 /** An entry written ahead for a call whose outcome is not known yet. */
 export interface PendingJournalEntry {
   readonly entry: JournalEntry;
-  /** Settles when the entry is on disk (at once for a journal in memory). */
+  /** Settles when the entry is stored (at once for a journal in memory). */
   readonly written: Promise<void>;
 }
 
@@ -41,7 +45,7 @@ export interface SceneJournal {
   readonly entries: readonly JournalEntry[];
   /** The highest sequence number handed out so far (0 when none). */
   readonly lastSeq: number;
-  /** Reads the journal file, if any; a torn last line (a crash mid-write) is dropped. */
+  /** Reads the stored journal, if any. */
   load(): Promise<void>;
   /**
    * Starts writing the entry for a call about to run. It joins `entries` only when committed, so a
@@ -49,88 +53,102 @@ export interface SceneJournal {
    */
   begin(command: BridgeCommand, args: Record<string, unknown>): PendingJournalEntry;
   /**
-   * The call succeeded: resolves once its entry is on disk, rewritten first when Blender resolved
-   * `args` differently from what was written ahead (pass the same object when it did not).
+   * The call succeeded: resolves once its entry is stored, rewritten first when Blender resolved
+   * `args` differently from what was written ahead (pass the same object when it did not). When it
+   * rejects, the entry is owed a void.
    */
   commit(pending: PendingJournalEntry, args?: Record<string, unknown>): Promise<JournalEntry>;
-  /** The call failed: resolves once the entry is marked void on disk, so that no replay runs it. */
+  /**
+   * The call failed: resolves once the entry is marked void in the store, so that no replay runs
+   * it. When that write fails, the void is owed and written ahead of the next line.
+   */
   abandon(pending: PendingJournalEntry): Promise<void>;
   /** `begin` and `commit` in one, for a change already made. */
   append(command: BridgeCommand, args: Record<string, unknown>): Promise<JournalEntry>;
-  /** Forgets entries up to `seq` (now held by a snapshot), rewriting the file atomically. */
+  /** Forgets entries up to `seq` (now held by a snapshot), in memory and in the store. */
   truncate(seq: number): Promise<void>;
   /** Raises the sequence counter to at least `seq` (the snapshot's), so numbers keep growing. */
   advanceTo(seq: number): void;
+  /** Waits for the writes under way; the store's handle is its owner's to close. */
   close(): Promise<void>;
 }
 
+/** Where a journal keeps its lines: a project scene of a SceneStore. */
+export type JournalStorage = Pick<ProjectScene, "appendJournal" | "readJournal" | "truncateJournal">;
+
 export interface SceneJournalOptions {
-  /** The journal file; without one the journal lives in memory only (an unbound pool worker). */
-  path?: string;
-  /** Told about lines that could not be read. */
-  onCorruptLine?: (lineNumber: number, line: string) => void;
+  /** The project's scene in its store; without one the journal lives in memory only (an unbound pool worker). */
+  storage?: JournalStorage;
 }
 
-function isEntry(value: Record<string, unknown>): value is Record<string, unknown> & JournalEntry {
-  return typeof value.command === "string" && typeof value.args === "object" && value.args !== null;
+function isEntry(value: JournalLine): value is JournalLine & JournalEntry {
+  return typeof value.command === "string" && typeof value.args === "object" && value.args !== null && !Array.isArray(value.args);
 }
 
 /**
- * Reads journal text: the entries to replay, in sequence order (a later line with an entry's
- * number replaces it, a void line removes it), and the highest number any line uses. Malformed
- * lines are reported and skipped.
+ * Reads journal lines as a restore replays them: the entries in sequence order (a later line with
+ * an entry's number replaces it, a void line removes it for good), and the highest number any line
+ * uses. Lines that are neither entries nor voids are reported and skipped.
  */
-function readJournal(text: string, onCorruptLine?: (lineNumber: number, line: string) => void) {
+export function replayableEntries(
+  lines: readonly JournalLine[],
+  onUnreadableLine?: (index: number, line: JournalLine) => void,
+): { entries: JournalEntry[]; highestSeq: number } {
   const bySeq = new Map<number, JournalEntry>();
+  const voided = new Set<number>();
   let highestSeq = 0;
-  text.split("\n").forEach((line, index) => {
-    if (!line.trim()) return;
-    try {
-      const value = JSON.parse(line) as Record<string, unknown>;
-      if (typeof value !== "object" || value === null || !Number.isSafeInteger(value.seq)) throw new Error("no sequence number");
-      const seq = value.seq as number;
-      if (value.void === true) bySeq.delete(seq);
-      else if (isEntry(value)) bySeq.set(seq, value);
-      else throw new Error("not a journal entry");
-      highestSeq = Math.max(highestSeq, seq);
-    } catch {
-      onCorruptLine?.(index + 1, line);
+  lines.forEach((line, index) => {
+    const { seq } = line;
+    if (line.void === true) {
+      voided.add(seq);
+      bySeq.delete(seq);
+    } else if (isEntry(line)) {
+      if (!voided.has(seq)) bySeq.set(seq, { seq, command: line.command, args: line.args, at: String(line.at ?? "") });
+    } else {
+      onUnreadableLine?.(index, line);
+      return;
     }
+    highestSeq = Math.max(highestSeq, seq);
   });
   return { entries: [...bySeq.values()].sort((a, b) => a.seq - b.seq), highestSeq };
 }
 
-/** The entries journal text holds, as a restore replays them. */
-export function parseJournal(text: string, onCorruptLine?: (lineNumber: number, line: string) => void): JournalEntry[] {
-  return readJournal(text, onCorruptLine).entries;
+/** The entries journal file text (`scene/journal.jsonl`) holds, as a restore replays them. Unreadable lines are skipped. */
+export function parseJournal(text: string): JournalEntry[] {
+  const lines: JournalLine[] = [];
+  for (const raw of text.split("\n")) {
+    if (!raw.trim()) continue;
+    try {
+      const value = JSON.parse(raw) as JournalLine;
+      if (typeof value === "object" && value !== null && Number.isSafeInteger(value.seq)) lines.push(value);
+    } catch {
+      // A torn line: skipped, as the store skips it.
+    }
+  }
+  return replayableEntries(lines).entries;
 }
 
-/** Creates a journal; call `load()` before use when it has a file. */
+/** Creates a journal; call `load()` before use when it has storage. */
 export function createSceneJournal(options: SceneJournalOptions = {}): SceneJournal {
-  const path = options.path;
+  const storage = options.storage;
   let entries: JournalEntry[] = [];
   let lastSeq = 0;
-  let handle: FileHandle | undefined;
-  // Lines go to disk one after another, in the order they were asked for: a replacement or a void
+  // Numbers whose entry may be stored although its call was not acknowledged: voided before any
+  // later line is written, so no replay runs them.
+  const owedVoids = new Set<number>();
+  // Lines are stored one after another, in the order they were asked for: a replacement or a void
   // line must land after the line it settles.
   let writing: Promise<unknown> = Promise.resolve();
 
-  async function writable(): Promise<FileHandle | undefined> {
-    if (!path) return undefined;
-    if (!handle) {
-      await mkdir(dirname(path), { recursive: true });
-      // O_DSYNC: a write returns once its data is on disk, as write plus fdatasync would, in one
-      // trip to the thread pool instead of two (a write is on every mutating call's path).
-      handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC);
-    }
-    return handle;
-  }
-
-  /** Queues a line; resolves once it is on disk. A failed write fails only its own line. */
-  function writeLine(value: unknown): Promise<void> {
+  /** Queues a line; resolves once it is stored. A failed write fails only its own line. */
+  function writeLine(line: JournalLine): Promise<void> {
     const written = writing.then(async () => {
-      const file = await writable();
-      await file?.write(`${JSON.stringify(value)}\n`);
+      if (!storage) return;
+      for (const seq of [...owedVoids]) {
+        await storage.appendJournal({ seq, void: true });
+        owedVoids.delete(seq);
+      }
+      await storage.appendJournal(line);
     });
     writing = written.catch(() => undefined);
     return written;
@@ -146,11 +164,18 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
   }
 
   async function commit(pending: PendingJournalEntry, args: Record<string, unknown> = pending.entry.args): Promise<JournalEntry> {
-    await pending.written;
     let entry = pending.entry;
-    if (args !== entry.args) {
-      entry = { ...entry, args };
-      await writeLine(entry);
+    try {
+      await pending.written;
+      if (args !== entry.args) {
+        entry = { ...entry, args };
+        await writeLine(entry);
+      }
+    } catch (error) {
+      // The store may hold the entry (a write that timed out can still land): make sure no replay
+      // runs a change that was never acknowledged.
+      owedVoids.add(entry.seq);
+      throw error;
     }
     entries.push(entry);
     return entry;
@@ -164,56 +189,42 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
       return lastSeq;
     },
     async load() {
-      if (!path) return;
-      let text = "";
-      try {
-        text = await readFile(path, "utf8");
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      }
-      const read = readJournal(text, options.onCorruptLine);
+      if (!storage) return;
+      const read = replayableEntries(await storage.readJournal());
       entries = read.entries;
       // Numbers of voided calls count too: none is handed out twice.
       lastSeq = Math.max(lastSeq, read.highestSeq);
-      // A torn last line would glue itself to the next write: start the file afresh on a line.
-      if (text && !text.endsWith("\n")) {
-        const file = await writable();
-        await file?.write("\n");
-      }
     },
     begin,
     commit,
     async abandon(pending) {
-      // Whether or not the entry reached the disk, the void line makes sure no replay runs it.
+      // Whether or not the entry was stored, the void line makes sure no replay runs it.
       await pending.written.catch(() => undefined);
-      await writeLine({ seq: pending.entry.seq, void: true });
+      try {
+        await writeLine({ seq: pending.entry.seq, void: true });
+      } catch (error) {
+        owedVoids.add(pending.entry.seq);
+        throw error;
+      }
     },
     async append(command, args) {
       return commit(begin(command, args));
     },
     async truncate(seq) {
-      entries = entries.filter((entry) => entry.seq > seq);
-      if (!path) return;
-      await writing;
-      await handle?.close();
-      handle = undefined;
-      const temporary = `${path}.tmp-${process.pid}`;
-      const file = await open(temporary, "w");
-      try {
-        await file.write(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, path);
+      const truncated = writing.then(async () => {
+        await storage?.truncateJournal(seq);
+        // The lines of those numbers are gone, owed voids included.
+        for (const owed of owedVoids) if (owed <= seq) owedVoids.delete(owed);
+        entries = entries.filter((entry) => entry.seq > seq);
+      });
+      writing = truncated.catch(() => undefined);
+      await truncated;
     },
     advanceTo(seq) {
       lastSeq = Math.max(lastSeq, seq);
     },
     async close() {
       await writing;
-      await handle?.close();
-      handle = undefined;
     },
   };
 }
