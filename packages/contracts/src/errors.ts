@@ -13,6 +13,8 @@ export const TOOL_ERROR_CODES = [
   "blender_crashed",
   "timeout",
   "cancelled",
+  // The artifact or scene store (S3, PostgreSQL, a disk) is down or slow; the data says when to retry.
+  "storage_unavailable",
   "internal",
 ] as const;
 

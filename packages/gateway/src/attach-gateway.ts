@@ -6,6 +6,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAgent, createMcpToolClient, createReasoner, createSqliteStore, type ReasonerConfig } from "@bod/agent";
+import { createProjectArtifactStore } from "@bod/runtime";
+import type { ArtifactStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import { createLinkSigner } from "./auth/signed-links.ts";
 import { createGatewayApp, type GatewayRateLimits } from "./http/gateway-app.ts";
@@ -16,6 +18,13 @@ import { createSqliteGatewayStore } from "./store/sqlite-gateway-store.ts";
 export interface AttachGatewayOptions {
   /** The runtime's local activator. */
   runtime: LocalRuntimeLike;
+  /**
+   * Where the projects' artifacts are kept: the same store the runtime and workers use (an S3
+   * store when they are shared). Default: the files under the runtime's project folders.
+   */
+  artifacts?: ArtifactStore;
+  /** Origins of the artifact store's download URLs (s3DownloadOrigin), which the web UI may load. */
+  artifactOrigins?: readonly string[];
   /** Holds `bod.sqlite` (users, projects, conversations) and `owner-token`. */
   dataDir: string;
   /** This server's base URL, e.g. `http://127.0.0.1:7800`: the agent calls tools at `<it>/projects/{id}/mcp`. */
@@ -55,13 +64,15 @@ export async function attachGateway(server: Server, options: AttachGatewayOption
   const store = createSqliteGatewayStore({ database: agentStore.database });
   const toolClient = createMcpToolClient({ url: `${options.runtimeUrl}/projects/{projectId}/mcp`, token: options.runtimeToken });
   const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: agentStore });
-  const runtime = createRuntimeAdapter(options.runtime);
+  const artifacts = options.artifacts ?? createProjectArtifactStore((projectId) => options.runtime.projectDirOf(projectId));
+  const runtime = createRuntimeAdapter(options.runtime, artifacts);
   const app = createGatewayApp({
     store,
     agent,
     history: agentStore,
     runtime,
-    artifacts: runtime,
+    artifacts,
+    ...(options.artifactOrigins ? { artifactOrigins: options.artifactOrigins } : {}),
     signer: createLinkSigner({ key: await store.secret("artifact-links") }),
     idleTimeoutMs: options.idleTimeoutMs,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),

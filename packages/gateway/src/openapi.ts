@@ -167,8 +167,17 @@ export function buildOpenApiDocument(): object {
           parameters: [
             { name: "exp", in: "query", schema: { type: "string" } },
             { name: "sig", in: "query", schema: { type: "string" } },
+            { name: "Range", in: "header", schema: { type: "string" }, description: "One byte range, e.g. bytes=0-1023." },
           ],
-          responses: { "200": { description: "The file." }, "404": problem("No such artifact of yours."), ...common },
+          responses: {
+            "200": { description: "The file." },
+            "206": { description: "The byte range asked for (Content-Range)." },
+            "302": { description: "Where the file is downloaded from: an expiring URL of the artifact store (S3)." },
+            "404": problem("No such artifact of yours."),
+            "416": { description: "The range starts past the end of the file (Content-Range: bytes */size)." },
+            "503": problem("The artifact store is down or slow; see Retry-After."),
+            ...common,
+          },
         },
       },
     },

@@ -1,7 +1,8 @@
 // What the gateway needs from the rest of the product, declared here by the code that uses it:
 // the agent (turns and their history), the runtime (instance state, releasing a project) and
-// the artifact files. `bod serve` plugs in @bod/agent and @bod/runtime (see stack.ts); unit
-// tests plug in small doubles.
+// the artifacts. `bod serve` plugs in @bod/agent, @bod/runtime and an @bod/storage
+// ArtifactStore (see attach-gateway.ts); unit tests plug in small doubles and a real store.
+import type { ArtifactStore } from "@bod/storage";
 
 /** A file a tool produced, as the agent reports it. */
 export interface AgentArtifact {
@@ -86,14 +87,8 @@ export interface ProjectRuntime {
   release(projectId: string): Promise<void>;
 }
 
-export interface ArtifactFile {
-  filePath: string;
-  mimeType: string;
-  bytes: number;
-  kind: string;
-}
-
-/** A project's stored artifacts (renders, exports). */
-export interface ArtifactFiles {
-  get(projectId: string, artifactId: string): Promise<ArtifactFile | undefined>;
-}
+/**
+ * The artifacts the gateway serves, by project and id: the read side of @bod/storage's
+ * ArtifactStore (a filesystem store over the projects' folders, or S3 shared by every replica).
+ */
+export type ProjectArtifacts = Pick<ArtifactStore, "head" | "get" | "downloadUrl">;

@@ -1,9 +1,9 @@
-// The gateway's runtime ports over the runtime package's local activator: instance state from
-// `list`, releasing a project as drain-then-delete, and artifacts read from the project's folder.
+// The gateway's runtime port over the runtime package's local activator: instance state from
+// `list`, and releasing a project as drain, then delete its artifacts and its folder.
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import { createFilesystemArtifactStore } from "@bod/storage";
-import type { ArtifactFiles, InstanceView, ProjectRuntime } from "./ports.ts";
+import { type ArtifactStore, ArtifactStoreUnavailableError } from "@bod/storage";
+import { UnavailableError } from "./errors/unavailable-error.ts";
+import type { InstanceView, ProjectRuntime } from "./ports.ts";
 
 /** What the adapter needs of a LocalRuntime. */
 export interface LocalRuntimeLike {
@@ -13,7 +13,8 @@ export interface LocalRuntimeLike {
   projectDirOf(projectId: string): string;
 }
 
-export function createRuntimeAdapter(runtime: LocalRuntimeLike): ProjectRuntime & ArtifactFiles {
+/** `artifacts` is where the projects' artifacts are kept (their folders, or a shared S3 store). */
+export function createRuntimeAdapter(runtime: LocalRuntimeLike, artifacts: Pick<ArtifactStore, "deleteProject">): ProjectRuntime {
   // Listing measures every instance's memory; lookups that overlap (a project list) share one.
   let listing: ReturnType<LocalRuntimeLike["list"]> | undefined;
   const list = () => {
@@ -27,19 +28,16 @@ export function createRuntimeAdapter(runtime: LocalRuntimeLike): ProjectRuntime 
       return (await list()).find((instance) => instance.projectId === projectId);
     },
     async release(projectId) {
-      // The drain saves the scene and moves the folder back home; then the whole folder goes.
+      // The drain saves the scene and moves the folder back home; then its artifacts and the
+      // whole folder go.
       await runtime.drain(projectId);
-      await rm(runtime.projectDirOf(projectId), { recursive: true, force: true });
-    },
-    async get(projectId, artifactId) {
-      // The folder is renamed when a worker starts or stops; look again if it moved under us.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const store = createFilesystemArtifactStore({ directory: join(runtime.projectDirOf(projectId), "artifacts"), urlFor: (id) => id });
-        const found = await store.get(artifactId);
-        if (found)
-          return { filePath: found.filePath, mimeType: found.artifact.mimeType, bytes: found.artifact.bytes, kind: found.artifact.kind };
+      try {
+        await artifacts.deleteProject(projectId);
+      } catch (error) {
+        if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
+        throw new UnavailableError(`The project's artifacts could not be deleted: ${error.message}`, error.retryAfterSeconds);
       }
-      return undefined;
+      await rm(runtime.projectDirOf(projectId), { recursive: true, force: true });
     },
   };
 }

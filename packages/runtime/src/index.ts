@@ -22,6 +22,7 @@ export {
 export { createRuntimeMetrics, type RuntimeMetrics } from "./metrics.ts";
 export { createProcessLauncher, type ProcessLauncherOptions } from "./process-launcher.ts";
 export { processTreeRss } from "./process-tree.ts";
+export { createProjectArtifactStore } from "./project-artifact-store.ts";
 export { createProjectFolders, type ProjectFolders } from "./project-folders.ts";
 export { assertProjectId, isProjectId, PROJECT_ID_PATTERN } from "./project-id.ts";
 export type { ColdStartPhases, InstanceInfo, RouteLease, RouteOptions, Runtime, WorkerEndpoint } from "./runtime.ts";

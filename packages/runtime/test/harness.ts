@@ -13,6 +13,7 @@ import { createRuntimeServer } from "../src/http/runtime-server.ts";
 import { createLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "../src/local-runtime.ts";
 import { createRuntimeMetrics } from "../src/metrics.ts";
 import { createProcessLauncher } from "../src/process-launcher.ts";
+import { createProjectArtifactStore } from "../src/project-artifact-store.ts";
 import { defaultHiddenPaths } from "../src/sandbox.ts";
 import type { LaunchOptions, WorkerLauncher } from "../src/worker-launcher.ts";
 
@@ -81,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     runtime,
     authenticator: createBearerTokenAuthenticator(TOKEN),
     metrics,
-    projectDirOf: (projectId) => runtime.projectDirOf(projectId),
+    artifacts: createProjectArtifactStore((projectId) => runtime.projectDirOf(projectId)),
     poolStatus: () => runtime.poolStatus(),
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

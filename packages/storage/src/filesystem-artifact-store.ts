@@ -1,72 +1,220 @@
-// ArtifactStore over a folder: each artifact is `<id>` with a `<id>.json` record beside it.
-// Ids are 128 random bits plus the extension, so a URL cannot be guessed from another.
-import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+// ArtifactStore over folders, the embedded default: a project's artifacts are files `<id>` in its
+// own folder, each with its record `<id>.json` beside it. A put writes `.<id>.partial` and renames
+// it into place before the record appears, so a reader never sees half an artifact; a put that
+// fails or crashes leaves at most a dot-file or a file without a record, which nothing lists.
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Artifact, ArtifactIdSchema, ArtifactSchema } from "@bod/contracts";
-import type { ArtifactStore, PutArtifactInput, StoredArtifact } from "./artifact-store.ts";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ArtifactSchema, isProjectId } from "@bod/contracts";
+import {
+  assertProjectId,
+  boundedChunks,
+  checkExpiry,
+  checkPutInput,
+  checkRange,
+  discardBody,
+  isArtifactId,
+  newArtifactId,
+} from "./artifact-input.ts";
+import type { ArtifactContent, ArtifactRecord, ArtifactStore, PutArtifactInput } from "./artifact-store.ts";
+import { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-satisfiable-error.ts";
+import { ArtifactStoreError } from "./errors/artifact-store-error.ts";
+import { ArtifactStoreUnavailableError } from "./errors/artifact-store-unavailable-error.ts";
 
 export interface FilesystemArtifactStoreOptions {
-  /** Folder that holds the artifacts; created when missing. */
-  directory: string;
   /**
-   * Builds the public URL of an artifact. The worker's own HTTP server serves
-   * `/artifacts/<id>`; behind the runtime or gateway the prefix differs.
+   * The folder that holds a project's artifacts right now, created when missing. Asked at every
+   * call: the local runtime moves a project's folder into its worker's sandbox and back, so the
+   * runtime gives `<projectDirOf(id)>/artifacts`, and a worker its own data dir's `artifacts`.
    */
-  urlFor: (id: string) => string;
+  directoryOf: (projectId: string) => string;
+  /**
+   * A link to the artifact that works without credentials until it expires (the gateway's signed
+   * link). Without it `downloadUrl` gives undefined: whoever holds the store serves the bytes.
+   */
+  signedUrlFor?: (projectId: string, id: string, expiresInSeconds: number) => string;
+  /** Clock for `createdAt`; injectable for tests. */
+  now?: () => Date;
 }
 
-export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOptions): ArtifactStore {
-  const { directory, urlFor } = options;
-  let created: Promise<unknown> | undefined;
-  const ensureDirectory = () => {
-    created ??= mkdir(directory, { recursive: true });
-    return created;
-  };
+const RecordFileSchema = ArtifactSchema.omit({ url: true });
 
-  async function readRecord(id: string): Promise<Artifact | undefined> {
+export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOptions): ArtifactStore {
+  const { directoryOf, signedUrlFor } = options;
+  const now = options.now ?? (() => new Date());
+
+  /**
+   * Runs a lookup in the project's folder; if it finds nothing and the folder has moved meanwhile
+   * (a worker started or stopped), once more where it is now.
+   */
+  async function inProjectFolder<T>(projectId: string, lookup: (directory: string) => Promise<T | undefined>): Promise<T | undefined> {
+    const first = directoryOf(projectId);
+    const found = await lookup(first);
+    if (found !== undefined) return found;
+    const second = directoryOf(projectId);
+    return second === first ? undefined : lookup(second);
+  }
+
+  async function readRecord(projectId: string, directory: string, id: string): Promise<ArtifactRecord | undefined> {
+    let text: string;
     try {
-      const record = ArtifactSchema.omit({ url: true }).parse(JSON.parse(await readFile(join(directory, `${id}.json`), "utf8")));
-      return { ...record, url: urlFor(id) };
-    } catch {
-      return undefined;
+      text = await readFile(join(directory, `${id}.json`), "utf8");
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw unavailable("head", directory, error);
     }
+    const parsed = safeJson(text);
+    const record = RecordFileSchema.safeParse(parsed);
+    // A record that does not parse (cut short by a crash, edited by hand) is no artifact.
+    if (!record.success || record.data.id !== id) return undefined;
+    return { ...record.data, projectId };
+  }
+
+  async function head(projectId: string, id: string): Promise<ArtifactRecord | undefined> {
+    if (!isProjectId(projectId) || !isArtifactId(id)) return undefined;
+    return inProjectFolder(projectId, (directory) => readRecord(projectId, directory, id));
   }
 
   return {
-    async put(input: PutArtifactInput): Promise<Artifact> {
-      if (!/^[a-z0-9]{1,8}$/.test(input.extension)) throw new Error(`Bad artifact extension: ${input.extension}`);
-      await ensureDirectory();
-      const id = `${randomBytes(16).toString("hex")}.${input.extension}`;
-      const target = join(directory, id);
-      if ("bytes" in input.source) {
-        await writeFile(target, input.source.bytes);
-      } else {
-        // Rename when on the same filesystem; copy otherwise (e.g. a tmpfs scratch dir).
-        await rename(input.source.filePath, target).catch(async () => {
-          await copyFile((input.source as { filePath: string }).filePath, target);
-          await rm((input.source as { filePath: string }).filePath, { force: true });
-        });
+    async put(input: PutArtifactInput): Promise<ArtifactRecord> {
+      try {
+        checkPutInput(input);
+      } catch (error) {
+        discardBody(input.body);
+        throw error;
       }
-      const { size } = await stat(target);
-      const record = { id, kind: input.kind, mimeType: input.mimeType, bytes: size, createdAt: new Date().toISOString() };
-      await writeFile(join(directory, `${id}.json`), JSON.stringify(record));
-      return { ...record, url: urlFor(id) };
+      const directory = directoryOf(input.projectId);
+      const id = newArtifactId(input.extension);
+      const partial = join(directory, `.${id}.partial`);
+      const recordPartial = join(directory, `.${id}.json.partial`);
+      let bytes = 0;
+      try {
+        await mkdir(directory, { recursive: true });
+        const chunks = Readable.from(
+          boundedChunks(input.body, input.maxBytes, (total) => {
+            bytes = total;
+          }),
+        );
+        await pipeline(chunks, createWriteStream(partial, { flags: "wx" }));
+        await rename(partial, join(directory, id));
+        const record: ArtifactRecord = {
+          id,
+          projectId: input.projectId,
+          kind: input.kind,
+          mimeType: input.mimeType,
+          bytes,
+          createdAt: now().toISOString(),
+        };
+        const { projectId: _, ...file } = record;
+        await writeFile(recordPartial, JSON.stringify(file), { flag: "wx" });
+        await rename(recordPartial, join(directory, `${id}.json`));
+        return record;
+      } catch (error) {
+        discardBody(input.body);
+        await Promise.all([partial, recordPartial, join(directory, id)].map((path) => rm(path, { force: true }).catch(() => {})));
+        if (error instanceof ArtifactStoreError) throw error;
+        throw unavailable("put", directory, error);
+      }
     },
 
-    async get(id: string): Promise<StoredArtifact | undefined> {
-      if (!ArtifactIdSchema.safeParse(id).success) return undefined;
-      const artifact = await readRecord(id);
-      return artifact ? { artifact, filePath: join(directory, id) } : undefined;
+    head,
+
+    async get(projectId, id, getOptions = {}): Promise<ArtifactContent | undefined> {
+      const { range } = getOptions;
+      if (range) checkRange(range);
+      if (!isProjectId(projectId) || !isArtifactId(id)) return undefined;
+      return inProjectFolder(projectId, async (directory) => {
+        // Open first: the open file stays readable even if the folder moves while it is streamed.
+        let handle: Awaited<ReturnType<typeof open>>;
+        try {
+          handle = await open(join(directory, id), "r");
+        } catch (error) {
+          if (isMissing(error)) return undefined;
+          throw unavailable("get", directory, error);
+        }
+        try {
+          const artifact = await readRecord(projectId, directory, id);
+          if (!artifact) {
+            await handle.close();
+            return undefined;
+          }
+          if (!range) return { artifact, body: handle.createReadStream() };
+          if (range.start >= artifact.bytes) throw new ArtifactRangeNotSatisfiableError(artifact.bytes, range.start);
+          const end = Math.min(range.end ?? artifact.bytes - 1, artifact.bytes - 1);
+          return { artifact, body: handle.createReadStream({ start: range.start, end }), range: { start: range.start, end } };
+        } catch (error) {
+          await handle.close().catch(() => {});
+          throw error;
+        }
+      });
     },
 
-    async list(): Promise<Artifact[]> {
-      await ensureDirectory();
-      const names = await readdir(directory);
-      const records = await Promise.all(
-        names.filter((name) => name.endsWith(".json")).map((name) => readRecord(name.slice(0, -".json".length))),
-      );
-      return records.filter((record): record is Artifact => record !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    async list(projectId) {
+      assertProjectId(projectId);
+      const directory = directoryOf(projectId);
+      let names: string[];
+      try {
+        names = await readdir(directory);
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw unavailable("list", directory, error);
+      }
+      const ids = names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -".json".length));
+      const records = await Promise.all(ids.filter(isArtifactId).map((id) => readRecord(projectId, directory, id)));
+      return records.filter((record) => record !== undefined).sort(newestFirst);
+    },
+
+    async deleteProject(projectId) {
+      assertProjectId(projectId);
+      const directory = directoryOf(projectId);
+      try {
+        await rm(directory, { recursive: true, force: true });
+      } catch (error) {
+        throw unavailable("deleteProject", directory, error);
+      }
+    },
+
+    async downloadUrl(projectId, id, urlOptions) {
+      checkExpiry(urlOptions.expiresInSeconds);
+      if (!signedUrlFor) return undefined;
+      const artifact = await head(projectId, id);
+      return artifact ? signedUrlFor(projectId, id, urlOptions.expiresInSeconds) : undefined;
     },
   };
+}
+
+/** Newest first; ids break ties so the order is stable. */
+export function newestFirst(a: ArtifactRecord, b: ArtifactRecord): number {
+  return b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id);
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A disk that cannot do the operation (full, read-only, permissions): what happened and where. */
+function unavailable(operation: string, directory: string, error: unknown): ArtifactStoreUnavailableError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === "ENOSPC" || code === "EDQUOT"
+      ? "the disk is full; free some space"
+      : code === "EACCES" || code === "EPERM" || code === "EROFS"
+        ? "it may not be written or read by this process; check the data dir's permissions"
+        : `${(error as Error)?.message ?? String(error)}`;
+  return new ArtifactStoreUnavailableError(
+    `The artifact folder ${directory} could not be used for ${operation}: ${why}.`,
+    { operation, reason: "server_error", store: directory },
+    { cause: error },
+  );
 }

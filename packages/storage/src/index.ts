@@ -1,7 +1,29 @@
-// Storage ports and their embedded (filesystem) implementations.
-export type { ArtifactStore, PutArtifactInput, StoredArtifact } from "./artifact-store.ts";
+// Storage ports and their implementations: the embedded ones over folders, the scale-out ones over S3.
+export { isArtifactId, MAX_DOWNLOAD_URL_SECONDS } from "./artifact-input.ts";
+export { type ArtifactResponseOptions, artifactResponse, parseRangeHeader, type RangeRequest } from "./artifact-response.ts";
+export type {
+  ArtifactBody,
+  ArtifactContent,
+  ArtifactRecord,
+  ArtifactStore,
+  ByteRange,
+  DownloadUrlOptions,
+  PutArtifactInput,
+} from "./artifact-store.ts";
+export { contentDispositionFor } from "./content-disposition.ts";
+export { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-satisfiable-error.ts";
+export { ARTIFACT_STORE_ERROR_CODES, ArtifactStoreError, type ArtifactStoreErrorCode } from "./errors/artifact-store-error.ts";
+export {
+  type ArtifactStoreUnavailableDetails,
+  ArtifactStoreUnavailableError,
+  type ArtifactStoreUnavailableReason,
+} from "./errors/artifact-store-unavailable-error.ts";
+export { ArtifactTooLargeError } from "./errors/artifact-too-large-error.ts";
+export { InvalidArtifactInputError } from "./errors/invalid-artifact-input-error.ts";
 export { createFileSceneStore, type FileSceneStoreOptions } from "./file-scene-store.ts";
 export { createFilesystemArtifactStore, type FilesystemArtifactStoreOptions } from "./filesystem-artifact-store.ts";
+export { createPostgresS3SceneStore, type PostgresS3SceneStoreOptions } from "./postgres-s3-scene-store.ts";
+export { createS3ArtifactStore, type S3ArtifactStoreOptions, s3DownloadOrigin } from "./s3-artifact-store.ts";
 export {
   createS3Client,
   formatS3Location,
@@ -11,6 +33,5 @@ export {
   type S3Location,
   s3Key,
 } from "./s3-location.ts";
-export { createPostgresS3SceneStore, type PostgresS3SceneStoreOptions } from "./postgres-s3-scene-store.ts";
 export type { JournalLine, ProjectScene, SceneStore } from "./scene-store.ts";
 export { type SceneStoreBackend, SceneStoreUnavailableError } from "./scene-store-unavailable-error.ts";

@@ -84,7 +84,8 @@ export function s3Key(location: S3Location, path: string): string {
 export interface S3ClientOptions {
   /**
    * Gives up on a request after this long, in milliseconds, so a stalled server fails calls with
-   * a clear error instead of hanging them. Default 30 000.
+   * a clear error instead of hanging them: the time until the answer starts, and any silence
+   * while a body streams. Default 30 000.
    */
   requestTimeoutMs?: number;
   /** Attempts per request, first included (the SDK's retry strategy). Default 3. */
@@ -98,6 +99,13 @@ export function createS3Client(location: S3Location, options: S3ClientOptions = 
     forcePathStyle: location.forcePathStyle,
     ...(location.endpoint ? { endpoint: location.endpoint } : {}),
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and
+    // keeps waiting; socketTimeout bounds silence after the answer has started (a streamed body).
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      throwOnRequestTimeout: true,
+      socketTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: 5_000,
+    },
   });
 }

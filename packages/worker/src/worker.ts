@@ -5,7 +5,7 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createFilesystemArtifactStore, type SceneStore } from "@bod/storage";
+import { type ArtifactStore, createFilesystemArtifactStore, type SceneStore } from "@bod/storage";
 import type { McpServer } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import { createSceneEngine, type SceneEngine } from "./blender/index.ts";
@@ -43,6 +43,11 @@ export interface WorkerOptions {
   publicUrl?: string;
   /** Serve HTTP (default). Off for stdio, where artifact links are file:// URLs instead. */
   serveHttp?: boolean;
+  /**
+   * Where renders, exports and uploads are kept, by project and id (an S3 store when artifacts
+   * are shared between processes). Default: files in the data dir's `artifacts` folder.
+   */
+  artifactStore?: ArtifactStore;
   /** Host names the worker answers to besides loopback (DNS-rebinding protection). */
   allowedHostnames?: string[];
   blenderPath?: string;
@@ -89,10 +94,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   const serveHttp = options.serveHttp !== false;
   let publicUrl = options.publicUrl;
   const scratchRoot = dataDir ?? (await mkdtemp(join(tmpdir(), "bod-worker-")));
+  // Under stdio an artifact is a local file, or (in a shared store) the artifact:// resource.
   const urlFor = (id: string) =>
-    serveHttp ? `${publicUrl}/artifacts/${id}` : pathToFileURL(join(dataDir ?? scratchRoot, "artifacts", id)).href;
-  const store = createFilesystemArtifactStore({ directory: join(scratchRoot, "artifacts"), urlFor });
-  let currentStore = dataDir ? store : undefined;
+    serveHttp
+      ? `${publicUrl}/artifacts/${id}`
+      : options.artifactStore
+        ? `artifact://${id}`
+        : pathToFileURL(join(dataDir ?? scratchRoot, "artifacts", id)).href;
+  // The data dir is asked at every call: a pool worker's changes when it is bound.
+  const store = options.artifactStore ?? createFilesystemArtifactStore({ directoryOf: () => join(dataDir ?? scratchRoot, "artifacts") });
 
   const engine: SceneEngine = createSceneEngine({
     ...(dataDir ? { dataDir, projectId } : {}),
@@ -105,9 +115,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   // Servers outlive a bind, so they read the store and folders as they are at each call.
   const toolDependencies: SceneToolDependencies = {
     engine,
-    get store() {
-      return currentStore ?? store;
+    store,
+    get projectId() {
+      // Only the warm-up runs before a pool worker is bound, and it stores nothing.
+      return projectId ?? "unbound";
     },
+    artifactUrl: urlFor,
     get scratchDirectory() {
       return join(dataDir ?? scratchRoot, "tmp");
     },
@@ -117,7 +130,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
 
   const http = createWorkerHttp({
     createServer: createSceneServerPool(toolDependencies),
-    store: () => currentStore,
+    artifacts: () => (bound && projectId ? { store, projectId } : undefined),
     health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid }),
     admitting: () => state === "ready",
     allowedHostnames: [...LOOPBACK_HOSTNAMES, ...(options.allowedHostnames ?? [])],
@@ -162,7 +175,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
       await mkdir(dataDir, { recursive: true });
       if (binding.publicUrl) publicUrl = binding.publicUrl;
       const result = await engine.bind({ projectId: binding.projectId, dataDir });
-      currentStore = createFilesystemArtifactStore({ directory: join(dataDir, "artifacts"), urlFor });
       bound = true;
       phases.sceneRestoreMs = result.sceneRestoreMs;
       logger.info({ projectId, dataDir, sceneRestoreMs: Math.round(result.sceneRestoreMs) }, "worker bound");

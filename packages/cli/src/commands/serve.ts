@@ -111,6 +111,7 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     createBearerTokenAuthenticator,
     createLocalRuntime,
     createProcessLauncher,
+    createProjectArtifactStore,
     createRuntimeMetrics,
     createRuntimeServer,
     defaultHiddenPaths,
@@ -152,11 +153,13 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     maxQueue: flags.maxQueue,
     startTimeoutMs: flags.startTimeout * 1000,
   });
+  // The runtime's artifact route and the gateway read the same store: the project folders.
+  const artifacts = createProjectArtifactStore((projectId) => runtime.projectDirOf(projectId));
   const server = createRuntimeServer({
     runtime,
     authenticator: createBearerTokenAuthenticator(token),
     metrics,
-    projectDirOf: (projectId) => runtime.projectDirOf(projectId),
+    artifacts,
     poolStatus: () => runtime.poolStatus(),
     logger: logger.child({ component: "http" }),
   });
@@ -173,6 +176,7 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   const { attachGateway } = await import("@bod/gateway");
   const gateway = await attachGateway(server, {
     runtime,
+    artifacts,
     dataDir,
     runtimeUrl: baseUrl,
     runtimeToken: token,

@@ -5,9 +5,7 @@
 //   4. per-user rate limits, after auth so they count users rather than addresses.
 //   5. the routes, each checking that the project belongs to the caller (another's is 404).
 
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { Readable } from "node:stream";
+import { ArtifactStoreUnavailableError, artifactResponse, contentDispositionFor } from "@bod/storage";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -21,14 +19,15 @@ import { NotFoundError } from "../errors/not-found-error.ts";
 import { RateLimitedError } from "../errors/rate-limited-error.ts";
 import { TurnInProgressError } from "../errors/turn-in-progress-error.ts";
 import { UnauthorizedError } from "../errors/unauthorized-error.ts";
+import { UnavailableError } from "../errors/unavailable-error.ts";
 import { buildOpenApiDocument } from "../openapi.ts";
 import type {
   AgentEvent,
   AgentMessage,
   AgentToolCall,
   AgentTurnResult,
-  ArtifactFiles,
   ConversationHistory,
+  ProjectArtifacts,
   ProjectRuntime,
   TurnRunner,
 } from "../ports.ts";
@@ -61,7 +60,10 @@ export interface GatewayAppOptions {
   agent: TurnRunner;
   history: ConversationHistory;
   runtime: ProjectRuntime;
-  artifacts: ArtifactFiles;
+  /** Where artifacts are read; a store with URLs of its own (S3) has clients redirected there. */
+  artifacts: ProjectArtifacts;
+  /** Origins of those URLs (s3DownloadOrigin from @bod/storage), which the web UI may then load. */
+  artifactOrigins?: readonly string[];
   signer: LinkSigner;
   /** The runtime's idle timeout, for "going to sleep in N s". Milliseconds. */
   idleTimeoutMs: number;
@@ -85,6 +87,8 @@ const DEFAULT_LIMITS: GatewayRateLimits = {
 };
 
 const ARTIFACT_ROUTE = /^\/api\/projects\/([^/]+)\/artifacts\/([^/]+)$/;
+/** How long the store's own download URL (an S3 presigned URL) that the artifact route redirects to works, seconds. */
+const DIRECT_URL_SECONDS = 3600;
 
 export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   const { store, agent, history, runtime, signer } = options;
@@ -106,7 +110,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   );
 
   app.get("/api/openapi.json", (c) => c.json(buildOpenApiDocument()));
-  if (options.webUi !== false) app.route("/", createWebUi());
+  if (options.webUi !== false) app.route("/", createWebUi({ artifactOrigins: options.artifactOrigins ?? [] }));
 
   app.use("/api/*", async (c, next) => {
     const artifact = ARTIFACT_ROUTE.exec(c.req.path);
@@ -280,24 +284,34 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
 
   app.get("/api/projects/:id/artifacts/:artifactId", async (c) => {
     const projectId = c.req.param("id");
+    const artifactId = c.req.param("artifactId");
     // A signed link names its project in the signed path; a bearer caller must own the project.
     if (c.get("user")) await ownedProject(c);
-    const found = ProjectIdSchema.safeParse(projectId).success
-      ? await options.artifacts.get(projectId, c.req.param("artifactId"))
-      : undefined;
-    if (!found) throw new NotFoundError("Artifact");
-    const size = (await stat(found.filePath).catch(() => undefined))?.size;
-    if (size === undefined) throw new NotFoundError("Artifact");
-    const extension = c.req.param("artifactId").split(".").pop();
-    return new Response(Readable.toWeb(createReadStream(found.filePath)) as ReadableStream, {
-      headers: {
-        "content-type": found.mimeType,
-        "content-length": String(size),
-        "cache-control": "private, max-age=86400",
-        "x-content-type-options": "nosniff",
-        "content-disposition": `${found.mimeType.startsWith("image/") ? "inline" : "attachment"}; filename="${found.kind}.${extension}"`,
-      },
-    });
+    if (!ProjectIdSchema.safeParse(projectId).success) throw new NotFoundError("Artifact");
+    try {
+      // A store with download URLs of its own (S3 presigned): the client fetches the bytes there,
+      // not through this replica. Otherwise (the filesystem) the gateway streams them, ranges too.
+      const direct = await options.artifacts.downloadUrl(projectId, artifactId, { expiresInSeconds: DIRECT_URL_SECONDS });
+      if (direct) {
+        // Cached for half the URL's life, so a cached redirect never leads to an expired URL.
+        c.header("cache-control", `private, max-age=${DIRECT_URL_SECONDS / 2}`);
+        return c.redirect(direct, 302);
+      }
+      const response = await artifactResponse(options.artifacts, projectId, artifactId, {
+        range: c.req.header("range"),
+        method: c.req.method,
+        headers: (artifact) => ({
+          "cache-control": "private, max-age=86400",
+          "x-content-type-options": "nosniff",
+          "content-disposition": contentDispositionFor(artifact),
+        }),
+      });
+      if (!response) throw new NotFoundError("Artifact");
+      return response;
+    } catch (error) {
+      if (error instanceof ArtifactStoreUnavailableError) throw new UnavailableError(error.message, error.retryAfterSeconds);
+      throw error;
+    }
   });
 
   /**

@@ -15,24 +15,43 @@ const TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-// The page talks only to its own origin; model-viewer needs blob: URLs, inline styles for its shadow
-// DOM and WebAssembly (its mesh decoders).
-const CSP = [
-  "default-src 'self'",
-  "img-src 'self' blob: data:",
-  "connect-src 'self' blob: data:",
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "frame-ancestors 'none'",
-].join("; ");
+// The page talks only to its own origin, and loads artifacts from the artifact store's when the
+// gateway redirects there (S3 presigned URLs: the redirect is checked against the policy too);
+// model-viewer needs blob: URLs, inline styles for its shadow DOM and WebAssembly (its mesh decoders).
+function contentSecurityPolicy(artifactOrigins: readonly string[]): string {
+  const artifacts = artifactOrigins.map((origin) => ` ${origin}`).join("");
+  return [
+    "default-src 'self'",
+    `img-src 'self' blob: data:${artifacts}`,
+    `connect-src 'self' blob: data:${artifacts}`,
+    "style-src 'self' 'unsafe-inline'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+export interface WebUiOptions {
+  /**
+   * Origins (scheme, host, port) the page may load artifacts from besides its own: where the
+   * artifact store's download URLs point, e.g. `https://bucket.s3.eu-west-1.amazonaws.com`.
+   */
+  artifactOrigins?: readonly string[];
+}
 
 function modelViewerPath(): string {
   const require = createRequire(import.meta.url);
   return join(require.resolve("@google/model-viewer/package.json"), "..", "dist", "model-viewer.min.js");
 }
 
-export function createWebUi(): Hono {
+export function createWebUi(options: WebUiOptions = {}): Hono {
+  const origins = (options.artifactOrigins ?? []).map((origin) => {
+    const parsed = new URL(origin);
+    if ((parsed.protocol !== "https:" && parsed.protocol !== "http:") || parsed.origin !== origin.replace(/\/$/, ""))
+      throw new Error(`"${origin}" is not an origin: give scheme, host and port only, e.g. https://bucket.s3.amazonaws.com.`);
+    return parsed.origin;
+  });
+  const CSP = contentSecurityPolicy(origins);
   const app = new Hono();
   const cache = new Map<string, Promise<Uint8Array>>();
   const load = (path: string) => {

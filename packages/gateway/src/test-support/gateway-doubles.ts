@@ -1,12 +1,14 @@
 // Small, honest doubles of the agent and the runtime for the gateway's unit tests: a scripted turn
-// that "renders" by writing a PNG file, an in-memory history, and a runtime whose state is set by hand.
+// that "renders" by storing a PNG in a real filesystem artifact store, an in-memory history, and a
+// runtime whose state is set by hand.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFilesystemArtifactStore } from "@bod/storage";
 import { createLinkSigner } from "../auth/signed-links.ts";
 import { createGatewayApp, type GatewayAppOptions } from "../http/gateway-app.ts";
-import type { AgentEvent, AgentMessage, ArtifactFile, InstanceView } from "../ports.ts";
+import type { AgentEvent, AgentMessage, InstanceView } from "../ports.ts";
 import { createSqliteGatewayStore } from "../store/sqlite-gateway-store.ts";
 
 export const PNG_BYTES = Buffer.from(
@@ -18,7 +20,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
   const store = createSqliteGatewayStore({ path: ":memory:" });
   const folder = join(tmpdir(), `bod-gateway-${randomBytes(6).toString("hex")}`);
   mkdirSync(folder, { recursive: true });
-  const files = new Map<string, ArtifactFile>();
+  const artifactStore = createFilesystemArtifactStore({ directoryOf: (projectId) => join(folder, projectId, "artifacts") });
   const messages = new Map<string, AgentMessage[]>();
   const instances = new Map<string, InstanceView>();
   const released: string[] = [];
@@ -51,10 +53,13 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
         }
         await new Promise((resolve) => setTimeout(resolve, 40));
         instances.set(projectId, { state: "ready", since: new Date().toISOString(), lastActivity: new Date().toISOString(), inFlight: 0 });
-        const artifactId = `${randomBytes(16).toString("hex")}.png`;
-        const filePath = join(folder, artifactId);
-        writeFileSync(filePath, PNG_BYTES);
-        files.set(`${projectId}/${artifactId}`, { filePath, mimeType: "image/png", bytes: PNG_BYTES.length, kind: "render" });
+        const { id: artifactId } = await artifactStore.put({
+          projectId,
+          kind: "render",
+          extension: "png",
+          mimeType: "image/png",
+          body: PNG_BYTES,
+        });
         const artifact = {
           kind: "render",
           mimeType: "image/png",
@@ -100,14 +105,10 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
       async release(projectId) {
         released.push(projectId);
         instances.delete(projectId);
-        for (const key of files.keys()) if (key.startsWith(`${projectId}/`)) files.delete(key);
+        await artifactStore.deleteProject(projectId);
       },
     },
-    artifacts: {
-      async get(projectId, artifactId) {
-        return files.get(`${projectId}/${artifactId}`);
-      },
-    },
+    artifacts: artifactStore,
     ...overrides,
   });
 
@@ -127,6 +128,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
     bob: bob.token,
     released,
     turns,
+    artifactStore,
     instances,
     /** Holds every turn at its first tool call until the returned function is called. */
     holdTurns() {

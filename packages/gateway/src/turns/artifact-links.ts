@@ -1,5 +1,7 @@
 // The gateway's own URLs for artifacts: an owner-only one (bearer token) and an expiring signed
-// one. The runtime's URLs never leave the server: they need the runtime's token.
+// one. Artifacts are known by their id, never by what a URL looks like: the URLs a tool gave (the
+// worker's, the runtime's, a presigned S3 URL) never leave the server; they need the runtime's
+// token or expire, and the gateway's artifact route finds the bytes (or redirects) by id.
 import type { LinkSigner } from "../auth/signed-links.ts";
 import type { AgentArtifact } from "../ports.ts";
 
@@ -20,13 +22,17 @@ export function artifactPath(projectId: string, artifactId: string): string {
   return `/api/projects/${projectId}/artifacts/${artifactId}`;
 }
 
-/** The artifact id of an artifact as the agent reported it (its id, or the last segment of its URL). */
-export function artifactIdOf(artifact: { id?: unknown; url?: unknown }): string | undefined {
-  if (typeof artifact.id === "string" && ARTIFACT_ID.test(artifact.id)) return artifact.id;
-  if (typeof artifact.url !== "string") return undefined;
-  const last = artifact.url.split("?")[0]!.split("/").pop() ?? "";
-  return ARTIFACT_ID.test(last) ? last : undefined;
+/** The id of an artifact as the agent reported it; undefined when it has none (its URL is never read). */
+export function artifactIdOf(artifact: { id?: unknown }): string | undefined {
+  return typeof artifact.id === "string" && ARTIFACT_ID.test(artifact.id) ? artifact.id : undefined;
 }
+
+/**
+ * A link in text that names an artifact: any http(s) URL with the id as a path segment, whatever
+ * its host, path or query (a presigned URL's is long). Brackets and quotes end it, and it does not
+ * end with punctuation, so a Markdown link or a sentence around it stays as it was.
+ */
+const ARTIFACT_LINK = /https?:\/\/[^\s"'<>()[\]]*?\/([0-9a-f]{32}\.[a-z0-9]{1,8})(?![\w/%-])(?:[?#][^\s"'<>()[\]]*[^\s"'<>()[\].,;:!?])?/g;
 
 export interface ArtifactLinker {
   view(artifact: AgentArtifact): ArtifactView | undefined;
@@ -41,12 +47,9 @@ export function createArtifactLinker(projectId: string, origin: string, signer: 
     const signed = signer.sign(path);
     return { url: `${origin}${path}`, signedUrl: `${origin}${path}?${signed.query}`, expiresAt: signed.expiresAt.toISOString() };
   };
-  // The runtime's artifact URLs (in replies written by the reasoner) become the gateway's.
-  const runtimeUrl = /https?:\/\/[^\s"'<>]+?\/projects\/([a-z0-9-]+)\/artifacts\/([0-9a-f]{32}\.[a-z0-9]{1,8})/g;
-  const rewriteText = (text: string) =>
-    text.replace(runtimeUrl, (whole, owner: string, id: string) =>
-      owner === projectId ? `${origin}${artifactPath(projectId, id)}` : whole,
-    );
+  // Artifact links in replies written by the reasoner become the gateway's. An id of another
+  // project leads nowhere: the store keeps artifacts by project, so the route answers 404.
+  const rewriteText = (text: string) => text.replace(ARTIFACT_LINK, (_whole, id: string) => `${origin}${artifactPath(projectId, id)}`);
   const rewrite = (value: unknown): unknown => {
     if (typeof value === "string") return rewriteText(value);
     if (Array.isArray(value)) return value.map(rewrite);

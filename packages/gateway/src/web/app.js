@@ -457,12 +457,22 @@ function renderMessages(loadError) {
   container.scrollTop = container.scrollHeight;
 }
 
-/** The reply without the artifact links the reasoner wrote into it: the images and cards show them. */
-function replyText(text) {
-  return text
-    .replace(/:?\s*https?:\/\/\S+\/artifacts\/[0-9a-f]{32}\.[a-z0-9]+(\?\S*)?/g, ".")
-    .replace(/\.\./g, ".")
-    .trim();
+/**
+ * The reply without the links to its own artifacts that the reasoner wrote into it: the images and
+ * cards show them. A link is recognised by the artifact's id in it, whatever the rest of the URL
+ * looks like (the gateway's, or a long presigned one on another host).
+ */
+function replyText(text, artifacts) {
+  let result = text;
+  for (const artifact of artifacts ?? []) {
+    if (typeof artifact.id !== "string" || !/^[0-9a-f]{32}\.[a-z0-9]{1,8}$/.test(artifact.id)) continue;
+    const id = artifact.id.replace(".", "\\.");
+    result = result.replace(
+      new RegExp(`:?\\s*https?:\\/\\/[^\\s"'<>()]*?\\/${id}(?![\\w/%-])(?:[?#][^\\s"'<>()]*[^\\s"'<>().,;:!?])?`, "g"),
+      ".",
+    );
+  }
+  return result.replace(/\.\./g, ".").trim();
 }
 
 /** After an image loads, stay at the bottom of the conversation if we were near it. */
@@ -480,7 +490,7 @@ function messageView(message) {
     h(
       "div.bubble",
       message.toolCalls.length > 0 ? stepsSummary(message.toolCalls) : null,
-      h("div.reply", replyText(message.text)),
+      h("div.reply", replyText(message.text, message.artifacts)),
       artifactsView(message.artifacts),
       h("div.meta", relativeTime(message.createdAt)),
     ),
@@ -567,7 +577,7 @@ function liveView(live) {
       "div.bubble",
       h("ol.timeline", live.steps.map(stepRow)),
       live.reply
-        ? h("div.reply", replyText(live.reply))
+        ? h("div.reply", replyText(live.reply, live.artifacts))
         : live.steps.length === 0
           ? h("div.thinking", h("span.dots", h("i"), h("i"), h("i")), "Thinking")
           : null,

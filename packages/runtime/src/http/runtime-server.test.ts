@@ -1,8 +1,13 @@
 // The HTTP front over real sockets (the proxy is about sockets), with a stand-in Runtime and worker.
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ArtifactStore, ArtifactStoreUnavailableError } from "@bod/storage";
 import { afterEach, describe, expect, it } from "vitest";
 import { CapacityError } from "../errors/capacity-error.ts";
 import { createRuntimeMetrics } from "../metrics.ts";
+import { createProjectArtifactStore } from "../project-artifact-store.ts";
 import type { RouteLease, Runtime } from "../runtime.ts";
 import { createBearerTokenAuthenticator } from "./auth.ts";
 import { createRuntimeServer } from "./runtime-server.ts";
@@ -34,14 +39,14 @@ function leaseOn(port: number, overrides: Partial<RouteLease> = {}): RouteLease 
   };
 }
 
-async function setup(route: Runtime["route"]) {
+async function setup(route: Runtime["route"], artifacts: ArtifactStore = createProjectArtifactStore(() => "/nonexistent")) {
   const runtime: Runtime = { route, start: async () => ({ host: "x", port: 1 }), drain: async () => {}, list: async () => [] };
   const port = await listen(
     createRuntimeServer({
       runtime,
       authenticator: createBearerTokenAuthenticator(TOKEN),
       metrics: createRuntimeMetrics(),
-      projectDirOf: () => "/nonexistent",
+      artifacts,
     }),
   );
   const call = (path: string, init: RequestInit = {}, token = TOKEN) =>
@@ -229,5 +234,47 @@ describe("runtime HTTP front", () => {
     const noContent = await callEmpty("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(noContent.status).toBe(204);
     expect(noContent.headers.get("content-length")).toBeNull();
+  });
+
+  it("serves a project's artifacts from the store, ranges too, and says when the store is down", async () => {
+    const root = mkdtempSync(join(tmpdir(), "bod-runtime-artifacts-"));
+    const store = createProjectArtifactStore((projectId) => join(root, projectId));
+    const artifact = await store.put({
+      projectId: "p-1",
+      kind: "export",
+      extension: "stl",
+      mimeType: "model/stl",
+      body: Buffer.from("solid x"),
+    });
+    const { call } = await setup(async () => {
+      throw new Error("no worker is needed for artifacts");
+    }, store);
+    const whole = await call(`/projects/p-1/artifacts/${artifact.id}`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("content-type")).toBe("model/stl");
+    expect(await whole.text()).toBe("solid x");
+    const range = await call(`/projects/p-1/artifacts/${artifact.id}`, { headers: { range: "bytes=0-4" } });
+    expect(range.status).toBe(206);
+    expect(await range.text()).toBe("solid");
+    expect((await call(`/projects/p-2/artifacts/${artifact.id}`)).status).toBe(404);
+    expect((await call(`/projects/Bad_Id/artifacts/${artifact.id}`)).status).toBe(400);
+    rmSync(root, { recursive: true, force: true });
+
+    const down = new ArtifactStoreUnavailableError("The artifact store is down.", {
+      operation: "get",
+      reason: "unreachable",
+      store: "s3://b",
+      retryAfterSeconds: 5,
+    });
+    const failing = await setup(async () => leaseOn(1), {
+      ...store,
+      async get() {
+        throw down;
+      },
+    });
+    const refused = await failing.call(`/projects/p-1/artifacts/${artifact.id}`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    expect(await refused.json()).toMatchObject({ code: "storage_unavailable", detail: "The artifact store is down." });
   });
 });

@@ -4,11 +4,8 @@
 //   3. /projects/{id}/mcp on raw node:http (the hot path, proxy.ts): no per-request framework
 //      work between the client and the worker, and streaming without buffering.
 //   4. everything else (instances, artifacts, metrics) through hono.
-import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { join } from "node:path";
-import { Readable } from "node:stream";
-import { createFilesystemArtifactStore } from "@bod/storage";
+import { type ArtifactStore, ArtifactStoreUnavailableError, artifactResponse } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -24,8 +21,11 @@ export interface RuntimeServerOptions {
   runtime: Runtime;
   authenticator: Authenticator;
   metrics: RuntimeMetrics;
-  /** Folder holding a project's files right now; artifacts are served from `<it>/artifacts`. */
-  projectDirOf: (projectId: string) => string;
+  /**
+   * Where the projects' artifacts are read from: files under each project's folder (which
+   * follow the folder when it moves into a worker's sandbox), or the shared S3 store.
+   */
+  artifacts: ArtifactStore;
   /** Warm pool counts for /api/instances, when the runtime has a pool. */
   poolStatus?: () => { size: number; warming: number; idle: number };
   logger?: Logger;
@@ -132,26 +132,27 @@ function createApiApp(options: RuntimeServerOptions): Hono {
       return c.json(problem.body, problem.status as 400, problem.headers);
     }
   });
-  // Artifacts come straight from the project's folder: no worker needs to run to fetch a render.
+  // Artifacts come straight from the store: no worker needs to run to fetch a render.
   app.get("/projects/:projectId/artifacts/:artifactId", async (c) => {
     const projectId = c.req.param("projectId");
     if (!isProjectId(projectId)) return c.json({ code: "invalid_project_id", status: 400 }, 400);
-    // The folder moves (one rename) when a worker starts or stops; look again if it moved under us.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const store = createFilesystemArtifactStore({ directory: join(options.projectDirOf(projectId), "artifacts"), urlFor: (id) => id });
-      const found = await store.get(c.req.param("artifactId"));
-      if (!found) continue;
-      try {
-        const stream = createReadStream(found.filePath);
-        await new Promise((resolve, reject) => stream.once("open", resolve).once("error", reject));
-        return new Response(Readable.toWeb(stream) as ReadableStream, {
-          headers: {
-            "content-type": found.artifact.mimeType,
-            "content-length": String(found.artifact.bytes),
-            "cache-control": "private, max-age=31536000, immutable",
-          },
-        });
-      } catch {}
+    try {
+      const response = await artifactResponse(options.artifacts, projectId, c.req.param("artifactId"), {
+        range: c.req.header("range"),
+        method: c.req.method,
+        // Ids are never reused, so an artifact never changes.
+        headers: () => ({ "cache-control": "private, max-age=31536000, immutable" }),
+      });
+      if (response) return response;
+    } catch (error) {
+      if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
+      const headers: Record<string, string> = {};
+      if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
+      return c.json(
+        { type: "about:blank#storage_unavailable", status: 503, code: "storage_unavailable", detail: error.message },
+        503,
+        headers,
+      );
     }
     return c.json(
       { type: "about:blank#artifact_not_found", status: 404, code: "artifact_not_found", detail: "No such artifact in this project." },

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
-import type { ArtifactStore } from "@bod/storage";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ArtifactStore, createFilesystemArtifactStore } from "@bod/storage";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SceneEngine } from "../blender/index.ts";
@@ -24,12 +27,18 @@ const CALL = JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", param
 let http: WorkerHttp;
 let port: number;
 
-function createTestHttp(): WorkerHttp {
+function createTestHttp(artifacts?: { store: ArtifactStore; projectId: string }): WorkerHttp {
   const result = { removed: ["Cube"] };
   const engine = { call: async () => result, begin: async () => ({ result, saved: Promise.resolve() }) } as unknown as SceneEngine;
   return createWorkerHttp({
-    createServer: createSceneServerPool({ engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" }),
-    store: () => undefined,
+    createServer: createSceneServerPool({
+      engine,
+      store: {} as ArtifactStore,
+      projectId: "p-1",
+      artifactUrl: (id) => `http://127.0.0.1/artifacts/${id}`,
+      scratchDirectory: "/nonexistent",
+    }),
+    artifacts: () => artifacts,
     health: () => ({ ready: true, state: "ready", bound: true, blenderPid: undefined }),
     admitting: () => true,
     allowedHostnames: ["127.0.0.1", "localhost"],
@@ -104,5 +113,36 @@ describe("close", () => {
     expect(performance.now() - startedAt).toBeLessThan(1000);
     agent.destroy();
     halfSent.destroy();
+  });
+});
+
+describe("/artifacts/{id}", () => {
+  it("streams the bound project's artifact, whole or a range, and nothing before the worker is bound", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "bod-worker-artifacts-"));
+    const store = createFilesystemArtifactStore({ directoryOf: () => folder });
+    const bytes = Buffer.from("0123456789");
+    const artifact = await store.put({ projectId: "p-1", kind: "render", extension: "png", mimeType: "image/png", body: bytes });
+    const own = createTestHttp({ store, projectId: "p-1" });
+    const unbound = createTestHttp();
+    const [ownPort, unboundPort] = [await own.listen({ port: 0, host: "127.0.0.1" }), await unbound.listen({ port: 0, host: "127.0.0.1" })];
+    try {
+      const url = `http://127.0.0.1:${ownPort}/artifacts/${artifact.id}`;
+      const whole = await fetch(url);
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get("content-type")).toBe("image/png");
+      expect(whole.headers.get("access-control-allow-origin")).toBe("*");
+      expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+      const range = await fetch(url, { headers: { range: "bytes=2-4" } });
+      expect(range.status).toBe(206);
+      expect(range.headers.get("content-range")).toBe("bytes 2-4/10");
+      expect(await range.text()).toBe("234");
+      expect((await fetch(url, { headers: { range: "bytes=10-" } })).status).toBe(416);
+      expect((await fetch(`http://127.0.0.1:${ownPort}/artifacts/${"0".repeat(32)}.png`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${unboundPort}/artifacts/${artifact.id}`)).status).toBe(404);
+    } finally {
+      await own.close();
+      await unbound.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

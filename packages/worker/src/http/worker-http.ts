@@ -1,11 +1,9 @@
 // The worker's HTTP face: /healthz, MCP over Streamable HTTP at /mcp (2026-07-28 plus the
 // stateless 2025 fallback, one handler), the legacy HTTP+SSE transport at /sse + /messages,
-// and stored artifacts under /artifacts/{id}.
-import { createReadStream } from "node:fs";
+// and stored artifacts under /artifacts/{id} (with Range requests).
 import { rm } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Readable } from "node:stream";
-import type { ArtifactStore } from "@bod/storage";
+import { type ArtifactStore, ArtifactStoreUnavailableError, artifactResponse } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { createMcpHandler, type McpRequestContext, type McpServer } from "@modelcontextprotocol/server";
@@ -22,7 +20,8 @@ export interface WorkerHttpOptions {
    * protocol era) or for one legacy SSE connection (a 2025-era server, kept for the connection).
    */
   createServer: (context: McpRequestContext) => McpServer;
-  store: () => ArtifactStore | undefined;
+  /** The store and project whose artifacts /artifacts/{id} serves; undefined until the worker is bound. */
+  artifacts: () => { store: ArtifactStore; projectId: string } | undefined;
   /** What /healthz reports; 200 only when `ready`. */
   health: () => { ready: boolean; state: string; bound: boolean; blenderPid: number | undefined };
   /** Refuses new MCP work while draining (the runtime holds and re-routes it). */
@@ -102,17 +101,22 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     return answerMcp(c.req.raw);
   });
   app.get("/artifacts/:id", async (c) => {
-    const found = await options.store()?.get(c.req.param("id"));
-    if (!found) return c.json({ error: "No such artifact." }, 404);
-    const body = Readable.toWeb(createReadStream(found.filePath)) as ReadableStream;
-    return new Response(body, {
-      headers: {
-        "content-type": found.artifact.mimeType,
-        "content-length": String(found.artifact.bytes),
-        "cache-control": "private, max-age=31536000, immutable",
-        "access-control-allow-origin": "*",
-      },
-    });
+    const artifacts = options.artifacts();
+    if (!artifacts) return c.json({ error: "No such artifact." }, 404);
+    try {
+      const response = await artifactResponse(artifacts.store, artifacts.projectId, c.req.param("id"), {
+        range: c.req.header("range"),
+        method: c.req.method,
+        // Ids are never reused, so an artifact never changes.
+        headers: () => ({ "cache-control": "private, max-age=31536000, immutable", "access-control-allow-origin": "*" }),
+      });
+      return response ?? c.json({ error: "No such artifact." }, 404);
+    } catch (error) {
+      if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
+      const headers: Record<string, string> = {};
+      if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
+      return c.json({ error: error.message, code: "storage_unavailable" }, 503, headers);
+    }
   });
   app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}. MCP is at /mcp.` }, 404));
   const honoListener = getRequestListener(app.fetch);

@@ -47,7 +47,13 @@ function request(id: number, signal?: AbortSignal) {
 
 function setUp(saving?: () => Promise<void>) {
   const { engine, waiting } = fakeEngine(saving);
-  const deps = { engine, store: {} as ArtifactStore, scratchDirectory: "/nonexistent" };
+  const deps = {
+    engine,
+    store: {} as ArtifactStore,
+    projectId: "p-1",
+    artifactUrl: (id: string) => `http://127.0.0.1/artifacts/${id}`,
+    scratchDirectory: "/nonexistent",
+  };
   const pool = createSceneServerPool(deps);
   const handedOut: { era: string; server: McpServer }[] = [];
   const handler = createMcpHandler((context: McpRequestContext) => {

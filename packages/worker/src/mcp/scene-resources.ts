@@ -1,13 +1,19 @@
 // The scene and its artifacts as MCP resources, so clients can attach them as context:
 // `scene://current` (the get_scene description) and `artifact://{id}` (renders, exports).
-import { readFile } from "node:fs/promises";
 import type { ArtifactStore } from "@bod/storage";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { SceneEngine } from "../blender/index.ts";
 
 const TEXT_MIME_TYPES = new Set(["model/gltf+json", "model/obj", "model/mtl"]);
 
-export function registerSceneResources(server: McpServer, deps: { engine: SceneEngine; store: ArtifactStore }): void {
+/** Read at each request, like the tools' dependencies: a pool worker learns its project when bound. */
+export interface SceneResourceDependencies {
+  readonly engine: SceneEngine;
+  readonly store: ArtifactStore;
+  readonly projectId: string;
+}
+
+export function registerSceneResources(server: McpServer, deps: SceneResourceDependencies): void {
   server.registerResource(
     "scene",
     "scene://current",
@@ -26,7 +32,7 @@ export function registerSceneResources(server: McpServer, deps: { engine: SceneE
     "artifact",
     new ResourceTemplate("artifact://{id}", {
       list: async () => ({
-        resources: (await deps.store.list()).map((artifact) => ({
+        resources: (await deps.store.list(deps.projectId)).map((artifact) => ({
           uri: `artifact://${artifact.id}`,
           name: artifact.id,
           title: `${artifact.kind} ${artifact.id}`,
@@ -37,9 +43,9 @@ export function registerSceneResources(server: McpServer, deps: { engine: SceneE
     }),
     { title: "Artifacts", description: "Renders, exports and uploads of this project." },
     async (uri, variables) => {
-      const found = await deps.store.get(String(variables.id));
+      const found = await deps.store.get(deps.projectId, String(variables.id));
       if (!found) throw new Error(`No artifact ${String(variables.id)}.`);
-      const bytes = await readFile(found.filePath);
+      const bytes = Buffer.concat(await found.body.toArray());
       const { mimeType } = found.artifact;
       return {
         contents: [

@@ -2,10 +2,12 @@
 // whose handler normalises the input, runs the matching bridge command inside Blender, stores
 // produced files as artifacts, and answers with structured content the output schema checks.
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type Artifact,
+  type ArtifactKind,
   type ExportFormat,
   type ImportFormat,
   MAX_UPLOAD_BYTES,
@@ -15,10 +17,17 @@ import {
   ToolError,
   type ToolName,
 } from "@bod/contracts";
-import type { ArtifactStore } from "@bod/storage";
+import {
+  type ArtifactRecord,
+  type ArtifactStore,
+  ArtifactStoreUnavailableError,
+  ArtifactTooLargeError,
+  InvalidArtifactInputError,
+} from "@bod/storage";
 import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
 import type { BridgeCommand, SceneEngine } from "../blender/index.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
+import { materializeArtifact } from "./materialize-artifact.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
@@ -26,7 +35,11 @@ import { checkUpload } from "./upload-check.ts";
 export interface SceneToolDependencies {
   readonly engine: SceneEngine;
   readonly store: ArtifactStore;
-  /** Scratch folder for files Blender writes before they move into the store. */
+  /** The project whose artifacts the tools store and read. */
+  readonly projectId: string;
+  /** Where clients of this server download an artifact (the worker's or the runtime's URL, or a file URL under stdio). */
+  artifactUrl(id: string): string;
+  /** Scratch folder for files Blender writes or reads; they leave it once stored, or after the call. */
   readonly scratchDirectory: string;
   /** Called around every tool call, so the worker can count in-flight work and activity. */
   onCallStart?: (tool: string) => void;
@@ -62,11 +75,22 @@ function resourceLink(artifact: Artifact, name: string) {
   return { type: "resource_link" as const, uri: artifact.url, name, mimeType: artifact.mimeType };
 }
 
+/** The tool error for a failure: the store's own errors keep their meaning (try again, too large). */
+function toToolError(error: unknown): ToolError {
+  if (ToolError.is(error)) return error;
+  if (error instanceof ArtifactStoreUnavailableError)
+    return new ToolError("storage_unavailable", error.message, {
+      reason: error.reason,
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    });
+  if (error instanceof ArtifactTooLargeError) return new ToolError("payload_too_large", error.message, { maxBytes: error.maxBytes });
+  if (error instanceof InvalidArtifactInputError) return new ToolError("invalid_arguments", error.message, { field: error.field });
+  return new ToolError("internal", `The tool failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 /** Text a model can act on: what failed, and what to do about it. */
 export function toolErrorResult(error: unknown): CallToolResult {
-  const toolError = ToolError.is(error)
-    ? error
-    : new ToolError("internal", `The tool failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+  const toolError = toToolError(error);
   return {
     isError: true,
     content: [{ type: "text", text: `${toolError.code}: ${toolError.message}` }],
@@ -98,13 +122,32 @@ function createRunner(deps: SceneToolDependencies) {
     return join(deps.scratchDirectory, `${randomUUID()}.${extension}`);
   }
 
+  /** The artifact as tool results show it: the record plus this server's download URL. */
+  function toArtifact(record: ArtifactRecord): Artifact {
+    return {
+      id: record.id,
+      kind: record.kind,
+      mimeType: record.mimeType,
+      bytes: record.bytes,
+      url: deps.artifactUrl(record.id),
+      createdAt: record.createdAt,
+    };
+  }
+
+  /** Streams a file Blender wrote into the store. */
+  async function storeFile(file: string, kind: ArtifactKind, extension: string, mimeType: string): Promise<Artifact> {
+    const { store, projectId } = deps;
+    return toArtifact(await store.put({ projectId, kind, extension, mimeType, body: createReadStream(file) }));
+  }
+
   async function renderFrame(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
     const settings = { ...RENDER_DEFAULTS, ...input };
     const output = await scratchPath("png");
     try {
       const result = (await engine.call("render_frame", { ...settings, output }, options)) as Record<string, unknown>;
       const png = await readFile(output);
-      const artifact = await deps.store.put({ kind: "render", extension: "png", mimeType: "image/png", source: { bytes: png } });
+      const { store, projectId } = deps;
+      const artifact = toArtifact(await store.put({ projectId, kind: "render", extension: "png", mimeType: "image/png", body: png }));
       return {
         structured: { ...result, artifact },
         content: [
@@ -127,7 +170,7 @@ function createRunner(deps: SceneToolDependencies) {
       for (const file of files) {
         const extension = file.slice(file.lastIndexOf(".") + 1).toLowerCase();
         const mimeType = extension === "mtl" ? "model/mtl" : EXPORT_MIME_TYPES[format];
-        stored.push(await deps.store.put({ kind: "export", extension, mimeType, source: { filePath: file } }));
+        stored.push(await storeFile(file, "export", extension, mimeType));
       }
     } finally {
       await Promise.all(files.map((file) => rm(file, { force: true })));
@@ -143,9 +186,11 @@ function createRunner(deps: SceneToolDependencies) {
   }
 
   async function importModel(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
-    const { store } = deps;
+    const { store, projectId } = deps;
     const format = input.format as ImportFormat;
     let artifact: Artifact | undefined;
+    // Blender reads the model from a local file in the scratch folder, removed after the call
+    // (the engine keeps its own copy for replay).
     let path: string;
     if (typeof input.data === "string") {
       const bytes = Buffer.from(input.data, "base64");
@@ -153,29 +198,46 @@ function createRunner(deps: SceneToolDependencies) {
         throw new ToolError("payload_too_large", `Uploads are at most ${MAX_UPLOAD_BYTES} bytes; this one is ${bytes.length}.`);
       }
       checkUpload(format, bytes);
-      artifact = await store.put({ kind: "upload", extension: format, mimeType: EXPORT_MIME_TYPES[format], source: { bytes } });
-      path = (await store.get(artifact.id))!.filePath;
+      artifact = toArtifact(
+        await store.put({
+          projectId,
+          kind: "upload",
+          extension: format,
+          mimeType: EXPORT_MIME_TYPES[format],
+          body: bytes,
+          maxBytes: MAX_UPLOAD_BYTES,
+        }),
+      );
+      path = await scratchPath(format);
+      await writeFile(path, bytes);
     } else {
-      const found = await store.get(input.artifactId as string);
+      const id = input.artifactId as string;
+      const found = await store.head(projectId, id);
       if (!found) {
-        throw new ToolError("artifact_not_found", `No artifact ${input.artifactId}. Use an id returned by export_scene or render_frame.`);
+        throw new ToolError("artifact_not_found", `No artifact ${id}. Use an id returned by export_scene or render_frame.`);
       }
-      const extension = found.artifact.id.slice(found.artifact.id.lastIndexOf(".") + 1);
+      const extension = found.id.slice(found.id.lastIndexOf(".") + 1);
       if (extension !== format) {
-        throw new ToolError("unsupported_format", `Artifact ${found.artifact.id} is a .${extension} file, not ${format}.`);
+        throw new ToolError("unsupported_format", `Artifact ${found.id} is a .${extension} file, not ${format}.`);
       }
-      checkUpload(format, await readFile(found.filePath));
-      path = found.filePath;
+      const local = await materializeArtifact(store, projectId, id, deps.scratchDirectory);
+      if (!local) throw new ToolError("artifact_not_found", `No artifact ${id}. Use an id returned by export_scene or render_frame.`);
+      path = local.path;
     }
-    const result = (await engine.call(
-      "import_model",
-      { format, path, ...(input.location ? { location: input.location } : {}) },
-      options,
-    )) as { objects: string[] };
-    return {
-      structured: { objects: result.objects, ...(artifact ? { artifact } : {}) },
-      content: [{ type: "text", text: `Imported ${result.objects.length} object(s): ${result.objects.join(", ")}` }],
-    };
+    try {
+      if (!artifact) checkUpload(format, await readFile(path));
+      const result = (await engine.call(
+        "import_model",
+        { format, path, ...(input.location ? { location: input.location } : {}) },
+        options,
+      )) as { objects: string[] };
+      return {
+        structured: { objects: result.objects, ...(artifact ? { artifact } : {}) },
+        content: [{ type: "text", text: `Imported ${result.objects.length} object(s): ${result.objects.join(", ")}` }],
+      };
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   return async function run(name: ToolName, input: Record<string, unknown>, options: CallOptions) {
