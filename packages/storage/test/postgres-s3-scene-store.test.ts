@@ -7,12 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatS3Location } from "@bod/storage";
+import { describeSceneStoreContract } from "@bod/storage/testing";
 import { createFaultProxy, createTestBucket, createTestDatabase, type FaultProxy, type TestBucket, type TestDatabase } from "@bod/testing";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresS3SceneStore } from "../src/postgres-s3-scene-store.ts";
 import type { SceneStore } from "../src/scene-store.ts";
-import { describeSceneStoreContract } from "../src/scene-store-contract.ts";
 import { SceneStoreUnavailableError } from "../src/scene-store-unavailable-error.ts";
 
 describeSceneStoreContract("PostgreSQL + S3", async () => {

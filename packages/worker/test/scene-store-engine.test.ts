@@ -116,7 +116,8 @@ describe("the scene engine over PostgreSQL + S3", () => {
     const startedAt = performance.now();
     const error = await failure(engine.call("add_object", { type: "cone", name: "Lost" }));
     const failedAfterMs = performance.now() - startedAt;
-    expect(error.code).toBe("internal");
+    expect(error.code).toBe("storage_unavailable");
+    expect(error.data).toEqual({ store: "scene", backend: "postgresql", operation: "append a journal line" });
     expect(error.message).toMatch(/could not be saved .*PostgreSQL at 127\.0\.0\.1:\d+ did not answer within 1000 ms.*it was undone/);
     expect(failedAfterMs).toBeLessThan(timeoutMs + 2_000);
     // Blender went back to the journaled scene, which reads need no store for.

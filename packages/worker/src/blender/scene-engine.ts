@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findToolContract, ToolError } from "@bod/contracts";
-import { createFileSceneStore, type ProjectScene, type SceneStore } from "@bod/storage";
+import { createFileSceneStore, type ProjectScene, type SceneStore, SceneStoreUnavailableError } from "@bod/storage";
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import type { BridgeCommand } from "./bridge-protocol.ts";
@@ -427,8 +427,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       for (const name of files) await scene.putFile(name, localImportPath(name));
     } catch (error) {
       logger.error({ err: error }, "could not keep an import's source in the scene store");
-      throw new ToolError(
-        "internal",
+      throw saveFailure(
+        error,
         `The file to import could not be saved with the scene (${(error as Error).message}); nothing was changed. Try again.`,
       );
     }
@@ -471,7 +471,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     } catch (error) {
       logger.error({ err: error, command: pending.entry.command }, "could not journal a change; restoring the scene without it");
       await process.stop();
-      throw new ToolError("internal", `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
+      throw saveFailure(error, `The change could not be saved (${(error as Error).message}); it was undone. Try again.`);
     }
   }
 
@@ -629,6 +629,13 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       return state;
     },
   };
+}
+
+/** The tool error for a change the scene store did not take: a store that is down or slow says so in its code. */
+function saveFailure(error: unknown, message: string): ToolError {
+  if (SceneStoreUnavailableError.is(error))
+    return new ToolError("storage_unavailable", message, { store: "scene", backend: error.backend, operation: error.operation });
+  return new ToolError("internal", message);
 }
 
 /** A kept import's name: its folder (a UUID) and the file's own name, never a path that leads elsewhere. */
