@@ -37,8 +37,8 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-function sceneStore(postgresUrl = database.url, timeoutMs?: number): SceneStore {
-  const store = createPostgresS3SceneStore({ postgresUrl, s3: bucket.url, ...(timeoutMs ? { timeoutMs } : {}) });
+function sceneStore(options: { postgresUrl?: string; s3?: string; timeoutMs?: number } = {}): SceneStore {
+  const store = createPostgresS3SceneStore({ postgresUrl: database.url, s3: bucket.url, ...options });
   cleanups.push(() => store.close());
   return store;
 }
@@ -109,7 +109,7 @@ describe("the scene engine over PostgreSQL + S3", () => {
     const proxy = await createFaultProxy({ host: target.hostname, port: Number(target.port) });
     cleanups.push(() => proxy.close());
     const timeoutMs = 1_000;
-    const engine = await startEngine({ sceneStore: sceneStore(proxy.rewrite(database.url), timeoutMs), projectId });
+    const engine = await startEngine({ sceneStore: sceneStore({ postgresUrl: proxy.rewrite(database.url), timeoutMs }), projectId });
     await engine.call("add_object", { type: "cube", name: "Kept" });
 
     proxy.pause();
@@ -137,5 +137,30 @@ describe("the scene engine over PostgreSQL + S3", () => {
     const lost = lines.filter((line) => (line.args as { name?: string } | undefined)?.name === "Lost");
     for (const line of lost) expect(lines).toContainEqual({ seq: line.seq, void: true });
     await check.close();
+  });
+
+  it("acknowledges changes while S3 is paused (the snapshot fails, the journal keeps them), and a restore elsewhere has them all", async () => {
+    const projectId = `p-${randomBytes(4).toString("hex")}`;
+    const endpoint = new URL(bucket.location.endpoint as string);
+    const proxy = await createFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    cleanups.push(() => proxy.close());
+    const engine = await startEngine({
+      sceneStore: sceneStore({ s3: proxy.rewrite(bucket.url), timeoutMs: 1_000 }),
+      projectId,
+      snapshotEvery: 2,
+    });
+    proxy.pause();
+    await engine.call("add_object", { type: "cube", name: "One" });
+    // A snapshot is due after this one; S3 does not answer, so it fails and the journal keeps both.
+    await engine.call("add_object", { type: "cone", name: "Two" });
+    await engine.call("add_object", { type: "torus", name: "Three" });
+    expect(names(await sceneOf(engine))).toEqual(["One", "Three", "Two"]);
+    const check = await sceneStore().open(projectId);
+    expect(await check.readSnapshot(join(root, `${projectId}.blend`))).toBe(false);
+    await check.close();
+    proxy.resume();
+
+    const elsewhere = await startEngine({ sceneStore: sceneStore(), projectId });
+    expect(names(await sceneOf(elsewhere))).toEqual(["One", "Three", "Two"]);
   });
 });

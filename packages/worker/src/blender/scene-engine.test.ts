@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFileSceneStore } from "@bod/storage";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSceneEngine, type SceneEngine } from "./scene-engine.ts";
@@ -168,6 +169,36 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     expect(await received(scene)).toEqual([]);
     const missing = await failure(scene.call("import_model", { format: "glb", path: join(dataDir, "gone.glb") }));
     expect(missing.code).toBe("artifact_not_found");
+  });
+
+  it("keeps the scene in the store it is given, under the project's id, and a pool engine bound later restores it", async () => {
+    const store = createFileSceneStore({ root: dataDir });
+    const source = join(dataDir, "upload.glb");
+    await writeFile(source, "glTF");
+    const first = createSceneEngine({ logger, sceneStore: store, projectId: "alpha", spawn: fakeSpawn });
+    engine = first;
+    await first.start();
+    await first.call("add_object", { type: "cube", name: "A" });
+    await first.call("import_model", { format: "glb", path: source });
+    const folder = join(dataDir, "alpha", "scene");
+    const entries = parseJournal(await readFile(join(folder, "journal.jsonl"), "utf8"));
+    expect(entries.map((entry) => entry.command)).toEqual(["add_object", "import_model"]);
+    // The journal names the kept source, not the caller's file, which is gone by the next replay.
+    const kept = entries[1]?.args.sceneFile as string;
+    expect(entries[1]?.args.path).toBeUndefined();
+    expect(await readFile(join(folder, "imports", ...kept.split("/")), "utf8")).toBe("glTF");
+    await rm(source);
+
+    const pool = createSceneEngine({ logger, sceneStore: store, spawn: fakeSpawn });
+    await pool.start();
+    await pool.bind!({ projectId: "alpha" });
+    expect(await received(pool)).toEqual(["add_object", "import_model"]);
+    await expect(pool.bind!({ projectId: "beta" })).rejects.toThrow(/already bound/);
+    await pool.stop();
+    // The final snapshot holds the import: its source and the journal go.
+    expect((await stat(join(folder, "snapshot.blend"))).size).toBeGreaterThan(0);
+    expect(await readFile(join(folder, "journal.jsonl"), "utf8")).toBe("");
+    await expect(stat(join(folder, "imports"))).rejects.toThrow();
   });
 
   it("refuses calls before start and after stop", async () => {
