@@ -5,12 +5,12 @@ import { describe, expect, it } from "vitest";
 import { type AgentEvent, createAgent } from "./agent.ts";
 import { createPlannerReasoner } from "./planner/planner-reasoner.ts";
 import type { Reasoner, ReasonerInput } from "./reasoner.ts";
-import { createSqliteStore } from "./store/sqlite-store.ts";
+import { createMemoryAgentStore } from "./testing/memory-agent-store.ts";
 import { createRecordingToolClient } from "./testing/recording-tool-client.ts";
 
 function setup(reasoner: Reasoner = createPlannerReasoner(), maxSteps?: number) {
   const tools = createRecordingToolClient();
-  const store = createSqliteStore(":memory:");
+  const store = createMemoryAgentStore();
   const agent = createAgent({ reasoner, toolClient: tools, store, ...(maxSteps ? { maxSteps } : {}) });
   return { tools, store, agent };
 }
@@ -74,7 +74,7 @@ describe("createAgent with the offline planner", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as { port: number };
     const toolClient = createMcpToolClient({ url: `http://127.0.0.1:${port}/projects/{projectId}/mcp`, connectTimeoutMs: 2000 });
-    const agent = createAgent({ reasoner: createPlannerReasoner(), toolClient, store: createSqliteStore(":memory:") });
+    const agent = createAgent({ reasoner: createPlannerReasoner(), toolClient, store: createMemoryAgentStore() });
     for (const text of ["what can you do?", "hello", "fly me to the moon"]) await agent.runTurn({ projectId: "p", text });
     expect(requests).toBe(0);
     expect(toolClient.openConnections()).toEqual([]);
@@ -276,7 +276,7 @@ describe("createAgent loop", () => {
     tools.callTool = async () => {
       throw new ToolClientError("timeout", "add_object did not finish within 30 s without progress.", { maybeApplied: true });
     };
-    const agent = createAgent({ reasoner, toolClient: tools, store: createSqliteStore(":memory:") });
+    const agent = createAgent({ reasoner, toolClient: tools, store: createMemoryAgentStore() });
     const result = await agent.runTurn({ projectId: "p", text: "add a cube" });
     expect(result.toolCalls[0]!.error?.code).toBe("timeout");
     const { describeApplied } = await import("./agent.ts");

@@ -1,5 +1,6 @@
 // Public surface of the agent package: the turn loop, the reasoners (offline planner and LLMs),
-// the MCP tool client and the conversation store. No Blender and no bpy anywhere in here.
+// the MCP tool client and the conversation store port (@bod/state implements it). No Blender and
+// no bpy anywhere in here.
 export {
   type Agent,
   type AgentEvent,
@@ -47,7 +48,6 @@ export {
   type ProjectContext,
   type ProjectContextStore,
 } from "./store/conversation-store.ts";
-export { AGENT_MIGRATIONS, createSqliteStore, type Migration, migrate, type SqliteStore } from "./store/sqlite-store.ts";
 export {
   createMcpToolClient,
   type McpToolClient,

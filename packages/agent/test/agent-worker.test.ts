@@ -11,7 +11,7 @@ import { type Agent, type AgentEvent, createAgent, type TurnResult } from "../sr
 import { createLlmReasoner } from "../src/llm/llm-reasoner.ts";
 import { createPlannerReasoner } from "../src/planner/planner-reasoner.ts";
 import type { Scene } from "../src/scene.ts";
-import { createSqliteStore, type SqliteStore } from "../src/store/sqlite-store.ts";
+import { createMemoryAgentStore } from "../src/testing/memory-agent-store.ts";
 import { startScriptedOpenAiServer } from "../src/testing/scripted-openai-server.ts";
 import { createMcpToolClient, type McpToolClient } from "../src/tool-client.ts";
 
@@ -22,7 +22,7 @@ let workerLogs = "";
 let dataDir = "";
 let url = "";
 let toolClient: McpToolClient;
-let store: SqliteStore;
+const store = createMemoryAgentStore();
 let agent: Agent;
 
 /** Starts `bod worker --port 0` and waits for its ready message on the control channel. */
@@ -87,13 +87,11 @@ async function turn(text: string): Promise<TurnResult> {
 beforeAll(async () => {
   await startWorker();
   toolClient = createMcpToolClient({ url: `${url}/mcp` });
-  store = createSqliteStore(join(dataDir, "agent.sqlite"));
   agent = createAgent({ reasoner: createPlannerReasoner(), toolClient, store });
 }, 120_000);
 
 afterAll(async () => {
   await toolClient?.close();
-  await store?.close();
   if (worker && worker.exitCode === null) {
     const exited = new Promise((done) => worker!.once("exit", done));
     worker.kill("SIGTERM");

@@ -1,19 +1,19 @@
 // The gateway inside `bod serve`: builds the agent (reasoner, MCP tool client to this server's
-// runtime routes, SQLite store) and the gateway app, and shares the runtime's HTTP server with it.
+// runtime routes) and the gateway app over ONE State (SQLite in the data dir, or the PostgreSQL
+// that every replica shares), and shares the runtime's HTTP server with them.
 // The runtime keeps /healthz, /projects/{id}/mcp, /projects/{id}/artifacts, /api/instances and
 // /metrics behind its own token; every other path (the API for users, the web UI) is the gateway's.
 import { readFile, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { createAgent, createMcpToolClient, createReasoner, createSqliteStore, type ReasonerConfig } from "@bod/agent";
+import { createAgent, createMcpToolClient, createReasoner, type ReasonerConfig } from "@bod/agent";
 import { createProjectArtifactStore } from "@bod/runtime";
+import { createState, type State, UserExistsError } from "@bod/state";
 import type { ArtifactStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import { createLinkSigner } from "./auth/signed-links.ts";
 import { createGatewayApp, type GatewayRateLimits } from "./http/gateway-app.ts";
 import { createRuntimeAdapter, type LocalRuntimeLike } from "./runtime-adapter.ts";
-import type { GatewayStore } from "./store/gateway-store.ts";
-import { createSqliteGatewayStore } from "./store/sqlite-gateway-store.ts";
 
 export interface AttachGatewayOptions {
   /** The runtime's local activator. */
@@ -25,8 +25,13 @@ export interface AttachGatewayOptions {
   artifacts?: ArtifactStore;
   /** Origins of the artifact store's download URLs (s3DownloadOrigin), which the web UI may load. */
   artifactOrigins?: readonly string[];
-  /** Holds `bod.sqlite` (users, projects, conversations) and `owner-token`. */
+  /** Holds `owner-token`, and `bod.sqlite` (users, projects, conversations) unless `stateUrl` names PostgreSQL. */
   dataDir: string;
+  /**
+   * Where users, projects, conversations, turn leases and rate limits live: a `postgres://` URL
+   * shared by every replica (password in PGPASSWORD), or undefined for `<dataDir>/bod.sqlite`.
+   */
+  stateUrl?: string | undefined;
   /** This server's base URL, e.g. `http://127.0.0.1:7800`: the agent calls tools at `<it>/projects/{id}/mcp`. */
   runtimeUrl: string;
   /** The runtime's bearer token, for the agent's tool calls. */
@@ -42,7 +47,8 @@ export interface AttachGatewayOptions {
 }
 
 export interface AttachedGateway {
-  store: GatewayStore;
+  /** The State the gateway and the agent share; closed by close(). */
+  state: State;
   /** A token for the owner user, kept in `<data dir>/owner-token` (created with the user on first start). */
   ownerToken: string;
   close(): Promise<void>;
@@ -60,25 +66,29 @@ export function isRuntimePath(path: string): boolean {
 }
 
 export async function attachGateway(server: Server, options: AttachGatewayOptions): Promise<AttachedGateway> {
-  const agentStore = createSqliteStore(join(options.dataDir, "bod.sqlite"));
-  const store = createSqliteGatewayStore({ database: agentStore.database });
+  const state = await createState({ url: options.stateUrl, dataDir: options.dataDir });
+  // A start that fails half-way must not leave the state's connections open.
+  const closeState = async (error: unknown): Promise<never> => {
+    await state.close();
+    throw error;
+  };
+  const linkKey = await state.secret("artifact-links").catch(closeState);
   const toolClient = createMcpToolClient({ url: `${options.runtimeUrl}/projects/{projectId}/mcp`, token: options.runtimeToken });
-  const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: agentStore });
+  const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: state });
   const artifacts = options.artifacts ?? createProjectArtifactStore((projectId) => options.runtime.projectDirOf(projectId));
   const runtime = createRuntimeAdapter(options.runtime, artifacts);
   const app = createGatewayApp({
-    store,
+    state,
     agent,
-    history: agentStore,
     runtime,
     artifacts,
     ...(options.artifactOrigins ? { artifactOrigins: options.artifactOrigins } : {}),
-    signer: createLinkSigner({ key: await store.secret("artifact-links") }),
+    signer: createLinkSigner({ key: linkKey }),
     idleTimeoutMs: options.idleTimeoutMs,
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
-  const ownerToken = await ensureOwnerToken(store, options.dataDir, options.ownerName ?? "owner");
+  const ownerToken = await ensureOwnerToken(state, options.dataDir, options.ownerName ?? "owner").catch(closeState);
 
   const gatewayListener = getRequestListener(app.fetch);
   const runtimeListeners = server.listeners("request") as Array<(...args: unknown[]) => void>;
@@ -92,22 +102,32 @@ export async function attachGateway(server: Server, options: AttachGatewayOption
   });
 
   return {
-    store,
+    state,
     ownerToken,
     async close() {
       await toolClient.close().catch(() => {});
-      await agentStore.close();
+      await state.close();
     },
   };
 }
 
 /** The owner's token from `<data dir>/owner-token` while it still signs in; else a new one (and the user when missing). */
-async function ensureOwnerToken(store: GatewayStore, dataDir: string, name: string): Promise<string> {
+async function ensureOwnerToken(state: State, dataDir: string, name: string): Promise<string> {
   const file = join(dataDir, "owner-token");
   const saved = (await readFile(file, "utf8").catch(() => "")).trim();
-  if (saved && (await store.authenticate(saved))?.name === name) return saved;
-  const existing = await store.findUserByName(name);
-  const token = existing ? await store.issueToken(existing.id) : (await store.createUser(name)).token;
+  if (saved && (await state.authenticate(saved))?.name === name) return saved;
+  const existing = await state.findUserByName(name);
+  const token = existing
+    ? await state.issueToken(existing.id)
+    : await state.createUser(name).then(
+        (created) => created.token,
+        async (error) => {
+          // Another replica sharing the state created the owner meanwhile.
+          const created = error instanceof UserExistsError ? await state.findUserByName(name) : undefined;
+          if (!created) throw error;
+          return state.issueToken(created.id);
+        },
+      );
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
 }

@@ -2,7 +2,6 @@
 // OpenAPI document and the web UI, in front of the agent and the runtime.
 
 export { type AttachedGateway, type AttachGatewayOptions, attachGateway, isRuntimePath } from "./attach-gateway.ts";
-export { issueToken, parseToken } from "./auth/api-token.ts";
 export { createRateLimiter, type RateLimit, type RateLimiter } from "./auth/rate-limiter.ts";
 export { createLinkSigner, type LinkSigner } from "./auth/signed-links.ts";
 export { GatewayError, type GatewayErrorCode } from "./errors/gateway-error.ts";
@@ -11,6 +10,3 @@ export { problemFor } from "./http/problem.ts";
 export { buildOpenApiDocument } from "./openapi.ts";
 export type * from "./ports.ts";
 export { createRuntimeAdapter, type LocalRuntimeLike } from "./runtime-adapter.ts";
-export type { GatewayStore, Project, User } from "./store/gateway-store.ts";
-export { UserExistsError } from "./store/gateway-store.ts";
-export { createSqliteGatewayStore, projectIdFor } from "./store/sqlite-gateway-store.ts";

@@ -59,13 +59,6 @@ export interface TurnRunner {
   }): Promise<AgentTurnResult>;
 }
 
-/** A project's conversation as stored (the agent's store). */
-export interface ConversationHistory {
-  listMessages(projectId: string, options?: { limit?: number; beforeId?: number }): Promise<AgentMessage[]>;
-  /** Forgets the project's conversation and context. */
-  deleteProject(projectId: string): Promise<void>;
-}
-
 /** The runtime's view of a project's Blender. */
 export interface InstanceView {
   state: "starting" | "ready" | "draining" | "stopped";

@@ -4,7 +4,7 @@
 // turned into a clear reply without hanging.
 import { afterEach, describe, expect, it } from "vitest";
 import { createAgent } from "../agent.ts";
-import { createSqliteStore } from "../store/sqlite-store.ts";
+import { createMemoryAgentStore } from "../testing/memory-agent-store.ts";
 import { createRecordingToolClient } from "../testing/recording-tool-client.ts";
 import { type ScriptedOpenAiServer, type ScriptedReply, startScriptedOpenAiServer } from "../testing/scripted-openai-server.ts";
 import { contractTools, createLanguageModel, createLlmReasoner, type LlmConfig } from "./llm-reasoner.ts";
@@ -28,7 +28,7 @@ async function setup(script: ScriptedReply[], config: Partial<LlmConfig> = {}) {
     ...config,
   });
   const tools = createRecordingToolClient();
-  const store = createSqliteStore(":memory:");
+  const store = createMemoryAgentStore();
   const agent = createAgent({ reasoner, toolClient: tools, store, maxSteps: 6 });
   return { server, tools, store, agent };
 }
@@ -248,7 +248,7 @@ describe("LLM reasoner over the Anthropic Messages API", () => {
       maxRetries: 0,
     });
     const tools = createRecordingToolClient();
-    const agent = createAgent({ reasoner, toolClient: tools, store: createSqliteStore(":memory:") });
+    const agent = createAgent({ reasoner, toolClient: tools, store: createMemoryAgentStore() });
     const result = await agent.runTurn({ projectId: "p", text: "add a golden monkey" });
     expect(result.reply).toBe("Added a golden monkey.");
     expect(tools.calls.map((call) => [call.name, call.arguments])).toEqual([["add_object", { type: "monkey", color: "gold" }]]);

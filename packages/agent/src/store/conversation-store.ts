@@ -1,6 +1,7 @@
 // The state port of the agent: conversations (messages per project) and project context (the
-// scene as last seen, what "it" refers to, recent artifacts). SQLite is the embedded default;
-// the interface is async so a PostgreSQL implementation fits behind it unchanged.
+// scene as last seen, what "it" refers to, recent artifacts). The agent declares what it needs;
+// @bod/state implements it (SQLite and PostgreSQL) along with everything else the product keeps,
+// and testing/memory-agent-store.ts is a small in-memory one for tests.
 import type { Scene } from "../scene.ts";
 import type { ToolCallRecord, TurnArtifact } from "../turn-records.ts";
 
@@ -47,11 +48,8 @@ export interface ProjectContextStore {
   saveContext(projectId: string, context: ProjectContext): Promise<void>;
 }
 
-/** Everything the agent stores, and how a project's state goes away. */
-export interface AgentStore extends ConversationStore, ProjectContextStore {
-  deleteProject(projectId: string): Promise<void>;
-  close(): Promise<void>;
-}
+/** Everything the agent reads and writes between turns. */
+export interface AgentStore extends ConversationStore, ProjectContextStore {}
 
 /** Most artifacts a project context keeps. */
 export const MAX_CONTEXT_ARTIFACTS = 100;

@@ -1,5 +1,6 @@
-// Per-user rate limits: a token bucket per (user, bucket name), refilled continuously. Small and
-// in memory; a multi-node gateway would keep the buckets in Redis or the database instead.
+// A token bucket per key in this process's memory, refilled continuously. The gateway uses it for
+// requests that failed authentication, per client address: per-user limits live in the State,
+// shared by every replica, but traffic without a valid token must never cost a database write.
 
 export interface RateLimit {
   /** Requests allowed in a burst. */

@@ -2,17 +2,23 @@
 //   1. errors → problem+json (http/problem.ts), so every failure below has one shape and status map.
 //   2. the web UI and /api/openapi.json, before auth: the browser needs the page to sign in at all.
 //   3. authentication of /api: a bearer token, or a signed link on the artifact route only.
-//   4. per-user rate limits, after auth so they count users rather than addresses.
+//   4. per-user rate limits, after auth so they count users rather than addresses; kept in the
+//      State, so every replica draws on the same buckets.
 //   5. the routes, each checking that the project belongs to the caller (another's is 404).
+// A project's turn runs under its turn lease from the State, so two replicas never run turns of
+// one project at once, and a cancel sent to any replica reaches the one running it.
 
+import { hostname } from "node:os";
+import { type Project, type State, StateUnavailableError, type User } from "@bod/state";
 import { ArtifactStoreUnavailableError, artifactResponse, contentDispositionFor } from "@bod/storage";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { bearerToken } from "../auth/api-token.ts";
+import { bearerToken } from "../auth/bearer-token.ts";
 import { createRateLimiter, type RateLimit } from "../auth/rate-limiter.ts";
 import type { LinkSigner } from "../auth/signed-links.ts";
+import { DatabaseUnavailableError } from "../errors/database-unavailable-error.ts";
 import { InvalidRequestError } from "../errors/invalid-request-error.ts";
 import { NotAcceptableError } from "../errors/not-acceptable-error.ts";
 import { NotFoundError } from "../errors/not-found-error.ts";
@@ -21,16 +27,7 @@ import { TurnInProgressError } from "../errors/turn-in-progress-error.ts";
 import { UnauthorizedError } from "../errors/unauthorized-error.ts";
 import { UnavailableError } from "../errors/unavailable-error.ts";
 import { buildOpenApiDocument } from "../openapi.ts";
-import type {
-  AgentEvent,
-  AgentMessage,
-  AgentToolCall,
-  AgentTurnResult,
-  ConversationHistory,
-  ProjectArtifacts,
-  ProjectRuntime,
-  TurnRunner,
-} from "../ports.ts";
+import type { AgentEvent, AgentMessage, AgentToolCall, AgentTurnResult, ProjectArtifacts, ProjectRuntime, TurnRunner } from "../ports.ts";
 import {
   CreateProjectBodySchema,
   HistoryQuerySchema,
@@ -39,7 +36,6 @@ import {
   ProjectIdSchema,
   SendMessageBodySchema,
 } from "../schemas.ts";
-import type { GatewayStore, Project, User } from "../store/gateway-store.ts";
 import { type ArtifactLinker, createArtifactLinker } from "../turns/artifact-links.ts";
 import { type BlenderBadge, badgeFor } from "../turns/instance-badge.ts";
 import { problemResponse } from "./problem.ts";
@@ -51,14 +47,18 @@ export interface GatewayRateLimits {
   requests: RateLimit;
   /** Chat messages (each may wake Blender and render). Default: bursts of 20, one every 3 s after. */
   messages: RateLimit;
-  /** Requests refused for a missing or wrong token, per client address. Default: bursts of 60, one a second after. */
+  /**
+   * Requests refused for a missing or wrong token, per client address and per replica (in this
+   * process's memory: traffic without a valid token never costs a database write). Default:
+   * bursts of 60, one a second after.
+   */
   authFailures: RateLimit;
 }
 
 export interface GatewayAppOptions {
-  store: GatewayStore;
+  /** Users, projects, conversations, turn leases and rate limits (the same State the agent uses). */
+  state: State;
   agent: TurnRunner;
-  history: ConversationHistory;
   runtime: ProjectRuntime;
   /** Where artifacts are read; a store with URLs of its own (S3) has clients redirected there. */
   artifacts: ProjectArtifacts;
@@ -74,6 +74,8 @@ export interface GatewayAppOptions {
   instancePollMs?: number;
   /** Serve the web UI at `/`. Default true. */
   webUi?: boolean;
+  /** Names this replica in the turn leases it holds. Default: `<host name> pid <pid>`. */
+  replicaName?: string;
   now?: () => number;
   onError?: (error: unknown, request: Request) => void;
 }
@@ -91,13 +93,12 @@ const ARTIFACT_ROUTE = /^\/api\/projects\/([^/]+)\/artifacts\/([^/]+)$/;
 const DIRECT_URL_SECONDS = 3600;
 
 export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
-  const { store, agent, history, runtime, signer } = options;
+  const { state, agent, runtime, signer } = options;
   const now = options.now ?? Date.now;
   const limits = { ...DEFAULT_LIMITS, ...options.rateLimits };
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-  const rateLimiter = createRateLimiter({ now });
-  /** Projects with a turn running, and how to cancel it. */
-  const runningTurns = new Map<string, AbortController>();
+  const authFailureLimiter = createRateLimiter({ now });
+  const replicaName = options.replicaName ?? `${hostname()} pid ${process.pid}`;
   const app = new Hono<Env>();
 
   app.onError((error, c) => {
@@ -122,16 +123,16 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       return next();
     }
     const token = bearerToken(c.req.header("authorization"));
-    const user = token ? await store.authenticate(token) : undefined;
+    const user = token ? await state.authenticate(token) : undefined;
     if (!user) {
       // Guessing tokens is hopeless (256 bits), but a client that keeps failing is slowed anyway.
       const address = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-      const wait = rateLimiter.take(`auth-failures:${address ?? "unknown"}`, limits.authFailures);
+      const wait = authFailureLimiter.take(`auth-failures:${address ?? "unknown"}`, limits.authFailures);
       if (wait > 0) throw new RateLimitedError(wait, `${limits.authFailures.capacity} refused requests in a burst`);
       throw new UnauthorizedError();
     }
     c.set("user", user);
-    const wait = rateLimiter.take(`requests:${user.id}`, limits.requests);
+    const wait = await state.takeRateLimit(`requests:${user.id}`, limits.requests);
     if (wait > 0) throw new RateLimitedError(wait, `${limits.requests.capacity} requests in a burst`);
     return next();
   });
@@ -139,7 +140,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   /** The caller's project, or 404 whether it does not exist or belongs to someone else. */
   async function ownedProject(c: Context<Env>): Promise<Project> {
     const id = c.req.param("id") ?? "";
-    const project = ProjectIdSchema.safeParse(id).success ? await store.getProject(c.get("user").id, id) : undefined;
+    const project = ProjectIdSchema.safeParse(id).success ? await state.getProject(c.get("user").id, id) : undefined;
     if (!project) throw new NotFoundError(`Project "${id.slice(0, 80)}"`);
     return project;
   }
@@ -167,12 +168,12 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       limitBytes: maxBodyBytes,
       allowed: `{"name": string of 1 to ${MAX_PROJECT_NAME_CHARS} characters}`,
     });
-    const project = await store.createProject(c.get("user").id, body.name);
+    const project = await state.createProject(c.get("user").id, body.name);
     return c.json(await projectView(project), 201, { location: `/api/projects/${project.id}` });
   });
 
   app.get("/api/projects", async (c) => {
-    const projects = await store.listProjects(c.get("user").id);
+    const projects = await state.listProjects(c.get("user").id);
     return c.json({ projects: await Promise.all(projects.map(projectView)) });
   });
 
@@ -182,11 +183,11 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
 
   app.delete("/api/projects/:id", async (c) => {
     const project = await ownedProject(c);
-    // Forget it first, so no new request reaches it; then stop its worker and delete its files.
-    await store.deleteProject(project.ownerId, project.id);
-    runningTurns.get(project.id)?.abort(new Error("The project was deleted."));
+    // Forget it first, so no new request reaches it: the State cancels a running turn on whichever
+    // replica runs it, waits for it to stop, and removes the project with its conversation in one
+    // transaction (409 when the turn would not stop). Then stop its worker and delete its files.
+    await state.deleteProject(project.id);
     await runtime.release(project.id);
-    await history.deleteProject(project.id);
     return c.body(null, 204);
   });
 
@@ -197,7 +198,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       throw new InvalidRequestError(
         `Bad query (${z.prettifyError(query.error).replaceAll("\n", " ")}). Allowed: limit=1..500, before=<message id>.`,
       );
-    const messages = await history.listMessages(project.id, {
+    const messages = await state.listMessages(project.id, {
       limit: query.data.limit ?? 100,
       ...(query.data.before ? { beforeId: query.data.before } : {}),
     });
@@ -216,22 +217,30 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
       allowed: `{"text": string of 1 to ${MAX_MESSAGE_CHARS} characters}`,
     });
     const user = c.get("user");
-    const wait = rateLimiter.take(`messages:${user.id}`, limits.messages);
+    const wait = await state.takeRateLimit(`messages:${user.id}`, limits.messages);
     if (wait > 0) throw new RateLimitedError(wait, `${limits.messages.capacity} messages in a burst`);
-    if (runningTurns.has(project.id)) throw new TurnInProgressError(project.id);
-    const controller = new AbortController();
-    runningTurns.set(project.id, controller);
+    // Held (on this replica or another) while a turn of the project runs: 409.
+    const lease = await state.tryAcquireTurn(project.id, { holder: `${replicaName}, user ${user.id}` });
+    if (!lease) throw new TurnInProgressError(project.id);
+    // Deleting a project takes its lock too, so a project still here now stays until this turn ends.
+    const stillThere = await state.getProject(user.id, project.id).catch(async (error) => {
+      await lease.release();
+      throw error;
+    });
+    if (!stillThere) {
+      await lease.release();
+      throw new NotFoundError(`Project "${project.id}"`);
+    }
+    // Aborts on a cancel sent to any replica, on the project's deletion, or when the lease is lost.
+    const signal = lease.cancelled;
     const linker = createArtifactLinker(project.id, originOf(c), signer);
-    const finish = () => {
-      if (runningTurns.get(project.id) === controller) runningTurns.delete(project.id);
-    };
 
     if (!wantsStream) {
       try {
-        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal });
+        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal });
         return c.json({ ...turnView(result, linker), instance: await badge(project.id) });
       } finally {
-        finish();
+        await lease.release();
       }
     }
 
@@ -257,17 +266,20 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
         );
       }, 15_000);
       try {
-        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal: controller.signal, onEvent });
+        const result = await agent.runTurn({ projectId: project.id, text: body.text, signal, onEvent });
         watcher.stop();
         send({ type: "instance-state", ...(await badge(project.id)) });
         send({ type: "turn", ...turnView(result, linker) });
       } catch (error) {
         watcher.stop();
         options.onError?.(error, c.req.raw);
-        send({ type: "error", code: "internal", message: "The turn failed unexpectedly; the server log has the details." });
+        if (error instanceof StateUnavailableError) {
+          const problem = new DatabaseUnavailableError(error.retryAfterSeconds);
+          send({ type: "error", code: problem.code, message: problem.message, retryAfterSeconds: error.retryAfterSeconds });
+        } else send({ type: "error", code: "internal", message: "The turn failed unexpectedly; the server log has the details." });
       } finally {
         clearInterval(heartbeat);
-        finish();
+        await lease.release();
         await chain;
       }
     });
@@ -275,10 +287,9 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
 
   app.delete("/api/projects/:id/turn", async (c) => {
     const project = await ownedProject(c);
-    const running = runningTurns.get(project.id);
-    if (!running) throw new NotFoundError("A running turn of this project");
-    // The agent stops before its next step or tool call and cancels the call in flight.
-    running.abort(new Error("Cancelled by the user."));
+    // Reaches the turn on whichever replica runs it; the agent stops before its next step or tool
+    // call and cancels the call in flight.
+    if (!(await state.requestCancel(project.id, "Cancelled by the user."))) throw new NotFoundError("A running turn of this project");
     return c.body(null, 202);
   });
 

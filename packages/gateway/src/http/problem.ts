@@ -1,6 +1,8 @@
 // Errors that go over the wire: every gateway error class maps to an HTTP status here and nowhere
 // else, as an RFC 9457 problem+json body that says what happened and what to do about it.
 import { RuntimeError, problemFor as runtimeProblemFor } from "@bod/runtime";
+import { StateUnavailableError, TurnStillRunningError } from "@bod/state";
+import { DatabaseUnavailableError } from "../errors/database-unavailable-error.ts";
 import { GatewayError, type GatewayErrorCode } from "../errors/gateway-error.ts";
 import { RateLimitedError } from "../errors/rate-limited-error.ts";
 import { UnauthorizedError } from "../errors/unauthorized-error.ts";
@@ -44,6 +46,10 @@ export function problemFor(error: unknown): Problem {
       headers["retry-after"] = String(error.retryAfterSeconds);
     return { status, headers, body: body(error.code, status, error.message, error.data) };
   }
+  // The State's: its database not answering in time (503), a turn that would not stop (409).
+  if (error instanceof StateUnavailableError) return problemFor(new DatabaseUnavailableError(error.retryAfterSeconds));
+  if (error instanceof TurnStillRunningError)
+    return problemFor(new GatewayError("turn_in_progress", error.message, { projectId: error.projectId }));
   // The runtime's own errors (capacity, a worker that would not start) keep the runtime's mapping.
   if (error instanceof RuntimeError) return runtimeProblemFor(error);
   return {

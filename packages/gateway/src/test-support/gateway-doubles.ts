@@ -1,34 +1,43 @@
 // Small, honest doubles of the agent and the runtime for the gateway's unit tests: a scripted turn
-// that "renders" by storing a PNG in a real filesystem artifact store, an in-memory history, and a
-// runtime whose state is set by hand.
+// that "renders" by storing a PNG in a real filesystem artifact store and keeps its conversation
+// in the real SQLite State (a temp file), and a runtime whose state is set by hand. Two gateways
+// given the same `statePath` are two replicas sharing one state.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSqliteState, type State, type User } from "@bod/state";
 import { createFilesystemArtifactStore } from "@bod/storage";
 import { createLinkSigner } from "../auth/signed-links.ts";
 import { createGatewayApp, type GatewayAppOptions } from "../http/gateway-app.ts";
-import type { AgentEvent, AgentMessage, InstanceView } from "../ports.ts";
-import { createSqliteGatewayStore } from "../store/sqlite-gateway-store.ts";
+import type { AgentEvent, InstanceView } from "../ports.ts";
 
 export const PNG_BYTES = Buffer.from(
   "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f0a9e00000000049454e44ae426082",
   "hex",
 );
 
-export async function createTestGateway(overrides: Partial<GatewayAppOptions> = {}) {
-  const store = createSqliteGatewayStore({ path: ":memory:" });
+/** The user's token: a new one for an existing user, else the user is created. */
+async function signIn(state: State, name: string): Promise<{ user: User; token: string }> {
+  const existing = await state.findUserByName(name);
+  return existing ? { user: existing, token: await state.issueToken(existing.id) } : state.createUser(name);
+}
+
+export async function createTestGateway(overrides: Partial<GatewayAppOptions> & { statePath?: string } = {}) {
+  const { statePath, ...appOverrides } = overrides;
   const folder = join(tmpdir(), `bod-gateway-${randomBytes(6).toString("hex")}`);
   mkdirSync(folder, { recursive: true });
+  const ownState = createSqliteState({ path: statePath ?? join(folder, "bod.sqlite") });
+  // The app and the scripted agent use the same State, as in `bod serve`.
+  const state = appOverrides.state ?? ownState;
   const artifactStore = createFilesystemArtifactStore({ directoryOf: (projectId) => join(folder, projectId, "artifacts") });
-  const messages = new Map<string, AgentMessage[]>();
   const instances = new Map<string, InstanceView>();
   const released: string[] = [];
   const turns: Array<{ projectId: string; text: string }> = [];
   let turnGate: Promise<void> | undefined;
 
   const app = createGatewayApp({
-    store,
+    state,
     signer: createLinkSigner({ key: randomBytes(32) }),
     idleTimeoutMs: 60_000,
     instancePollMs: 10,
@@ -82,20 +91,9 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
         emit({ type: "reply", turnId, text: reply });
         emit({ type: "turn-end", turnId, status: "completed", durationMs: 40 });
         const toolCalls = [{ id: "c1", name: "render_frame", arguments: {}, result: { artifact }, durationMs: 40 }];
-        const list = messages.get(projectId) ?? [];
-        const at = new Date().toISOString();
-        list.push({ id: list.length + 1, role: "user", text, toolCalls: [], artifacts: [], turnId, createdAt: at });
-        list.push({ id: list.length + 1, role: "assistant", text: reply, toolCalls, artifacts: [artifact], turnId, createdAt: at });
-        messages.set(projectId, list);
+        await state.appendMessage({ projectId, turnId, role: "user", text, toolCalls: [], artifacts: [] });
+        await state.appendMessage({ projectId, turnId, role: "assistant", text: reply, toolCalls, artifacts: [artifact] });
         return { turnId, status: "completed", reply, toolCalls, artifacts: [artifact] };
-      },
-    },
-    history: {
-      async listMessages(projectId) {
-        return messages.get(projectId) ?? [];
-      },
-      async deleteProject(projectId) {
-        messages.delete(projectId);
       },
     },
     runtime: {
@@ -109,11 +107,11 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
       },
     },
     artifacts: artifactStore,
-    ...overrides,
+    ...appOverrides,
   });
 
-  const alice = await store.createUser("alice");
-  const bob = await store.createUser("bob");
+  const alice = await signIn(state, "alice");
+  const bob = await signIn(state, "bob");
   const request = (path: string, init: RequestInit & { token?: string } = {}) => {
     const headers = new Headers(init.headers);
     if (init.token) headers.set("authorization", `Bearer ${init.token}`);
@@ -122,7 +120,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
   };
   return {
     app,
-    store,
+    state,
     request,
     alice: alice.token,
     bob: bob.token,
@@ -142,7 +140,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> = 
       };
     },
     async close() {
-      await store.close();
+      await ownState.close();
       rmSync(folder, { recursive: true, force: true });
     },
   };

@@ -9,7 +9,7 @@ export interface IssuedToken {
   id: string;
   /** The whole token, shown once to its owner. */
   token: string;
-  /** SHA-256 of the secret, hex: what the store keeps. */
+  /** SHA-256 of the secret, hex: what the state keeps. */
   hash: string;
 }
 
@@ -35,8 +35,5 @@ export function secretMatches(secret: string, expectedHash: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** The token in `Authorization: Bearer <token>`, or undefined. */
-export function bearerToken(authorization: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-  return match?.[1];
-}
+/** A constant hash to compare against when the token id is unknown, so both paths cost the same. */
+export const DECOY_HASH = hashSecret("decoy");
