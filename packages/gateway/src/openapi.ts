@@ -26,6 +26,7 @@ const projectParam = { name: "id", in: "path", required: true, schema: schema(Pr
 const common = {
   "401": problem("No token, or one that matches no user."),
   "429": problem("Over the per-user rate limit; see Retry-After."),
+  "503": problem("The server's database did not answer within its deadline (5 s); see Retry-After."),
 };
 
 let cached: object | undefined;
@@ -96,7 +97,12 @@ export function buildOpenApiDocument(): object {
         },
         delete: {
           summary: "Delete a project: its worker is drained and stopped, its scene, artifacts and conversation deleted",
-          responses: { "204": { description: "Deleted." }, "404": problem("No such project of yours."), ...common },
+          responses: {
+            "204": { description: "Deleted." },
+            "404": problem("No such project of yours."),
+            "409": problem("The project's running turn did not stop in time; nothing was deleted, try again."),
+            ...common,
+          },
         },
       },
       "/api/projects/{id}/instance": {
@@ -175,8 +181,9 @@ export function buildOpenApiDocument(): object {
             "302": { description: "Where the file is downloaded from: an expiring URL of the artifact store (S3)." },
             "404": problem("No such artifact of yours."),
             "416": { description: "The range starts past the end of the file (Content-Range: bytes */size)." },
-            "503": problem("The artifact store is down or slow; see Retry-After."),
             ...common,
+            // After the common answers, so this route's own 503 wins.
+            "503": problem("The artifact store, or the server's database, is down or slow; see Retry-After."),
           },
         },
       },

@@ -10,12 +10,12 @@
 // connection is dropped), and the next call works again as soon as the database answers.
 import { randomBytes } from "node:crypto";
 import type { ToolCallRecord, TurnArtifact } from "@bod/agent";
-import { type ClientConfig, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
+import { type ClientConfig, DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from "pg";
 import { DECOY_HASH, issueToken, parseToken, secretMatches } from "./api-token.ts";
 import { StateUnavailableError } from "./errors/state-unavailable-error.ts";
 import { TurnStillRunningError } from "./errors/turn-still-running-error.ts";
 import { UserExistsError } from "./errors/user-exists-error.ts";
-import { withDeadline } from "./postgres-failures.ts";
+import { isUnavailable, withDeadline } from "./postgres-failures.ts";
 import { migratePostgres, POSTGRES_MIGRATIONS } from "./postgres-migrations.ts";
 import { createPostgresTurnLocks, TURN_CHANNEL, turnLockKey, turnLockParts } from "./postgres-turn-locks.ts";
 import { projectIdFor, userIdFor } from "./project-id.ts";
@@ -152,9 +152,10 @@ export async function createPostgresState(options: PostgresStateOptions): Promis
   }
 
   /**
-   * `work` in a transaction on one pooled connection, within `deadlineMs`. On any failure the
-   * connection is dropped rather than reused, so a transaction cut off mid-way is rolled back by
-   * the server and never committed later.
+   * `work` in a transaction on one pooled connection, within `deadlineMs`. A statement the
+   * database refused (a constraint, a lock timeout) is rolled back and the connection reused; on
+   * anything else (a timeout, a dropped connection) the connection is dropped rather than reused,
+   * so a transaction cut off mid-way is rolled back by the server and never committed later.
    */
   async function transaction<T>(work: (client: PoolClient) => Promise<T>, deadlineMs = timeoutMs): Promise<T> {
     if (closed) throw new Error("The state is closed.");
@@ -181,7 +182,15 @@ export async function createPostgresState(options: PostgresStateOptions): Promis
           }
           return value;
         } catch (error) {
-          drop();
+          const refused = error instanceof DatabaseError && !isUnavailable(error);
+          if (refused && !done) {
+            done = true;
+            const connection = client;
+            await connection.query("ROLLBACK").then(
+              () => connection.release(),
+              (rollbackError: Error) => connection.release(rollbackError),
+            );
+          } else drop();
           throw error;
         }
       },
