@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteState, type State, type User } from "@bod/state";
-import { createFilesystemArtifactStore } from "@bod/storage";
+import { type ArtifactStore, createFilesystemArtifactStore } from "@bod/storage";
 import { createLinkSigner } from "../auth/signed-links.ts";
 import { createGatewayApp, type GatewayAppOptions } from "../http/gateway-app.ts";
 import type { AgentEvent, InstanceView } from "../ports.ts";
@@ -23,14 +23,21 @@ async function signIn(state: State, name: string): Promise<{ user: User; token: 
   return existing ? { user: existing, token: await state.issueToken(existing.id) } : state.createUser(name);
 }
 
-export async function createTestGateway(overrides: Partial<GatewayAppOptions> & { statePath?: string } = {}) {
-  const { statePath, ...appOverrides } = overrides;
+/**
+ * `artifactStore` is where the scripted turn stores its render and the app reads artifacts from
+ * (an S3 store in the e2e tests); default a filesystem store in the gateway's temp folder.
+ */
+export async function createTestGateway(
+  overrides: Partial<GatewayAppOptions> & { statePath?: string; artifactStore?: ArtifactStore } = {},
+) {
+  const { statePath, artifactStore: givenArtifactStore, ...appOverrides } = overrides;
   const folder = join(tmpdir(), `bod-gateway-${randomBytes(6).toString("hex")}`);
   mkdirSync(folder, { recursive: true });
-  const ownState = createSqliteState({ path: statePath ?? join(folder, "bod.sqlite") });
-  // The app and the scripted agent use the same State, as in `bod serve`.
-  const state = appOverrides.state ?? ownState;
-  const artifactStore = createFilesystemArtifactStore({ directoryOf: (projectId) => join(folder, projectId, "artifacts") });
+  // The app and the scripted agent use the same State, as in `bod serve`: the one given, or SQLite.
+  const ownState = appOverrides.state ? undefined : createSqliteState({ path: statePath ?? join(folder, "bod.sqlite") });
+  const state = appOverrides.state ?? ownState!;
+  const artifactStore =
+    givenArtifactStore ?? createFilesystemArtifactStore({ directoryOf: (projectId) => join(folder, projectId, "artifacts") });
   const instances = new Map<string, InstanceView>();
   const released: string[] = [];
   const turns: Array<{ projectId: string; text: string }> = [];
@@ -140,7 +147,7 @@ export async function createTestGateway(overrides: Partial<GatewayAppOptions> & 
       };
     },
     async close() {
-      await ownState.close();
+      await ownState?.close();
       rmSync(folder, { recursive: true, force: true });
     },
   };
