@@ -57,13 +57,13 @@ export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOp
     return second === first ? undefined : lookup(second);
   }
 
-  async function readRecord(projectId: string, directory: string, id: string): Promise<ArtifactRecord | undefined> {
+  async function readRecord(projectId: string, directory: string, id: string, operation: string): Promise<ArtifactRecord | undefined> {
     let text: string;
     try {
       text = await readFile(join(directory, `${id}.json`), "utf8");
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw unavailable("head", directory, error);
+      throw unavailable(operation, directory, error);
     }
     const parsed = safeJson(text);
     const record = RecordFileSchema.safeParse(parsed);
@@ -74,7 +74,7 @@ export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOp
 
   async function head(projectId: string, id: string): Promise<ArtifactRecord | undefined> {
     if (!isProjectId(projectId) || !isArtifactId(id)) return undefined;
-    return inProjectFolder(projectId, (directory) => readRecord(projectId, directory, id));
+    return inProjectFolder(projectId, (directory) => readRecord(projectId, directory, id, "head"));
   }
 
   return {
@@ -135,7 +135,7 @@ export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOp
           throw unavailable("get", directory, error);
         }
         try {
-          const artifact = await readRecord(projectId, directory, id);
+          const artifact = await readRecord(projectId, directory, id, "get");
           if (!artifact) {
             await handle.close();
             return undefined;
@@ -162,7 +162,7 @@ export function createFilesystemArtifactStore(options: FilesystemArtifactStoreOp
         throw unavailable("list", directory, error);
       }
       const ids = names.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -".json".length));
-      const records = await Promise.all(ids.filter(isArtifactId).map((id) => readRecord(projectId, directory, id)));
+      const records = await Promise.all(ids.filter(isArtifactId).map((id) => readRecord(projectId, directory, id, "list")));
       return records.filter((record) => record !== undefined).sort(newestFirst);
     },
 
