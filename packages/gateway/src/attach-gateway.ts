@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createAgent, createMcpToolClient, createReasoner, type ReasonerConfig } from "@bod/agent";
 import { createProjectArtifactStore } from "@bod/runtime";
 import { createState, type State, UserExistsError } from "@bod/state";
-import type { ArtifactStore } from "@bod/storage";
+import type { ArtifactStore, SceneStore } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import { createLinkSigner } from "./auth/signed-links.ts";
 import { createGatewayApp, type GatewayRateLimits } from "./http/gateway-app.ts";
@@ -23,6 +23,11 @@ export interface AttachGatewayOptions {
    * store when they are shared). Default: the files under the runtime's project folders.
    */
   artifacts?: ArtifactStore;
+  /**
+   * The shared scene store (PostgreSQL + S3) when scenes do not live in the project folders:
+   * deleting a project deletes its scene there too.
+   */
+  scenes?: Pick<SceneStore, "deleteProject">;
   /** Origins of the artifact store's download URLs (s3DownloadOrigin), which the web UI may load. */
   artifactOrigins?: readonly string[];
   /** Holds `owner-token`, and `bod.sqlite` (users, projects, conversations) unless `stateUrl` names PostgreSQL. */
@@ -32,6 +37,8 @@ export interface AttachGatewayOptions {
    * shared by every replica (password in PGPASSWORD), or undefined for `<dataDir>/bod.sqlite`.
    */
   stateUrl?: string | undefined;
+  /** A State opened already (e.g. checked before any worker started); used instead of `stateUrl`, and closed by close(). */
+  state?: State;
   /** This server's base URL, e.g. `http://127.0.0.1:7800`: the agent calls tools at `<it>/projects/{id}/mcp`. */
   runtimeUrl: string;
   /** The runtime's bearer token, for the agent's tool calls. */
@@ -66,7 +73,7 @@ export function isRuntimePath(path: string): boolean {
 }
 
 export async function attachGateway(server: Server, options: AttachGatewayOptions): Promise<AttachedGateway> {
-  const state = await createState({ url: options.stateUrl, dataDir: options.dataDir });
+  const state = options.state ?? (await createState({ url: options.stateUrl, dataDir: options.dataDir }));
   // A start that fails half-way must not leave the state's connections open.
   const closeState = async (error: unknown): Promise<never> => {
     await state.close();
@@ -76,7 +83,7 @@ export async function attachGateway(server: Server, options: AttachGatewayOption
   const toolClient = createMcpToolClient({ url: `${options.runtimeUrl}/projects/{projectId}/mcp`, token: options.runtimeToken });
   const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: state });
   const artifacts = options.artifacts ?? createProjectArtifactStore((projectId) => options.runtime.projectDirOf(projectId));
-  const runtime = createRuntimeAdapter(options.runtime, artifacts);
+  const runtime = createRuntimeAdapter(options.runtime, artifacts, options.scenes);
   const app = createGatewayApp({
     state,
     agent,

@@ -1,7 +1,7 @@
 // The gateway's runtime port over the runtime package's local activator: instance state from
 // `list`, and releasing a project as drain, then delete its artifacts and its folder.
 import { rm } from "node:fs/promises";
-import { type ArtifactStore, ArtifactStoreUnavailableError } from "@bod/storage";
+import { type ArtifactStore, ArtifactStoreUnavailableError, type SceneStore, SceneStoreUnavailableError } from "@bod/storage";
 import { UnavailableError } from "./errors/unavailable-error.ts";
 import type { InstanceView, ProjectRuntime } from "./ports.ts";
 
@@ -13,8 +13,15 @@ export interface LocalRuntimeLike {
   projectDirOf(projectId: string): string;
 }
 
-/** `artifacts` is where the projects' artifacts are kept (their folders, or a shared S3 store). */
-export function createRuntimeAdapter(runtime: LocalRuntimeLike, artifacts: Pick<ArtifactStore, "deleteProject">): ProjectRuntime {
+/**
+ * `artifacts` is where the projects' artifacts are kept (their folders, or a shared S3 store);
+ * `scenes` the shared scene store when scenes live outside the project folders (PostgreSQL + S3).
+ */
+export function createRuntimeAdapter(
+  runtime: LocalRuntimeLike,
+  artifacts: Pick<ArtifactStore, "deleteProject">,
+  scenes?: Pick<SceneStore, "deleteProject">,
+): ProjectRuntime {
   // Listing measures every instance's memory; lookups that overlap (a project list) share one.
   let listing: ReturnType<LocalRuntimeLike["list"]> | undefined;
   const list = () => {
@@ -36,6 +43,12 @@ export function createRuntimeAdapter(runtime: LocalRuntimeLike, artifacts: Pick<
       } catch (error) {
         if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
         throw new UnavailableError(`The project's artifacts could not be deleted: ${error.message}`, error.retryAfterSeconds);
+      }
+      try {
+        await scenes?.deleteProject(projectId);
+      } catch (error) {
+        if (!(error instanceof SceneStoreUnavailableError)) throw error;
+        throw new UnavailableError(`The project's scene could not be deleted: ${error.message}`, 5);
       }
       await rm(runtime.projectDirOf(projectId), { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@
 // presigned link the reply text carried, because it knows artifacts by id rather than by URL.
 import type { Server } from "node:http";
 import { PutBucketCorsCommand, type S3Client } from "@aws-sdk/client-s3";
-import { createS3ArtifactStore, createS3Client, s3DownloadOrigin } from "@bod/storage";
+import { createS3ArtifactStore, createS3Client, s3DownloadOrigin } from "@bod/storage/scale-out";
 import { createTestBucket, type TestBucket } from "@bod/testing";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium } from "playwright-core";

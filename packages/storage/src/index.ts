@@ -1,4 +1,5 @@
-// Storage ports and their implementations: the embedded ones over folders, the scale-out ones over S3.
+// Storage ports, their embedded implementations over folders, and what every process shares
+// (errors, s3:// URLs). The scale-out implementations are `@bod/storage/scale-out`.
 export { isArtifactId, MAX_DOWNLOAD_URL_SECONDS } from "./artifact-input.ts";
 export { type ArtifactResponseOptions, artifactResponse, parseRangeHeader, type RangeRequest } from "./artifact-response.ts";
 export type {
@@ -22,14 +23,10 @@ export { ArtifactTooLargeError } from "./errors/artifact-too-large-error.ts";
 export { InvalidArtifactInputError } from "./errors/invalid-artifact-input-error.ts";
 export { createFileSceneStore, type FileSceneStoreOptions } from "./file-scene-store.ts";
 export { createFilesystemArtifactStore, type FilesystemArtifactStoreOptions } from "./filesystem-artifact-store.ts";
-export { createPostgresS3SceneStore, type PostgresS3SceneStoreOptions } from "./postgres-s3-scene-store.ts";
-export { createS3ArtifactStore, type S3ArtifactStoreOptions, s3DownloadOrigin } from "./s3-artifact-store.ts";
 export {
-  createS3Client,
   formatS3Location,
   InvalidS3LocationError,
   parseS3Location,
-  type S3ClientOptions,
   type S3Location,
   s3Key,
 } from "./s3-location.ts";

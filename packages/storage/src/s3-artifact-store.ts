@@ -32,7 +32,8 @@ import { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-sa
 import { ArtifactStoreError } from "./errors/artifact-store-error.ts";
 import { ArtifactStoreUnavailableError, type ArtifactStoreUnavailableReason } from "./errors/artifact-store-unavailable-error.ts";
 import { newestFirst } from "./filesystem-artifact-store.ts";
-import { createS3Client, formatS3Location, type S3Location, s3Key } from "./s3-location.ts";
+import { createS3Client } from "./s3-client.ts";
+import { formatS3Location, type S3Location, s3Key } from "./s3-location.ts";
 
 export interface S3ArtifactStoreOptions {
   location: S3Location;

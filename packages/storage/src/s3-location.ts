@@ -1,8 +1,7 @@
 // Where the scale-out stores keep objects: an `s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true`
-// URL parsed once at start, and the one S3 client built from it. Credentials come from the AWS
-// SDK's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles), never
+// URL parsed once at start (the client built from it is in s3-client.ts, which loads the AWS SDK).
+// Credentials come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles), never
 // from the URL, so the URL can be logged and passed to workers as it is.
-import { S3Client } from "@aws-sdk/client-s3";
 
 export interface S3Location {
   bucket: string;
@@ -79,33 +78,4 @@ export function formatS3Location(location: S3Location): string {
 /** The key of `path` under the location's prefix. */
 export function s3Key(location: S3Location, path: string): string {
   return location.prefix ? `${location.prefix}/${path}` : path;
-}
-
-export interface S3ClientOptions {
-  /**
-   * Gives up on a request after this long, in milliseconds, so a stalled server fails calls with
-   * a clear error instead of hanging them: the time until the answer starts, and any silence
-   * while a body streams. Default 30 000.
-   */
-  requestTimeoutMs?: number;
-  /** Attempts per request, first included (the SDK's retry strategy). Default 3. */
-  maxAttempts?: number;
-}
-
-/** The S3 client for a location. */
-export function createS3Client(location: S3Location, options: S3ClientOptions = {}): S3Client {
-  return new S3Client({
-    region: location.region,
-    forcePathStyle: location.forcePathStyle,
-    ...(location.endpoint ? { endpoint: location.endpoint } : {}),
-    maxAttempts: options.maxAttempts ?? 3,
-    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and
-    // keeps waiting; socketTimeout bounds silence after the answer has started (a streamed body).
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      throwOnRequestTimeout: true,
-      socketTimeout: options.requestTimeoutMs ?? 30_000,
-      connectionTimeout: 5_000,
-    },
-  });
 }

@@ -11,7 +11,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { createS3Client, parseS3Location, type S3Location, s3Key } from "./s3-location.ts";
+import { createS3Client } from "./s3-client.ts";
+import { parseS3Location, type S3Location, s3Key } from "./s3-location.ts";
 import { checkProjectId, checkSceneFileName } from "./scene-store.ts";
 import { SceneStoreUnavailableError } from "./scene-store-unavailable-error.ts";
 

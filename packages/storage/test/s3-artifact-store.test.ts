@@ -8,14 +8,8 @@ import { Readable } from "node:stream";
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { createTestBucket } from "@bod/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ArtifactStoreUnavailableError,
-  ArtifactTooLargeError,
-  createS3ArtifactStore,
-  createS3Client,
-  type S3Location,
-  s3DownloadOrigin,
-} from "../src/index.ts";
+import { ArtifactStoreUnavailableError, ArtifactTooLargeError, type S3Location } from "../src/index.ts";
+import { createS3ArtifactStore, createS3Client, s3DownloadOrigin } from "../src/scale-out.ts";
 import { describeArtifactStoreContract } from "../src/testing.ts";
 
 type TestBucket = Awaited<ReturnType<typeof createTestBucket>>;

@@ -9,7 +9,8 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { createS3Client, formatS3Location, type S3Location } from "@bod/storage";
+import { formatS3Location, type S3Location } from "@bod/storage";
+import { createS3Client } from "@bod/storage/scale-out";
 import { requireTestVariable, S3_ENDPOINT_VARIABLE } from "./test-environment.ts";
 
 export interface TestBucket {

@@ -8,6 +8,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReasonerConfig } from "@bod/agent";
+import type { State } from "@bod/state";
+import type { ArtifactStore, SceneStore } from "@bod/storage";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -119,6 +121,9 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   const dataDir = resolve(flags.dataDir);
   await mkdir(dataDir, { recursive: true });
   const { token, source } = await loadOrCreateToken(dataDir, env.BOD_TOKEN);
+  // The shared stores are reached before any worker starts: a wrong address or a server that is
+  // down fails the start here, with the store named, rather than the first user's turn.
+  const stores = await openServeStores(storage, dataDir);
 
   const bwrapPath = flags.sandbox === "off" ? undefined : findWorkingBwrap();
   if (flags.sandbox === "on" && !bwrapPath)
@@ -153,8 +158,9 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     maxQueue: flags.maxQueue,
     startTimeoutMs: flags.startTimeout * 1000,
   });
-  // The runtime's artifact route and the gateway read the same store: the project folders.
-  const artifacts = createProjectArtifactStore((projectId) => runtime.projectDirOf(projectId));
+  // The runtime's artifact route, the gateway and the workers use the same store: the project
+  // folders, or the shared bucket.
+  const artifacts = stores.artifacts ?? createProjectArtifactStore((projectId) => runtime.projectDirOf(projectId));
   const server = createRuntimeServer({
     runtime,
     authenticator: createBearerTokenAuthenticator(token),
@@ -177,6 +183,9 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   const gateway = await attachGateway(server, {
     runtime,
     artifacts,
+    ...(stores.artifactOrigin ? { artifactOrigins: [stores.artifactOrigin] } : {}),
+    ...(stores.scenes ? { scenes: stores.scenes } : {}),
+    state: stores.state,
     dataDir,
     runtimeUrl: baseUrl,
     runtimeToken: token,
@@ -207,8 +216,40 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
       server.closeIdleConnections();
       await runtime.close();
       await gateway.close();
+      await stores.scenes?.close();
       server.closeAllConnections();
     },
+  };
+}
+
+interface ServeStores {
+  state: State;
+  /** The shared bucket's store; undefined for the project folders. */
+  artifacts?: ArtifactStore;
+  /** Where the bucket's download links point (the web UI's Content-Security-Policy allows it). */
+  artifactOrigin?: string;
+  /** The shared scene store (journal in PostgreSQL, snapshots in S3), when both are configured. */
+  scenes?: SceneStore;
+}
+
+/** The stores `bod serve` shares with its workers, opened (and PostgreSQL reached) before any worker starts. */
+async function openServeStores(storage: StorageUrls, dataDir: string): Promise<ServeStores> {
+  const { createState } = await import("@bod/state");
+  const state = await createState({ url: storage.stateUrl, dataDir });
+  if (!storage.artifactLocation) return { state };
+  const { createPostgresS3SceneStore, createS3ArtifactStore, s3DownloadOrigin } = await import("@bod/storage/scale-out");
+  const artifacts = createS3ArtifactStore({ location: storage.artifactLocation });
+  // Checks the bucket answers (and the keys work) now rather than at the first render.
+  await artifacts.list("bod-startup-check").catch(async (error: Error) => {
+    await state.close();
+    throw new Error(`--artifact-url: ${error.message}`);
+  });
+  return {
+    state,
+    artifacts,
+    artifactOrigin: await s3DownloadOrigin(storage.artifactLocation),
+    // Scenes are shared only when both halves are: the journal in PostgreSQL, snapshots in S3.
+    ...(storage.stateUrl ? { scenes: createPostgresS3SceneStore({ postgresUrl: storage.stateUrl, s3: storage.artifactLocation }) } : {}),
   };
 }
 

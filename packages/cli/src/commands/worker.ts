@@ -3,7 +3,9 @@
 
 import type { RuntimeToWorker, WorkerToRuntime } from "@bod/worker";
 import { type Command, Option } from "commander";
+import type { Logger } from "pino";
 import { createLogger } from "../logger.ts";
+import type { StorageUrls } from "../storage-flags.ts";
 
 const flagsSchema = (z: typeof import("zod").z) =>
   z.object({
@@ -20,6 +22,8 @@ const flagsSchema = (z: typeof import("zod").z) =>
     publicUrl: z.url().optional(),
     allowedHost: z.array(z.string()).default([]),
     blender: z.string().optional(),
+    stateUrl: z.string().optional(),
+    artifactUrl: z.string().optional(),
     // Read by main.ts before the parser runs; declared so the parser accepts them.
     adoptBlender: z.coerce.number().int().positive().optional(),
     bridgeChannel: z.string().min(1).optional(),
@@ -27,6 +31,25 @@ const flagsSchema = (z: typeof import("zod").z) =>
 
 function send(message: WorkerToRuntime): void {
   process.send?.(message);
+}
+
+/**
+ * The shared stores the flags or the runtime's environment name: artifacts in S3 when there is an
+ * `s3://` URL, and the scene there too (journal in PostgreSQL) when there is also a `postgres://`
+ * one. Without them the worker keeps both in its data dir. Loaded only when configured: the AWS
+ * SDK costs a worker's start-up time it does not need otherwise.
+ */
+async function openWorkerStores(urls: StorageUrls, logger: Logger) {
+  if (!urls.artifactLocation) return {};
+  const { createPostgresS3SceneStore, createS3ArtifactStore } = await import("@bod/storage/scale-out");
+  const artifactStore = createS3ArtifactStore({ location: urls.artifactLocation });
+  if (!urls.stateUrl) return { artifactStore };
+  const sceneStore = createPostgresS3SceneStore({
+    postgresUrl: urls.stateUrl,
+    s3: urls.artifactLocation,
+    onError: (error) => logger.warn({ err: error }, "the scene journal's database dropped a connection"),
+  });
+  return { artifactStore, sceneStore };
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -43,6 +66,14 @@ export function registerWorkerCommand(program: Command): void {
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option(
+      "--state-url <url>",
+      "PostgreSQL for the scene journal (with --artifact-url): postgres://USER@HOST:PORT/DB (also BOD_STATE_URL)",
+    )
+    .option(
+      "--artifact-url <url>",
+      "S3 bucket for artifacts and scene snapshots: s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true (also BOD_ARTIFACT_URL)",
+    )
     .addOption(new Option("--adopt-blender <pid>", "take over the Blender `bod serve` started just before this worker").hideHelp())
     .addOption(new Option("--bridge-channel <prefix>", "the path prefix of that Blender's FIFOs").hideHelp())
     .action(async (rawFlags: { blender?: string }) => {
@@ -63,7 +94,15 @@ export function registerWorkerCommand(program: Command): void {
         console.error("bod worker: --data-dir is required (or --defer-bind for a pool worker).");
         process.exit(2);
       }
+      const { parseStorageUrls } = await import("../storage-flags.ts");
+      const storage = parseStorageUrls(flags, process.env);
+      if (!storage.ok) {
+        earlyBlender.discard();
+        console.error(`bod worker: ${storage.message}`);
+        process.exit(2);
+      }
       const logger = createLogger();
+      const stores = await openWorkerStores(storage.urls, logger);
       // Loaded here so `bod --help` and other commands don't pay for the MCP server's imports.
       const { serveWorkerOverStdio, startWorker } = await import("@bod/worker");
       const worker = await startWorker({
@@ -78,6 +117,7 @@ export function registerWorkerCommand(program: Command): void {
         allowedHostnames: flags.allowedHost,
         blenderPath,
         spawn: earlyBlender.spawn,
+        ...stores,
         logger,
       });
 
