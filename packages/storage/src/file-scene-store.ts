@@ -35,6 +35,7 @@ export function createFileSceneStore(options: FileSceneStoreOptions): SceneStore
   const opened = new Set<ProjectScene>();
 
   return {
+    shared: false,
     async open(projectId) {
       checkProjectId(projectId);
       const scene = openFileProjectScene(projectId, join(directoryOf(projectId), "scene"), options.onCorruptLine, (closed) =>
@@ -124,6 +125,8 @@ function openFileProjectScene(
 
   const scene: ProjectScene = {
     projectId,
+    // One worker at a time reaches the folder (the local runtime moves it into that worker's sandbox).
+    superseded: false,
     async appendJournal(line) {
       const text = journalLineText(line);
       return serial(async () => {

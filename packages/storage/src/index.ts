@@ -32,3 +32,4 @@ export {
 } from "./s3-location.ts";
 export type { JournalLine, ProjectScene, SceneStore } from "./scene-store.ts";
 export { type SceneStoreBackend, SceneStoreUnavailableError } from "./scene-store-unavailable-error.ts";
+export { SceneSupersededError } from "./scene-superseded-error.ts";

@@ -3,11 +3,18 @@
 // scene wherever it starts. Each half has its deadline (see postgres-scene-journal.ts and
 // s3-scene-objects.ts); past it a call fails with SceneStoreUnavailableError and leaves nothing
 // half-written.
-
-import { createPostgresSceneJournal } from "./postgres-scene-journal.ts";
+//
+// One owner at a time: opening a project's scene claims it (the newest opener wins) and the claim
+// is announced with NOTIFY. A handle opened earlier learns it was superseded from the announcement
+// (within milliseconds, on a LISTEN connection), and every journal write it still attempts is
+// refused in the same statement that would have written it, so two workers never interleave one
+// journal even when a notification is late. Snapshot and file writes check the claim first.
+import pg from "pg";
+import { createPostgresSceneJournal, SCENE_OWNER_CHANNEL } from "./postgres-scene-journal.ts";
 import type { S3Location } from "./s3-location.ts";
 import { createS3SceneObjects } from "./s3-scene-objects.ts";
 import { checkProjectId, type ProjectScene, type SceneStore } from "./scene-store.ts";
+import { SceneSupersededError } from "./scene-superseded-error.ts";
 
 export interface PostgresS3SceneStoreOptions {
   /** The journal's database: `postgres://USER@HOST:PORT/DATABASE` (password from PGPASSWORD or the URL). */
@@ -36,29 +43,105 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
   });
   const objects = createS3SceneObjects({ s3: options.s3, timeoutMs });
 
+  /** Open handles by project, each with the epoch it claimed, told when a newer claim lands. */
+  const handles = new Map<string, Set<{ epoch: number; supersede(): void }>>();
+  let listener: Promise<pg.Client> | undefined;
+  let closing = false;
+
+  /** The LISTEN connection, opened at the first open() and again after it drops. */
+  function listen(): Promise<pg.Client> {
+    listener ??= (async () => {
+      const client = new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: timeoutMs, keepAlive: true });
+      const dropped = (error?: Error) => {
+        listener = undefined;
+        client.removeAllListeners();
+        client.on("error", () => undefined);
+        void client.end().catch(() => undefined);
+        if (closing) return;
+        if (error) options.onError?.(error);
+        // Claims announced while nobody listened are not lost on the handles: each one that is
+        // still open checks its claim again once the connection is back.
+        setTimeout(() => void listen().then(recheckAll, () => undefined), 1_000).unref();
+      };
+      client.on("notification", (message) => {
+        const [projectId, epoch] = (message.payload ?? "").split(" ");
+        for (const handle of handles.get(projectId ?? "") ?? []) if (String(handle.epoch) !== epoch) handle.supersede();
+      });
+      client.on("error", dropped);
+      client.on("end", () => dropped());
+      await client.connect();
+      await client.query(`listen ${SCENE_OWNER_CHANNEL}`);
+      return client;
+    })();
+    listener.catch(() => {
+      listener = undefined;
+    });
+    return listener;
+  }
+
+  const rechecks = new Set<() => Promise<void>>();
+  async function recheckAll() {
+    for (const recheck of rechecks) await recheck().catch(() => undefined);
+  }
+
   return {
+    shared: true,
     async open(projectId): Promise<ProjectScene> {
       checkProjectId(projectId);
       await journal.ready();
-      const lines = journal.project(projectId);
+      // Listening starts before the claim, so no later claim goes unheard.
+      await listen().catch((error: Error) => options.onError?.(error));
+      const lines = await journal.claim(projectId);
       const files = objects.project(projectId);
       let closed = false;
+      let superseded = false;
+      const entry = {
+        epoch: lines.epoch,
+        supersede() {
+          superseded = true;
+        },
+      };
+      const recheck = () =>
+        lines.checkOwner().catch((error: unknown) => {
+          if (SceneSupersededError.is(error)) superseded = true;
+        });
+      const open = handles.get(projectId) ?? new Set();
+      handles.set(projectId, open);
+      open.add(entry);
+      rechecks.add(recheck);
       const whileOpen = async <T>(task: () => Promise<T>): Promise<T> => {
         if (closed) throw new Error(`The scene of project ${projectId} is closed.`);
-        return task();
+        try {
+          return await task();
+        } catch (error) {
+          if (SceneSupersededError.is(error)) superseded = true;
+          throw error;
+        }
       };
+      /** Object writes go only where the claim still stands (the journal's own writes check it in-statement). */
+      const owned = async <T>(task: () => Promise<T>): Promise<T> =>
+        whileOpen(async () => {
+          await lines.checkOwner();
+          return task();
+        });
       return {
         projectId,
+        get superseded() {
+          return superseded;
+        },
         appendJournal: (line) => whileOpen(() => lines.append(line)),
         readJournal: () => whileOpen(() => lines.read()),
         truncateJournal: (uptoSeq) => whileOpen(() => lines.truncate(uptoSeq)),
         readSnapshot: (localPath) => whileOpen(() => files.readSnapshot(localPath)),
-        writeSnapshot: (localPath) => whileOpen(() => files.writeSnapshot(localPath)),
-        putFile: (name, localPath) => whileOpen(() => files.putFile(name, localPath)),
+        writeSnapshot: (localPath) => owned(() => files.writeSnapshot(localPath)),
+        putFile: (name, localPath) => owned(() => files.putFile(name, localPath)),
         getFile: (name, localPath) => whileOpen(() => files.getFile(name, localPath)),
-        deleteFiles: () => whileOpen(() => files.deleteFiles()),
+        deleteFiles: () => owned(() => files.deleteFiles()),
         async close() {
           closed = true;
+          open.delete(entry);
+          if (open.size === 0) handles.delete(projectId);
+          rechecks.delete(recheck);
         },
       };
     },
@@ -70,6 +153,9 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
       await objects.deleteProject(projectId);
     },
     async close() {
+      closing = true;
+      const client = await listener?.catch(() => undefined);
+      await client?.end().catch(() => undefined);
       objects.close();
       await journal.close();
     },

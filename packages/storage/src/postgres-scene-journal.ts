@@ -6,6 +6,7 @@
 import pg from "pg";
 import { checkProjectId, checkSeq, isJournalLine, type JournalLine, journalLineText } from "./scene-store.ts";
 import { SceneStoreUnavailableError } from "./scene-store-unavailable-error.ts";
+import { SceneSupersededError } from "./scene-superseded-error.ts";
 
 export interface PostgresSceneJournalOptions {
   /** `postgres://USER@HOST:PORT/DATABASE`; the password from the URL or PGPASSWORD. */
@@ -18,20 +19,34 @@ export interface PostgresSceneJournalOptions {
   onError?: (error: Error) => void;
 }
 
-/** A project's journal rows. */
+/**
+ * A project's journal rows, as written by the owner that claimed `epoch`. Every write checks, in
+ * the same statement, that the claim still stands, and fails with SceneSupersededError once a
+ * newer owner (another worker) claimed the project.
+ */
 export interface PostgresProjectJournal {
+  readonly epoch: number;
   append(line: JournalLine): Promise<void>;
   read(): Promise<JournalLine[]>;
   truncate(uptoSeq: number): Promise<void>;
+  /** Fails with SceneSupersededError unless the claim still stands (before writing objects elsewhere). */
+  checkOwner(): Promise<void>;
 }
 
 export interface PostgresSceneJournal {
   /** Applies the schema's migrations, once per instance (again after a failure). */
   ready(): Promise<void>;
-  project(projectId: string): PostgresProjectJournal;
+  /**
+   * Claims the project for this owner (the newest claim wins, `epoch` counts them) and announces
+   * it on NOTIFY channel SCENE_OWNER_CHANNEL as "<projectId> <epoch>".
+   */
+  claim(projectId: string): Promise<PostgresProjectJournal>;
   deleteProject(projectId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The NOTIFY channel on which claims and deletions are announced ("<projectId> <epoch>" or "<projectId> deleted"). */
+export const SCENE_OWNER_CHANNEL = "bod_scene_owner";
 
 /**
  * The schema, one statement per version. `scene_journal_schema_version` holds the versions
@@ -46,15 +61,32 @@ const MIGRATIONS: readonly string[] = [
      body jsonb not null,
      primary key (project_id, id)
    )`,
+  // 2: who owns a project's scene now: the newest worker to open it. Writes name their epoch.
+  `create table scene_owner (
+     project_id text primary key,
+     epoch bigint not null
+   )`,
 ];
 
 /** pg_advisory_xact_lock key that serializes the journal's migrations ("bodscene" in ASCII). */
 const MIGRATION_LOCK = "7165064512390733413";
 
-const APPEND = "insert into scene_journal (project_id, seq, body) values ($1, $2, $3)";
+// One statement each, so fencing costs no round trip: the write happens only while the claim stands.
+const CLAIM = `with claimed as (
+    insert into scene_owner (project_id, epoch) values ($1, 1)
+    on conflict (project_id) do update set epoch = scene_owner.epoch + 1
+    returning epoch)
+  select epoch::text as epoch, pg_notify('${SCENE_OWNER_CHANNEL}', $1 || ' ' || epoch) from claimed`;
+const APPEND = `insert into scene_journal (project_id, seq, body)
+  select $1, $2, $3 from scene_owner where project_id = $1 and epoch = $4`;
 const READ = "select body from scene_journal where project_id = $1 order by id";
-const TRUNCATE = "delete from scene_journal where project_id = $1 and seq <= $2";
-const DELETE_PROJECT = "delete from scene_journal where project_id = $1";
+const TRUNCATE = `with owner as (select 1 from scene_owner where project_id = $1 and epoch = $3),
+  gone as (delete from scene_journal where project_id = $1 and seq <= $2 and exists (select 1 from owner))
+  select exists (select 1 from owner) as owned`;
+const CHECK_OWNER = "select exists (select 1 from scene_owner where project_id = $1 and epoch = $2) as owned";
+const DELETE_PROJECT = `with journal as (delete from scene_journal where project_id = $1),
+  owner as (delete from scene_owner where project_id = $1)
+  select pg_notify('${SCENE_OWNER_CHANNEL}', $1 || ' deleted')`;
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
@@ -116,7 +148,7 @@ export function createPostgresSceneJournal(options: PostgresSceneJournalOptions)
     });
     return Promise.race([run, deadline])
       .catch((error: unknown) => {
-        throw SceneStoreUnavailableError.is(error) ? error : unavailable(operation, error);
+        throw SceneStoreUnavailableError.is(error) || error instanceof SceneSupersededError ? error : unavailable(operation, error);
       })
       .finally(() => clearTimeout(timer));
   }
@@ -166,8 +198,13 @@ export function createPostgresSceneJournal(options: PostgresSceneJournalOptions)
       });
       return migrated;
     },
-    project(projectId) {
+    async claim(projectId) {
       checkProjectId(projectId);
+      const { rows } = await withDeadline("claim the project's scene", () =>
+        pool.query<{ epoch: string }>({ name: "scene-owner-claim", text: CLAIM, values: [projectId] }),
+      );
+      const epoch = Number(rows[0]?.epoch);
+      const superseded = () => new SceneSupersededError(projectId);
       // One operation at a time per project, in call order: appends land in the order asked for
       // (a pool would otherwise send two on two connections), truncation never races them.
       let queue: Promise<unknown> = Promise.resolve();
@@ -177,10 +214,26 @@ export function createPostgresSceneJournal(options: PostgresSceneJournalOptions)
         return run;
       };
       return {
+        epoch,
         append(line) {
           const text = journalLineText(line);
           return serial("append a journal line", async () => {
-            await pool.query({ name: "scene-journal-append", text: APPEND, values: [projectId, line.seq, text] });
+            const { rowCount } = await pool.query({
+              name: "scene-journal-append",
+              text: APPEND,
+              values: [projectId, line.seq, text, epoch],
+            });
+            if (rowCount === 0) throw superseded();
+          });
+        },
+        checkOwner() {
+          return serial("check who owns the scene", async () => {
+            const { rows } = await pool.query<{ owned: boolean }>({
+              name: "scene-owner-check",
+              text: CHECK_OWNER,
+              values: [projectId, epoch],
+            });
+            if (!rows[0]?.owned) throw superseded();
           });
         },
         read() {
@@ -192,7 +245,12 @@ export function createPostgresSceneJournal(options: PostgresSceneJournalOptions)
         truncate(uptoSeq) {
           checkSeq(uptoSeq, "uptoSeq");
           return serial("truncate the journal", async () => {
-            await pool.query({ name: "scene-journal-truncate", text: TRUNCATE, values: [projectId, uptoSeq] });
+            const { rows } = await pool.query<{ owned: boolean }>({
+              name: "scene-journal-truncate",
+              text: TRUNCATE,
+              values: [projectId, uptoSeq, epoch],
+            });
+            if (!rows[0]?.owned) throw superseded();
           });
         },
       };

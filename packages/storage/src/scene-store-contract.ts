@@ -230,8 +230,9 @@ export function describeSceneStoreContract(name: string, createFixture: () => Pr
       // Deleting what is gone, or was never there, is no error; the project starts afresh after.
       await store.deleteProject(alpha.projectId);
       await store.deleteProject(project());
-      await again.appendJournal(entry(1, { of: "alpha again" }));
-      expect(await again.readJournal()).toEqual([entry(1, { of: "alpha again" })]);
+      const afresh = await open(alpha.projectId);
+      await afresh.appendJournal(entry(1, { of: "alpha again" }));
+      expect(await afresh.readJournal()).toEqual([entry(1, { of: "alpha again" })]);
     });
 
     it("shows a new store instance everything the first acknowledged, and the first what the new one adds", async () => {
@@ -256,6 +257,38 @@ export function describeSceneStoreContract(name: string, createFixture: () => Pr
       expect(await first.readJournal()).toEqual([entry(3)]);
       await first.close();
       await second.close();
+    });
+
+    it("gives a shared scene to its newest opener: an older handle learns it was superseded and may no longer write", async () => {
+      const first = await open();
+      await first.appendJournal(entry(1));
+      expect(first.superseded).toBe(false);
+      const second = await open(first.projectId, reopen());
+      if (!store.shared) {
+        // One worker at a time reaches this store's scenes; nothing is superseded.
+        expect(first.superseded).toBe(false);
+        expect(second.superseded).toBe(false);
+        return;
+      }
+      // The announcement arrives within moments; the writes are refused whether or not it has.
+      await expect(first.appendJournal(entry(2))).rejects.toMatchObject({ name: "SceneSupersededError" });
+      await expect(first.truncateJournal(1)).rejects.toMatchObject({ name: "SceneSupersededError" });
+      await expect(first.writeSnapshot(await localFile("stale"))).rejects.toMatchObject({ name: "SceneSupersededError" });
+      await expect(first.putFile("stale.obj", await localFile("o S\n"))).rejects.toMatchObject({ name: "SceneSupersededError" });
+      await expect(first.deleteFiles()).rejects.toMatchObject({ name: "SceneSupersededError" });
+      const deadline = Date.now() + 2_000;
+      while (!first.superseded && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(first.superseded).toBe(true);
+      expect(second.superseded).toBe(false);
+      await second.appendJournal(entry(2));
+      expect(await second.readJournal()).toEqual([entry(1), entry(2)]);
+      expect(await snapshotOf(second)).toBeUndefined();
+
+      // Opening again takes the scene back, with what the other wrote; now the other is superseded.
+      const third = await open(first.projectId, store);
+      await third.appendJournal(entry(3));
+      expect(await third.readJournal()).toEqual([entry(1), entry(2), entry(3)]);
+      await expect(second.appendJournal(entry(4))).rejects.toMatchObject({ name: "SceneSupersededError" });
     });
 
     it("refuses calls on a closed project scene", async () => {

@@ -24,6 +24,14 @@ export interface JournalLine {
 /** A project's scene in a store. Calls on one ProjectScene may overlap; appends land in call order. */
 export interface ProjectScene {
   readonly projectId: string;
+  /**
+   * True once another worker has opened the same project's scene since this handle was opened: the
+   * newest opener owns a scene. A superseded handle's writes fail with SceneSupersededError; its
+   * owner opens the scene again (taking it back, with the other's changes) before the next call.
+   * Stores that serve one worker at a time (files in a folder only one worker can reach) never
+   * set it.
+   */
+  readonly superseded: boolean;
   /** Appends a line; durable once it resolves (on disk, or committed), so the change may be acknowledged. */
   appendJournal(line: JournalLine): Promise<void>;
   /** Every line kept, in the order appended. */
@@ -54,6 +62,12 @@ export interface ProjectScene {
 }
 
 export interface SceneStore {
+  /**
+   * Whether workers on different machines or processes share this store's scenes, so that the
+   * newest open supersedes the older handles (see ProjectScene.superseded). False for the files
+   * store, whose folder the local runtime hands to one worker at a time.
+   */
+  readonly shared: boolean;
   /** A project's scene; created empty (no journal, no snapshot) on first use. */
   open(projectId: string): Promise<ProjectScene>;
   /** Removes everything the store keeps for the project. Idempotent: call again after a failure. */

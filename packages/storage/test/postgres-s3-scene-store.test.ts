@@ -177,7 +177,7 @@ describe("PostgreSQL + S3 scene store when a server fails", () => {
     await client.connect();
     try {
       const { rows } = await client.query("select version from scene_journal_schema_version order by version");
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await client.end();
     }

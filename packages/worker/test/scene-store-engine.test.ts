@@ -164,4 +164,23 @@ describe("the scene engine over PostgreSQL + S3", () => {
     const elsewhere = await startEngine({ sceneStore: sceneStore(), projectId });
     expect(names(await sceneOf(elsewhere))).toEqual(["One", "Three", "Two"]);
   });
+  it("hands a project to the newest engine that opens it: the older one reloads before its next call, and no change is lost", async () => {
+    const projectId = `p-${randomBytes(4).toString("hex")}`;
+    const first = await startEngine({ sceneStore: sceneStore(), projectId });
+    await first.call("add_object", { type: "cube", name: "From first" });
+    // Another worker (its own store instance, as on another replica) opens the same project.
+    const second = await startEngine({ sceneStore: sceneStore(), projectId });
+    expect(names(await sceneOf(second))).toEqual(["From first"]);
+    await second.call("add_object", { type: "cone", name: "From second" });
+    // The first reloads before serving: a read sees the other's change, and its own change lands
+    // on top of it.
+    expect(names(await sceneOf(first))).toEqual(["From first", "From second"]);
+    await first.call("add_object", { type: "torus", name: "First again" });
+    expect(names(await sceneOf(second))).toEqual(["First again", "From first", "From second"]);
+    await second.call("delete_object", { name: "From first" });
+    // Stopping the engine that lost the project saves nothing over the owner's scene.
+    await first.stop();
+    const third = await startEngine({ sceneStore: sceneStore(), projectId });
+    expect(names(await sceneOf(third))).toEqual(["First again", "From second"]);
+  });
 });

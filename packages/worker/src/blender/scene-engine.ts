@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { findToolContract, ToolError } from "@bod/contracts";
-import { createFileSceneStore, type ProjectScene, type SceneStore, SceneStoreUnavailableError } from "@bod/storage";
+import { createFileSceneStore, type ProjectScene, type SceneStore, SceneStoreUnavailableError, SceneSupersededError } from "@bod/storage";
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import type { BridgeCommand } from "./bridge-protocol.ts";
@@ -230,6 +230,18 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     }
   }
 
+  /**
+   * Opens the scene again after another worker opened it (a scale-out store's newest opener owns a
+   * scene): this worker becomes the owner again, with the journal and snapshot as the other left them.
+   */
+  async function reopenScene(): Promise<void> {
+    logger.warn({ projectId }, "another worker opened this project's scene; opening it again");
+    await journal.close().catch(() => undefined);
+    await scene?.close();
+    scene = undefined;
+    await openScene();
+  }
+
   /** Lets go of the project's scene and the engine's local files. */
   async function closeScene(): Promise<void> {
     await journal.close();
@@ -318,6 +330,19 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       }
     }
     if (blender?.state !== "ready" || !sceneRestored) throw new ToolError("blender_unavailable", "Blender is not running; try again.");
+    if (scene?.superseded) {
+      // Another worker changed the scene since: this Blender's copy is stale. Reload it, taking the
+      // scene back; should that fail, the next call restarts Blender and tries again.
+      sceneRestored = false;
+      try {
+        await restore();
+      } catch (error) {
+        throw saveFailure(
+          error,
+          `The scene could not be reloaded after another worker changed it (${(error as Error).message}). Try again.`,
+        );
+      }
+    }
     return blender;
   }
 
@@ -330,6 +355,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     const startedAt = performance.now();
     const process = blender;
     if (!process) throw new Error("restore() without Blender");
+    if (scene?.superseded) await reopenScene();
     let snapshotSeq = 0;
     const snapshot = await currentSnapshot();
     if (snapshot) {
@@ -604,7 +630,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     state = "stopping";
     try {
       if (restarting) await restarting.catch(() => undefined);
-      if (scene && blender?.state === "ready" && (journal.entries.length > 0 || !storedSnapshot)) {
+      // A superseded scene belongs to another worker now: this one's copy may be stale, so it is not saved.
+      if (scene && !scene.superseded && blender?.state === "ready" && (journal.entries.length > 0 || !storedSnapshot)) {
         await saveSnapshot().catch((error) => logger.error({ err: error }, "final snapshot failed; the journal keeps the changes"));
       }
       await closeScene().catch((error) => logger.error({ err: error }, "could not close the scene store"));
@@ -633,6 +660,12 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
 
 /** The tool error for a change the scene store did not take: a store that is down or slow says so in its code. */
 function saveFailure(error: unknown, message: string): ToolError {
+  if (SceneSupersededError.is(error))
+    return new ToolError(
+      "storage_unavailable",
+      "Another worker opened this project meanwhile; the change was not saved, and the scene is being reloaded with the other's changes. Try again.",
+      { store: "scene", reason: "superseded" },
+    );
   if (SceneStoreUnavailableError.is(error))
     return new ToolError("storage_unavailable", message, { store: "scene", backend: error.backend, operation: error.operation });
   return new ToolError("internal", message);
