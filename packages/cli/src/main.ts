@@ -20,15 +20,18 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   user: async () => (await import("./commands/user.ts")).registerUserCommand,
   docs: async () => (await import("./commands/docs.ts")).registerDocsCommand,
   bench: async () => {
-    const [{ registerBenchCommand }, { registerBenchRuntimeCommand }, { registerBenchAgentCommand }] = await Promise.all([
-      import("./commands/bench.ts"),
-      import("./commands/bench-runtime.ts"),
-      import("./commands/bench-agent.ts"),
-    ]);
+    const [{ registerBenchCommand }, { registerBenchRuntimeCommand }, { registerBenchAgentCommand }, { registerBenchStorageCommand }] =
+      await Promise.all([
+        import("./commands/bench.ts"),
+        import("./commands/bench-runtime.ts"),
+        import("./commands/bench-agent.ts"),
+        import("./commands/bench-storage.ts"),
+      ]);
     return (program) => {
       const bench = registerBenchCommand(program);
       registerBenchRuntimeCommand(bench);
       registerBenchAgentCommand(bench);
+      registerBenchStorageCommand(bench);
     };
   },
 };
