@@ -48,6 +48,17 @@ interface Relay {
   flush(): void;
 }
 
+/**
+ * Ends `socket` with a TCP reset, as a dropped connection would. A socket whose writing side is
+ * already shut down (end() forwarded the peer's FIN) is closed plainly instead: a reset racing a
+ * pending shutdown leaves Node's TCP handle open and the process spinning at exit.
+ */
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 /** Starts a proxy on 127.0.0.1 that forwards to `target`; resolves once it listens. */
 export async function createFaultProxy(target: FaultProxyTarget, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const host = "127.0.0.1";
@@ -100,7 +111,7 @@ export async function createFaultProxy(target: FaultProxyTarget, options: FaultP
 
   const onConnection = (client: Socket) => {
     if (closed) {
-      client.resetAndDestroy();
+      reset(client);
       return;
     }
     const upstream = createConnection({ host: target.host, port: target.port, allowHalfOpen: true });
@@ -121,9 +132,7 @@ export async function createFaultProxy(target: FaultProxyTarget, options: FaultP
     relays.add(relay);
     // A failure on one side ends the other: an upstream that refuses or resets resets the client.
     client.on("error", () => upstream.destroy());
-    upstream.on("error", () => {
-      if (!client.destroyed) client.resetAndDestroy();
-    });
+    upstream.on("error", () => reset(client));
     const settle = () => {
       if (client.destroyed && upstream.destroyed) relays.delete(relay);
     };
@@ -152,8 +161,8 @@ export async function createFaultProxy(target: FaultProxyTarget, options: FaultP
 
   const resetAll = () => {
     for (const relay of relays) {
-      if (!relay.client.destroyed) relay.client.resetAndDestroy();
-      if (!relay.upstream.destroyed) relay.upstream.resetAndDestroy();
+      reset(relay.client);
+      reset(relay.upstream);
     }
     relays.clear();
   };

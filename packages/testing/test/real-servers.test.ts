@@ -202,7 +202,7 @@ describe("the run's PostgreSQL", () => {
     const pid = (await holder.query("select pg_backend_pid() as pid")).rows[0].pid;
     expect((await other.query("select pg_terminate_backend($1) as done", [pid])).rows[0].done).toBe(true);
     await expect(holder.query("select 1")).rejects.toThrow();
-    expect(await waitForLock(other, 43 - 1)).toBe(true);
+    expect(await waitForLock(other, 42)).toBe(true);
   });
 
   it("releases a session's advisory lock when its connection drops on the client's side", async () => {
@@ -314,24 +314,18 @@ describe("the fault proxy", () => {
     const location = parseS3Location(s3Proxy.rewrite(bucket.url));
     const client = createS3Client(location, { requestTimeoutMs: 400, maxAttempts: 1 });
     try {
-      console.log("put");
       await client.send(new PutObjectCommand({ Bucket: location.bucket, Key: "k", Body: "v" }));
-      console.log("paused");
       s3Proxy.pause();
       const started = performance.now();
       await expect(client.send(new GetObjectCommand({ Bucket: location.bucket, Key: "k" }))).rejects.toThrow();
       expect(performance.now() - started).toBeLessThan(3_000);
-      console.log("resume");
       s3Proxy.resume();
       const read = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: "k" }));
       expect(await read.Body?.transformToString()).toBe("v");
     } finally {
-      console.log("finally");
       client.destroy();
       await s3Proxy.close();
-      console.log("closed");
       await bucket.drop();
-      console.log("dropped");
     }
   });
 });
