@@ -169,10 +169,18 @@ describe("two replicas on one PostgreSQL and one bucket", () => {
     expect(statuses.slice(-2)).toEqual([429, 429]);
   });
 
-  it("deletes a project everywhere: scene, artifacts, conversation", async () => {
+  it("deletes a project everywhere: scene, artifacts, conversation, and the other replica's instance", async () => {
     const onSecond = createApiClient(second.url, second.signInToken);
     const onFirst = createApiClient(first.url, first.signInToken);
+    const firstRuntime = createApiClient(first.url, first.runtimeToken);
+    const instanceOnFirst = async () => (await firstRuntime.fetch(`/api/instances/${projectId}`)).json() as Promise<{ state?: string }>;
+    // The turns above woke the project on the first replica too.
+    expect((await instanceOnFirst()).state).toBe("ready");
     expect((await onSecond.fetch(`/api/projects/${projectId}`, { method: "DELETE" })).status).toBe(204);
+    // The first replica's worker hears of the deletion and ends without saving anything.
+    const deadline = Date.now() + 15_000;
+    while ((await instanceOnFirst()).state !== "stopped" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await instanceOnFirst()).state).toBe("stopped");
     expect((await onFirst.fetch(`/api/projects/${projectId}`)).status).toBe(404);
     expect((await onFirst.fetch(`/api/projects/${projectId}/messages`)).status).toBe(404);
     expect((await onFirst.fetch(renderPath)).status).toBe(404);

@@ -30,6 +30,6 @@ export {
   type S3Location,
   s3Key,
 } from "./s3-location.ts";
-export type { JournalLine, ProjectScene, SceneStore } from "./scene-store.ts";
+export type { JournalLine, OpenSceneOptions, ProjectScene, SceneStore } from "./scene-store.ts";
 export { type SceneStoreBackend, SceneStoreUnavailableError } from "./scene-store-unavailable-error.ts";
 export { SceneSupersededError } from "./scene-superseded-error.ts";

@@ -44,7 +44,7 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
   const objects = createS3SceneObjects({ s3: options.s3, timeoutMs });
 
   /** Open handles by project, each with the epoch it claimed, told when a newer claim lands. */
-  const handles = new Map<string, Set<{ epoch: number; supersede(): void }>>();
+  const handles = new Map<string, Set<{ epoch: number; supersede(): void; deleted(): void }>>();
   let listener: Promise<pg.Client> | undefined;
   let closing = false;
 
@@ -65,7 +65,10 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
       };
       client.on("notification", (message) => {
         const [projectId, epoch] = (message.payload ?? "").split(" ");
-        for (const handle of handles.get(projectId ?? "") ?? []) if (String(handle.epoch) !== epoch) handle.supersede();
+        for (const handle of handles.get(projectId ?? "") ?? []) {
+          if (epoch === "deleted") handle.deleted();
+          else if (String(handle.epoch) !== epoch) handle.supersede();
+        }
       });
       client.on("error", dropped);
       client.on("end", () => dropped());
@@ -86,7 +89,7 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
 
   return {
     shared: true,
-    async open(projectId): Promise<ProjectScene> {
+    async open(projectId, openOptions = {}): Promise<ProjectScene> {
       checkProjectId(projectId);
       await journal.ready();
       // Listening starts before the claim, so no later claim goes unheard.
@@ -99,6 +102,12 @@ export function createPostgresS3SceneStore(options: PostgresS3SceneStoreOptions)
         epoch: lines.epoch,
         supersede() {
           superseded = true;
+        },
+        deleted() {
+          superseded = true;
+          if (closed) return;
+          closed = true;
+          openOptions.onDeleted?.();
         },
       };
       const recheck = () =>

@@ -61,6 +61,14 @@ export interface ProjectScene {
   close(): Promise<void>;
 }
 
+export interface OpenSceneOptions {
+  /**
+   * Called once if the project is deleted by another process while this handle is open (a shared
+   * store only: the files store's projects are deleted by the runtime that drained their worker).
+   */
+  onDeleted?: () => void;
+}
+
 export interface SceneStore {
   /**
    * Whether workers on different machines or processes share this store's scenes, so that the
@@ -69,7 +77,7 @@ export interface SceneStore {
    */
   readonly shared: boolean;
   /** A project's scene; created empty (no journal, no snapshot) on first use. */
-  open(projectId: string): Promise<ProjectScene>;
+  open(projectId: string, options?: OpenSceneOptions): Promise<ProjectScene>;
   /** Removes everything the store keeps for the project. Idempotent: call again after a failure. */
   deleteProject(projectId: string): Promise<void>;
   /** Lets go of connections and handles; ProjectScenes opened from it stop working. */

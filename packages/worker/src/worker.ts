@@ -31,6 +31,8 @@ export interface WorkerOptions {
    * PostgreSQL + S3 when any machine may restore it. Default: files in the data dir's `scene` folder.
    */
   sceneStore?: SceneStore;
+  /** Told when the project is deleted by another process (shared stores); the worker should then drain and end. */
+  onProjectDeleted?: () => void;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -107,6 +109,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   const engine: SceneEngine = createSceneEngine({
     ...(dataDir ? { dataDir, projectId } : {}),
     ...(options.sceneStore ? { sceneStore: options.sceneStore } : {}),
+    ...(options.onProjectDeleted ? { onProjectDeleted: options.onProjectDeleted } : {}),
     ...(options.blenderPath ? { blenderPath: options.blenderPath } : {}),
     ...(options.spawn ? { spawn: options.spawn } : {}),
     logger: logger.child({ component: "blender" }),

@@ -118,6 +118,8 @@ export function registerWorkerCommand(program: Command): void {
         blenderPath,
         spawn: earlyBlender.spawn,
         ...stores,
+        // Deleted on another replica: nothing is left to serve or save; end, as after a drain.
+        onProjectDeleted: () => drainAndExit(),
         logger,
       });
 

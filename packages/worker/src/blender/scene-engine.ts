@@ -88,6 +88,11 @@ export interface SceneEngineOptions {
   sceneStore?: SceneStore;
   /** The project whose scene this is, the key in `sceneStore`. Default "local". The engine is bound when it has this or `dataDir`. */
   projectId?: string;
+  /**
+   * Told when another process deletes the project while this engine has its scene open (shared
+   * stores): the engine then refuses calls, and its worker should end without saving.
+   */
+  onProjectDeleted?: () => void;
   /** Default "blender". */
   blenderPath?: string;
   /** Default this package's python/bridge.py. */
@@ -149,6 +154,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   const bound = dataDir !== undefined || projectId !== undefined;
   // The project's scene in its store (undefined until bound), and the store the engine made for it.
   let scene: ProjectScene | undefined;
+  // Set when another process deleted the project: nothing is served or saved after that.
+  let projectDeleted = false;
   let ownStore: SceneStore | undefined;
   // The engine's folder of local files for Blender: snapshots, and import sources for replay.
   let localDir: string | undefined;
@@ -215,7 +222,13 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
         onCorruptLine: (_, lineNumber) => logger.warn({ lineNumber }, "skipping an unreadable journal line"),
       });
     }
-    const opened = await store.open(projectId ?? "local");
+    const opened = await store.open(projectId ?? "local", {
+      onDeleted: () => {
+        logger.warn({ projectId }, "the project was deleted elsewhere; this engine serves it no more");
+        projectDeleted = true;
+        options.onProjectDeleted?.();
+      },
+    });
     try {
       const loaded = createSceneJournal({ storage: opened });
       await loaded.load();
@@ -330,6 +343,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       }
     }
     if (blender?.state !== "ready" || !sceneRestored) throw new ToolError("blender_unavailable", "Blender is not running; try again.");
+    if (projectDeleted) throw new ToolError("blender_unavailable", "This project was deleted; its scene is gone.");
     if (scene?.superseded) {
       // Another worker changed the scene since: this Blender's copy is stale. Reload it, taking the
       // scene back; should that fail, the next call restarts Blender and tries again.
@@ -631,7 +645,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     try {
       if (restarting) await restarting.catch(() => undefined);
       // A superseded scene belongs to another worker now: this one's copy may be stale, so it is not saved.
-      if (scene && !scene.superseded && blender?.state === "ready" && (journal.entries.length > 0 || !storedSnapshot)) {
+      if (scene && !scene.superseded && !projectDeleted && blender?.state === "ready" && (journal.entries.length > 0 || !storedSnapshot)) {
         await saveSnapshot().catch((error) => logger.error({ err: error }, "final snapshot failed; the journal keeps the changes"));
       }
       await closeScene().catch((error) => logger.error({ err: error }, "could not close the scene store"));
