@@ -1,6 +1,7 @@
 // The gateway's routes in-process (hono app.request): validation, auth, tenant isolation,
 // streaming and JSON turns, signed links, rate limits and the error mapping.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UnavailableError } from "../errors/unavailable-error.ts";
 import { createTestGateway, PNG_BYTES, parseSse } from "../test-support/gateway-doubles.ts";
 
 let gateway: Awaited<ReturnType<typeof createTestGateway>>;
@@ -126,8 +127,34 @@ describe("projects", () => {
     expect((await gateway.request(`/api/projects/${project.id}`, { token: gateway.alice })).status).toBe(200);
     const deleted = await gateway.request(`/api/projects/${project.id}`, { method: "DELETE", token: gateway.alice });
     expect(deleted.status).toBe(204);
-    expect(gateway.released).toEqual([project.id]);
+    // Released before the project is forgotten, and again after, for anything a turn stored meanwhile.
+    expect(gateway.released).toEqual([project.id, project.id]);
     expect((await gateway.request(`/api/projects/${project.id}`, { token: gateway.alice })).status).toBe(404);
+  });
+
+  it("keeps a project whose files could not be deleted, so that deleting it again finishes the job", async () => {
+    let storeDown = true;
+    const flaky = await createTestGateway({
+      runtime: {
+        instance: async () => undefined,
+        async release() {
+          if (storeDown) throw new UnavailableError("The project's artifacts could not be deleted: the store did not answer.", 5);
+        },
+      },
+    });
+    try {
+      const created = await flaky.request("/api/projects", { method: "POST", token: flaky.alice, body: '{"name": "Doomed"}' });
+      const project = (await created.json()) as { id: string };
+      const refused = await flaky.request(`/api/projects/${project.id}`, { method: "DELETE", token: flaky.alice });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect((await flaky.request(`/api/projects/${project.id}`, { token: flaky.alice })).status).toBe(200);
+      storeDown = false;
+      expect((await flaky.request(`/api/projects/${project.id}`, { method: "DELETE", token: flaky.alice })).status).toBe(204);
+      expect((await flaky.request(`/api/projects/${project.id}`, { token: flaky.alice })).status).toBe(404);
+    } finally {
+      await flaky.close();
+    }
   });
 
   it("hides one user's projects from another: every route is 404", async () => {

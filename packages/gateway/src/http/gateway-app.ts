@@ -183,9 +183,12 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
 
   app.delete("/api/projects/:id", async (c) => {
     const project = await ownedProject(c);
-    // Forget it first, so no new request reaches it: the State cancels a running turn on whichever
-    // replica runs it, waits for it to stop, and removes the project with its conversation in one
-    // transaction (409 when the turn would not stop). Then stop its worker and delete its files.
+    // Its worker, scene and artifacts go first: should a store be down (503), the project is still
+    // there to delete again, rather than forgotten with its files left behind. Then the State
+    // cancels a running turn on whichever replica runs it, waits for it to stop, and removes the
+    // project with its conversation in one transaction (409 when the turn would not stop). Last,
+    // whatever that turn stored meanwhile goes too.
+    await runtime.release(project.id);
     await state.deleteProject(project.id);
     await runtime.release(project.id);
     return c.body(null, 204);
