@@ -91,7 +91,7 @@ describe("two replicas on one state", () => {
     expect((await b.request(`/api/projects/${project.id}`, { method: "DELETE", token: b.alice })).status).toBe(204);
     expect(((await (await turn).json()) as { status: string }).status).toBe("cancelled");
     release();
-    expect(b.released).toEqual([project.id]);
+    expect(b.released).toEqual([project.id, project.id]);
     for (const gateway of [a, b]) {
       expect((await gateway.request(`/api/projects/${project.id}`, { token: gateway.alice })).status).toBe(404);
       expect(await gateway.state.listMessages(project.id)).toEqual([]);
