@@ -114,8 +114,6 @@ export function spawnServer(command: string, args: string[], options: ServerProc
       const result = await Promise.race([exited, timedOut]);
       clearTimeout(timer);
       if (result === "timeout") await killGroup();
-      // Children the server left behind (none for a clean shutdown) go with the group.
-      killProcessGroup(child.pid, "SIGKILL");
     },
   };
 }

@@ -3,7 +3,14 @@
 // versitygw; PostgreSQL advisory locks ending with their session; and the fault proxy's outages.
 import { createHash, randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { parseS3Location } from "@bod/storage";
@@ -355,13 +362,11 @@ describe("servers of a test's own", () => {
   });
 
   it("the S3 server keeps objects through kill and restart on the same port", async () => {
-    const server = await startS3Server();
+    // The run's keys, which the SDK reads from the environment, so that its clients sign for this server too.
+    const server = await startS3Server({ accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY });
     try {
       const location = { bucket: "own", prefix: "", endpoint: server.endpoint, region: server.region, forcePathStyle: true };
       const client = createS3Client(location, { maxAttempts: 1, requestTimeoutMs: 2_000 });
-      const credentials = { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
-      client.config.credentials = async () => credentials;
-      const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
       await client.send(new CreateBucketCommand({ Bucket: "own" }));
       await client.send(new PutObjectCommand({ Bucket: "own", Key: "k", Body: "kept" }));
       await server.kill();
