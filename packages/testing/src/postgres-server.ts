@@ -27,6 +27,8 @@ export interface PostgresServer {
   readonly port: number;
   /** The cluster's data folder (owned by `postgres` when the tests run as root). */
   readonly dataDirectory: string;
+  /** The postmaster's process id (a new one after restart()). */
+  readonly pid: number;
   /** Fast shutdown: ends every session, checkpoints and exits. The data stays; restart() brings it back. */
   stop(): Promise<void>;
   /** SIGKILLs the server and all its backends at once, as a crash would; restart() recovers from the WAL. */
@@ -112,6 +114,9 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     host,
     port,
     dataDirectory,
+    get pid() {
+      return server?.pid ?? -1;
+    },
     stop,
     async kill() {
       await server?.killGroup();

@@ -30,6 +30,8 @@ export interface S3Server {
   readonly region: string;
   /** The folder the buckets live in (one folder per bucket). */
   readonly directory: string;
+  /** The server's process id (a new one after restart()). */
+  readonly pid: number;
   /** SIGTERM, then waits for the exit. The objects stay; restart() brings the server back. */
   stop(): Promise<void>;
   /** SIGKILLs the server, as a crash would. */
@@ -83,6 +85,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     secretAccessKey,
     region,
     directory,
+    get pid() {
+      return server?.pid ?? -1;
+    },
     stop,
     async kill() {
       await server?.killGroup();

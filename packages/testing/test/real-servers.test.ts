@@ -2,6 +2,7 @@
 // rely on: S3 conditional writes, multipart uploads, presigned URL expiry and ranged reads on
 // versitygw; PostgreSQL advisory locks ending with their session; and the fault proxy's outages.
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import {
   CreateBucketCommand,
@@ -224,6 +225,20 @@ describe("the run's PostgreSQL", () => {
   });
 });
 
+/** Whether a process with this id runs (a zombie awaiting its parent counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** Tries `key` until the lock is free (true) or 5 s pass (false). */
 async function waitForLock(client: pg.Client, key: number): Promise<boolean> {
   const deadline = Date.now() + 5_000;
@@ -344,7 +359,13 @@ describe("servers of a test's own", () => {
       let client = await connect(server.url);
       await client.query("create table turns (id int primary key)");
       await client.query("insert into turns values (1)");
+      const { rows } = await client.query("select pid as checkpointer from pg_stat_activity where backend_type = 'checkpointer'");
+      expect(rows[0].checkpointer).toBeGreaterThan(0);
+      const postmaster = server.pid;
       await server.kill();
+      // The whole process tree goes at once, as in a crash: no checkpointer is left to flush.
+      expect(() => process.kill(postmaster, 0)).toThrow();
+      await expect.poll(() => alive(rows[0].checkpointer), { timeout: 2_000 }).toBe(false);
       await expect(client.query("select 1")).rejects.toThrow();
       await expect(connect(server.url, { connectionTimeoutMillis: 2_000 })).rejects.toThrow();
       await server.restart();
