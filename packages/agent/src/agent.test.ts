@@ -1,6 +1,7 @@
 // The turn loop with the offline planner and an in-memory tool double: events in order, the
 // scene read only when needed, tool errors shown to the reasoner, bounded steps, cancellation,
 // and everything stored. The MCP and LLM paths have their own tests.
+import { MAX_MESSAGE_CHARS } from "@bod/contracts";
 import { describe, expect, it } from "vitest";
 import { type AgentEvent, createAgent } from "./agent.ts";
 import { createPlannerReasoner } from "./planner/planner-reasoner.ts";
@@ -260,9 +261,12 @@ describe("createAgent loop", () => {
     const { agent } = setup(reasoner);
     const empty = await agent.runTurn({ projectId: "p", text: "   " });
     expect([empty.status, empty.error?.code]).toEqual(["failed", "invalid_message"]);
-    const long = await agent.runTurn({ projectId: "p", text: "a".repeat(10_001) });
+    // The one limit in the contracts, the same the gateway's API enforces.
+    const longest = await agent.runTurn({ projectId: "p", text: `add a cube ${"a".repeat(MAX_MESSAGE_CHARS - 11)}` });
+    expect(longest.reply).not.toMatch(/too long/);
+    const long = await agent.runTurn({ projectId: "p", text: "a".repeat(MAX_MESSAGE_CHARS + 1) });
     expect(long.reply).toMatch(/too long/);
-    expect(reasoner.inputs).toEqual([]);
+    expect(reasoner.inputs.map((input) => input.text.length)).toEqual([MAX_MESSAGE_CHARS]);
   });
 
   it("says when a change may or may not have happened", async () => {

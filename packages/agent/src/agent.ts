@@ -2,7 +2,7 @@
 // make its tool calls through the tool client, repeat until it replies or the step budget runs
 // out, then store the turn. Every step is reported as an event while it happens.
 import { randomUUID } from "node:crypto";
-import { findToolContract } from "@bod/contracts";
+import { findToolContract, MAX_MESSAGE_CHARS } from "@bod/contracts";
 import { ReasonerError } from "./errors/reasoner-error.ts";
 import { ToolClientError } from "./errors/tool-client-error.ts";
 import type { ProposedToolCall, Reasoner, TurnStep } from "./reasoner.ts";
@@ -98,9 +98,6 @@ class InvalidMessage extends Error {
     this.name = "InvalidMessage";
   }
 }
-
-/** Longest message accepted, in characters. */
-export const MAX_MESSAGE_LENGTH = 10_000;
 
 function collectArtifacts(outcome: ToolCallOutcome, toolCallId: string): TurnArtifact[] {
   const found: TurnArtifact[] = [];
@@ -284,7 +281,7 @@ export function createAgent(options: AgentOptions): Agent {
 
     try {
       if (text.trim().length === 0) throw new InvalidMessage("The message is empty; tell me what to do with the scene.");
-      if (text.length > MAX_MESSAGE_LENGTH) throw new InvalidMessage(`The message is too long (at most ${MAX_MESSAGE_LENGTH} characters).`);
+      if (text.length > MAX_MESSAGE_CHARS) throw new InvalidMessage(`The message is too long (at most ${MAX_MESSAGE_CHARS} characters).`);
       let finished = false;
       for (let step = 0; step < maxSteps && !finished; step++) {
         controller.signal.throwIfAborted();

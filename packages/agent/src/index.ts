@@ -8,7 +8,6 @@ export {
   type AgentOptions,
   createAgent,
   describeApplied,
-  MAX_MESSAGE_LENGTH,
   type RunTurnOptions,
   type TurnResult,
   type TurnStatus,

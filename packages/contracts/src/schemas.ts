@@ -27,12 +27,17 @@ export const ScaleSchema = z
   .union([scaleFactor, z.tuple([scaleFactor, scaleFactor, scaleFactor])])
   .describe("Uniform scale factor, or [x, y, z] factors; each 0.001..10000.");
 
-/** Blender names: 1..63 characters, no control characters. */
+/** Longest chat message a user may send, in characters: the gateway's API, the agent and `bod chat` hold to it. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+/** Blender names: 1..63 characters, no control characters, not only spaces. */
 export const ObjectNameSchema = z
   .string()
   .min(1)
   .max(63)
   .regex(/^[^\p{Cc}]+$/u, "Names cannot contain control characters.")
+  // A refinement, not a second pattern: the JSON Schema that hosts see keeps one plain pattern.
+  .refine((name) => name.trim().length > 0, "Names need a visible character; a name of only spaces cannot be told apart.")
   .describe("An object name as shown by get_scene (1..63 characters).");
 
 export const OBJECT_TYPES = ["cube", "uv_sphere", "ico_sphere", "cylinder", "cone", "torus", "plane", "circle", "monkey", "text"] as const;

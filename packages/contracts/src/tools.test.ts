@@ -19,4 +19,15 @@ describe("tool contracts", () => {
     expect(addObject.inputSchema.safeParse({ type: "cube", location: [Number.NaN, 0, 0] }).success).toBe(false);
     expect(addObject.inputSchema.safeParse({ type: "cube", location: [1, 2, 3], scale: 2, color: "#f80" }).success).toBe(true);
   });
+
+  it("reject object names of only spaces, with the rule in the message", () => {
+    const updateObject = findToolContract("update_object")!;
+    for (const name of [" ", "   ", "\u00a0\u2003"]) {
+      const parsed = updateObject.inputSchema.safeParse({ name, location: [0, 0, 0] });
+      expect(parsed.success, JSON.stringify(name)).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toMatch(/visible character/);
+    }
+    expect(findToolContract("add_object")!.inputSchema.safeParse({ type: "cube", name: "  " }).success).toBe(false);
+    expect(updateObject.inputSchema.safeParse({ name: " Cube ", location: [0, 0, 0] }).success).toBe(true);
+  });
 });

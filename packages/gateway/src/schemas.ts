@@ -1,9 +1,9 @@
 // The wire shapes of the gateway's API as zod schemas: requests are validated with them, and the
 // OpenAPI document (openapi.ts) is generated from them, so the two cannot drift apart.
+import { MAX_MESSAGE_CHARS } from "@bod/contracts";
 import { z } from "zod";
 
-/** Longest chat message, in characters. */
-export const MAX_MESSAGE_CHARS = 4000;
+export { MAX_MESSAGE_CHARS };
 /** Longest project name, in characters. */
 export const MAX_PROJECT_NAME_CHARS = 100;
 
