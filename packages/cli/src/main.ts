@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   chat: async () => (await import("./commands/chat.ts")).registerChatCommand,
   user: async () => (await import("./commands/user.ts")).registerUserCommand,
   docs: async () => (await import("./commands/docs.ts")).registerDocsCommand,
+  deploy: async () => (await import("./commands/deploy.ts")).registerDeployCommand,
   bench: async () => {
     const [{ registerBenchCommand }, { registerBenchRuntimeCommand }, { registerBenchAgentCommand }, { registerBenchStorageCommand }] =
       await Promise.all([
