@@ -1,0 +1,200 @@
+// Handlers that move, rotate and scale objects, and the scale changes words describe ("twice as
+// big", "2 m tall"), which the appearance handler reuses.
+import { SIZE_WORDS } from "../lexicon.ts";
+import { placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
+import { type Handler, type PlanState, push } from "../plan-state.ts";
+import { firstReference } from "../references.ts";
+import { formatVec, readAmount, readCount, readDegrees, readDirection, readVector, roundVec } from "../values.ts";
+import { PlanRefusal, type Vec3, type WorldObject } from "../world.ts";
+
+export const handleMove: Handler = (clause, state) => {
+  const match =
+    /^(?:move|shift|put|place|position|raise|lift|lower|drop|slide|push|pull|bring|center|centre|set the (?:location|position) of|relocate)\s+/.exec(
+      clause.text,
+    );
+  if (!match) return false;
+  const verb = match[0].trim();
+  const rest = clause.text.slice(match[0].length);
+  // "put a cube on the floor" adds; "put the cube on the floor" moves.
+  if (
+    /^(?:put|place|position|drop)$/.test(verb) &&
+    /^(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|few)\b/.test(rest)
+  )
+    return false;
+  const reference = firstReference(rest, state, "move");
+  const after = rest.slice(reference.end);
+  const { world } = state;
+  const moved: string[] = [];
+  for (const object of reference.objects) {
+    const args: Record<string, unknown> = { name: object.name };
+    let summary: string;
+    const vector = readVector(after);
+    const relation = readRelation(after, state, reference.objects);
+    if (/^\s*(?:to|at)\s+(?:the\s+)?(?:origin|center|centre|middle)\b/.test(after) || (/^(?:center|centre)$/.test(verb) && !vector)) {
+      args.location = [0, 0, 0];
+      summary = `Moved ${object.name} to the origin.`;
+    } else if (vector && !/\bby\b/.test(after)) {
+      args.location = vector;
+      summary = `Moved ${object.name} to ${formatVec(vector)}.`;
+    } else if (vector) {
+      args.translate = vector;
+      summary = `Moved ${object.name} by ${formatVec(vector)}.`;
+    } else if (relation) {
+      const location = roundVec(placeRelative(relation.anchor, relation.relation, object.dimensions, relation.gap));
+      args.location = location;
+      summary = `Moved ${object.name} ${RELATION_LABELS[relation.relation]} ${relation.anchor.name}, to ${formatVec(location)}.`;
+    } else {
+      const direction = readDirection(`${verb} ${after}`);
+      if (!direction)
+        throw new PlanRefusal(
+          `Where should ${object.name} go? e.g. "move the ${object.primitive ?? "object"} up by 2" or "move it to 1, 2, 0".`,
+        );
+      const amount = readAmount(after) ?? 1;
+      const translate = roundVec(direction.map((value) => value * amount));
+      args.translate = translate;
+      summary = `Moved ${object.name} by ${formatVec(translate)}.`;
+    }
+    push(state, "update_object", args, summary);
+    if (args.location) object.location = [...(args.location as Vec3)];
+    if (args.translate) object.location = object.location.map((value, axis) => value + (args.translate as Vec3)[axis]!) as Vec3;
+    moved.push(object.name);
+  }
+  world.focus = moved;
+  return true;
+};
+
+export const handleRotate: Handler = (clause, state) => {
+  const match = /^(?:rotate|turn|spin|tilt|flip|twist|set the rotation of)\s+/.exec(clause.text);
+  if (!match) return false;
+  const verb = match[0].trim();
+  const rest = clause.text.slice(match[0].length);
+  const degreesGiven = readDegrees(rest);
+  if (verb === "turn" && degreesGiven === undefined && !/\b(?:around|upside down|sideways|clockwise|counter-?clockwise)\b/.test(rest))
+    return false;
+  const reference = firstReference(rest, state, "rotate");
+  const after = rest.slice(reference.end);
+  const axisMatch = /\b(?:around|about|on|along|in|over)\s+(?:the\s+)?([xyz])(?:[- ]?axis)?\b|\b([xyz])[- ]?axis\b/.exec(after);
+  let axis = axisMatch
+    ? "xyz".indexOf((axisMatch[1] ?? axisMatch[2])!)
+    : /^(?:tilt|flip)$/.test(verb) || /\bupside down\b/.test(after)
+      ? 0
+      : 2;
+  if (/\bsideways\b/.test(after)) axis = 1;
+  let degrees = readDegrees(after) ?? (verb === "flip" ? 180 : verb === "tilt" ? 30 : /\bsideways\b/.test(after) ? 90 : undefined);
+  const absolute = /^set the rotation of$/.test(verb) || /\bto (-?\d+(?:\.\d+)?)\s*(?:°|degrees?)?/.test(after);
+  const vector = readVector(after);
+  if (degrees === undefined && !vector)
+    throw new PlanRefusal(`How far should I rotate it? e.g. "rotate the cone 45 degrees" or "rotate the cube 90 degrees around x".`);
+  if (degrees !== undefined && /\bclockwise\b/.test(after) && !/counter|anti/.test(after)) degrees = -Math.abs(degrees);
+  const rotated: string[] = [];
+  for (const object of reference.objects) {
+    let rotation: Vec3;
+    if (vector && (absolute || !degrees)) rotation = vector;
+    else {
+      rotation = absolute ? [0, 0, 0] : [...object.rotation];
+      rotation[axis] = (absolute ? 0 : rotation[axis]!) + (degrees ?? 0);
+    }
+    rotation = roundVec(rotation);
+    push(
+      state,
+      "update_object",
+      { name: object.name, rotation },
+      degrees !== undefined && !absolute
+        ? `Rotated ${object.name} ${degrees}° around ${"xyz"[axis]} (rotation now ${formatVec(rotation)}).`
+        : `Set ${object.name}'s rotation to ${formatVec(rotation)}.`,
+    );
+    object.rotation = rotation;
+    rotated.push(object.name);
+  }
+  state.world.focus = rotated;
+  return true;
+};
+
+/** A scale change read from words: a factor on the current scale, or an absolute scale. */
+export type ScaleChange = { factor: Vec3 } | { absolute: number } | { size: number; axis: number };
+
+export function readScaleChange(text: string): ScaleChange | undefined {
+  const measured = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|long|across|big|in size|in diameter)\b/.exec(text);
+  if (measured) return { size: Number(measured[1]), axis: /tall|high/.test(measured[2]!) ? 2 : 0 };
+  const times = /(\d+(?:\.\d+)?|two|three|four|five|ten)\s+times\s+(?:as\s+)?(?:big|bigger|large|larger|the size)/.exec(text);
+  if (times) {
+    const value = readCount(times[1]) ?? Number(times[1]);
+    return { factor: [value, value, value] };
+  }
+  if (/\b(?:twice|double|2x)\b/.test(text)) return { factor: [2, 2, 2] };
+  if (/\b(?:triple|three times|3x)\b/.test(text)) return { factor: [3, 3, 3] };
+  if (/\b(?:half|halve)\b/.test(text)) return { factor: [0.5, 0.5, 0.5] };
+  const by = /\bby (?:a factor of )?(\d+(?:\.\d+)?)\b/.exec(text);
+  if (by) return { factor: [Number(by[1]), Number(by[1]), Number(by[1])] };
+  const to = /\b(?:to|size|scale)\s*(?:of\s*|=\s*)?(\d+(?:\.\d+)?)\b/.exec(text) ?? /^\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (to) return { absolute: Number(to[1]) };
+  if (/\b(?:much bigger|much larger)\b/.test(text)) return { factor: [2, 2, 2] };
+  if (/\b(?:much smaller)\b/.test(text)) return { factor: [0.5, 0.5, 0.5] };
+  if (/\b(?:bigger|larger|grow|enlarge)\b/.test(text)) return { factor: [1.5, 1.5, 1.5] };
+  if (/\b(?:smaller|shrink)\b/.test(text)) return { factor: [1 / 1.5, 1 / 1.5, 1 / 1.5] };
+  if (/\b(?:taller|higher)\b/.test(text)) return { factor: [1, 1, 1.5] };
+  if (/\b(?:shorter|flatter)\b/.test(text)) return { factor: [1, 1, 1 / 1.5] };
+  if (/\b(?:wider|broader)\b/.test(text)) return { factor: [1.5, 1, 1] };
+  if (/\b(?:narrower|thinner)\b/.test(text)) return { factor: [1 / 1.5, 1, 1] };
+  if (/\b(?:longer|deeper)\b/.test(text)) return { factor: [1, 1.5, 1] };
+  for (const [word, size] of Object.entries(SIZE_WORDS)) if (new RegExp(`\\b${word}\\b`).test(text)) return { absolute: size };
+  return undefined;
+}
+
+function applyScale(object: WorldObject, change: ScaleChange): number | Vec3 {
+  let factor: Vec3 | undefined;
+  if ("size" in change) {
+    // "2 meters tall": scale evenly so that side measures the size.
+    const current = object.dimensions[change.axis] || object.dimensions[0] || 2;
+    const value = change.size / current;
+    factor = [value, value, value];
+  } else if ("factor" in change) factor = change.factor;
+  const next: Vec3 =
+    "absolute" in change
+      ? [change.absolute, change.absolute, change.absolute]
+      : (object.scale.map((value, axis) => value * factor![axis]!) as Vec3);
+  const clamped = roundVec(next.map((value) => Math.min(10_000, Math.max(0.001, value))));
+  return clamped[0] === clamped[1] && clamped[1] === clamped[2] ? clamped[0] : clamped;
+}
+
+function recordScale(object: WorldObject, scale: number | Vec3): void {
+  const next: Vec3 = typeof scale === "number" ? [scale, scale, scale] : scale;
+  object.dimensions = object.dimensions.map((value, axis) =>
+    object.scale[axis] ? (value / object.scale[axis]!) * next[axis]! : value,
+  ) as Vec3;
+  object.scale = next;
+}
+
+/** Plans the update_object call that rescales `object`, and keeps the planner's view of it in step. */
+export function planScale(state: PlanState, object: WorldObject, change: ScaleChange): void {
+  const scale = applyScale(object, change);
+  push(
+    state,
+    "update_object",
+    { name: object.name, scale },
+    `Scaled ${object.name} to ${typeof scale === "number" ? scale : formatVec(scale)}.`,
+  );
+  recordScale(object, scale);
+}
+
+export const handleScale: Handler = (clause, state) => {
+  const match =
+    /^(?:scale|resize|shrink|grow|enlarge|stretch|double(?: the size of)?|triple(?: the size of)?|halve(?: the size of)?)\s+/.exec(
+      clause.text,
+    );
+  if (!match) return false;
+  const verb = match[0].trim();
+  const rest = clause.text.slice(match[0].length);
+  const reference = firstReference(rest, state, "scale");
+  const after = `${/^(?:shrink|grow|enlarge|double|triple|halve)/.test(verb) ? verb : ""} ${rest.slice(reference.end)}`;
+  const change = readScaleChange(after) ?? (verb === "stretch" ? { factor: [1, 1, 1.5] as Vec3 } : undefined);
+  if (!change)
+    throw new PlanRefusal(`How big should it be? e.g. "scale the cube by 2", "make the sphere twice as big", "resize the cone to 0.5".`);
+  const scaled: string[] = [];
+  for (const object of reference.objects) {
+    planScale(state, object, change);
+    scaled.push(object.name);
+  }
+  state.world.focus = scaled;
+  return true;
+};

@@ -1,0 +1,89 @@
+// Placement: where an object goes relative to another ("above the cube", "2 m left of the cone"),
+// and where a new group goes when the message gives no position. Sizes and positions in meters.
+import type { PlanState } from "./plan-state.ts";
+import { findReferences } from "./references.ts";
+import type { PlannerWorld, Vec3, WorldObject } from "./world.ts";
+
+export type Relation = "on" | "above" | "below" | "left" | "right" | "front" | "behind" | "beside";
+
+const RELATION_PATTERN =
+  /\b(on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|on the left of|to the right of|right of|on the right of|in front of|behind|next to|beside|near|by)\s+$/;
+
+export const RELATION_LABELS: Record<Relation, string> = {
+  on: "onto",
+  above: "above",
+  below: "below",
+  left: "to the left of",
+  right: "to the right of",
+  front: "in front of",
+  behind: "behind",
+  beside: "next to",
+};
+
+function relationOf(words: string): Relation {
+  if (/on top of|^on$|onto/.test(words)) return "on";
+  if (/above|over/.test(words)) return "above";
+  if (/below|under|beneath/.test(words)) return "below";
+  if (/left/.test(words)) return "left";
+  if (/right/.test(words)) return "right";
+  if (/front/.test(words)) return "front";
+  if (/behind/.test(words)) return "behind";
+  return "beside";
+}
+
+/** Where an object of `size` goes so that it sits in `relation` to `anchor`, in meters. */
+export function placeRelative(anchor: WorldObject, relation: Relation, size: Vec3, gap?: number): Vec3 {
+  const [x, y, z] = anchor.location;
+  const half = anchor.dimensions.map((value) => value / 2) as Vec3;
+  const own = size.map((value) => value / 2) as Vec3;
+  switch (relation) {
+    case "on":
+      return [x, y, z + half[2] + own[2] + (gap ?? 0)];
+    case "above":
+      return [x, y, z + half[2] + own[2] + (gap ?? 0.5)];
+    case "below":
+      return [x, y, z - half[2] - own[2] - (gap ?? 0.5)];
+    case "left":
+      return [x - half[0] - own[0] - (gap ?? 1), y, z];
+    case "front":
+      return [x, y - half[1] - own[1] - (gap ?? 1), z];
+    case "behind":
+      return [x, y + half[1] + own[1] + (gap ?? 1), z];
+    default:
+      return [x + half[0] + own[0] + (gap ?? 1), y, z];
+  }
+}
+
+/** A relation to an object in the clause ("above the cube"), with the object. */
+export function readRelation(
+  text: string,
+  state: PlanState,
+  exclude?: WorldObject[],
+): { relation: Relation; anchor: WorldObject; gap?: number } | undefined {
+  for (const reference of findReferences(text, state)) {
+    const before = text.slice(0, reference.index);
+    const match = RELATION_PATTERN.exec(before);
+    if (!match) continue;
+    const anchor = reference.objects.find((object) => !exclude?.includes(object));
+    if (!anchor) continue;
+    const distance = /(\d+(?:\.\d+)?)\s*(?:units?|meters?|metres?|m)?\s+$/.exec(before.slice(0, match.index));
+    const relation = relationOf(match[1]!);
+    return { relation, anchor, ...(distance ? { gap: Number(distance[1]) } : {}) };
+  }
+  return undefined;
+}
+
+/** Where a new group of `count` objects of `size` goes when no position was given. */
+export function defaultAnchor(world: PlannerWorld, groupWidth: number, size: Vec3): Vec3 {
+  const objects = world.placementObjects();
+  if (objects.length === 0) return [0, 0, 0];
+  const right = Math.max(...objects.map((object) => object.location[0] + object.dimensions[0] / 2));
+  const bottom = Math.min(...objects.map((object) => object.location[2] - object.dimensions[2] / 2));
+  return [right + 1 + groupWidth / 2, 0, Math.max(bottom + size[2] / 2, 0)];
+}
+
+export function floorHeight(world: PlannerWorld): number {
+  const objects = world.placementObjects();
+  if (objects.length === 0) return -1;
+  return Math.min(...objects.map((object) => object.location[2] - object.dimensions[2] / 2));
+}
