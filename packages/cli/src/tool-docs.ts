@@ -16,6 +16,8 @@ export function renderToolsDocument(): string {
     `A failed call's \`_meta\` has \`${RESULT_META_KEYS.errorCode}\` (and \`${RESULT_META_KEYS.errorData}\` where there is more to say); every`,
     `call that reached Blender has \`${RESULT_META_KEYS.blenderMs}\` in its result's \`_meta\`: the milliseconds Blender itself`,
     "spent on it, so a client can tell Blender's time from the rest of the round trip.",
+    "The JSON Schema hosts get for these tools keeps to what every LLM provider's function calling accepts",
+    "([tool-schemas.md](tool-schemas.md)).",
     "",
     renderToolReference(),
   ].join("\n");

@@ -1,6 +1,6 @@
 // Renders the tool reference (Markdown) from the contracts, so the README and docs can never
 // drift from what the server actually accepts.
-import { z } from "zod";
+import { toolJsonSchema } from "./tool-json-schema.ts";
 import { TOOL_CONTRACTS, type ToolContract } from "./tools.ts";
 
 interface JsonSchemaNode {
@@ -8,8 +8,9 @@ interface JsonSchemaNode {
   enum?: unknown[];
   description?: string;
   anyOf?: JsonSchemaNode[];
-  items?: JsonSchemaNode | JsonSchemaNode[];
-  prefixItems?: JsonSchemaNode[];
+  items?: JsonSchemaNode;
+  minItems?: number;
+  maxItems?: number;
   minimum?: number;
   maximum?: number;
   properties?: Record<string, JsonSchemaNode>;
@@ -19,21 +20,21 @@ interface JsonSchemaNode {
 function describeType(node: JsonSchemaNode): string {
   if (node.enum) return node.enum.map((value) => `\`${String(value)}\``).join(" \\| ");
   if (node.anyOf) return node.anyOf.map(describeType).join(" or ");
-  if (node.prefixItems) {
-    const parts = node.prefixItems.map(describeType);
-    return parts.every((part) => part === parts[0]) ? `[${parts.length} × ${parts[0]}]` : `[${parts.join(", ")}]`;
-  }
   const type = Array.isArray(node.type) ? node.type.join(" \\| ") : (node.type ?? "any");
   if (type === "number" || type === "integer") {
     const range = node.minimum !== undefined && node.maximum !== undefined ? ` ${node.minimum}..${node.maximum}` : "";
     return `${type}${range}`;
   }
-  if (type === "array" && node.items && !Array.isArray(node.items)) return `${describeType(node.items)}[]`;
+  if (type === "array" && node.items) {
+    // A fixed-length vector ([x, y, z], [r, g, b]) reads as its length times its item.
+    if (node.minItems !== undefined && node.minItems === node.maxItems) return `[${node.minItems} × ${describeType(node.items)}]`;
+    return `${describeType(node.items)}[]`;
+  }
   return type;
 }
 
 function toolSection(tool: ToolContract): string {
-  const schema = z.toJSONSchema(tool.inputSchema, { io: "input" }) as JsonSchemaNode;
+  const schema = toolJsonSchema(tool.inputSchema, "input") as JsonSchemaNode;
   const required = new Set(schema.required ?? []);
   const properties = Object.entries(schema.properties ?? {});
   const hints = [

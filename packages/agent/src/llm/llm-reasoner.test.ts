@@ -70,10 +70,15 @@ describe("LLM reasoner over an OpenAI-compatible endpoint", () => {
     expect(first.body.model).toBe("scripted-model");
     const offered = (first.body.tools as Array<{ function: { name: string } }>).map((entry) => entry.function.name);
     expect(offered.sort()).toEqual(Object.keys(contractTools()).sort());
-    // Plain draft-07 schemas, without the Unicode-class patterns grammar-based servers cannot compile.
+    // The contracts' portable schemas (vectors as items with three places, no strict mode), without
+    // the Unicode-class patterns grammar-based servers cannot compile.
     const schemas = JSON.stringify(first.body.tools);
     expect(schemas).not.toContain("\\p{");
+    expect(schemas).not.toMatch(/prefixItems|additionalItems|\$schema|"strict"/);
     expect(schemas).toContain('"enum":["cube","uv_sphere"');
+    expect(schemas).toContain(
+      '"location":{"type":"array","items":{"type":"number","minimum":-100000,"maximum":100000},"minItems":3,"maxItems":3',
+    );
     // The second request carries the calls and their results.
     const second = messagesOf(server, 1);
     const toolMessages = second.filter((message) => message.role === "tool");

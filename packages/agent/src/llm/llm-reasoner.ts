@@ -5,7 +5,7 @@
 // for the person in the chat; a stalled stream is cut by timeouts, never waited on forever.
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { TOOL_CONTRACTS, type ToolContract } from "@bod/contracts";
+import { TOOL_CONTRACTS, type ToolContract, toolJsonSchema } from "@bod/contracts";
 import {
   APICallError,
   JSONParseError,
@@ -19,7 +19,6 @@ import {
   type ToolSet,
   tool,
 } from "ai";
-import { z } from "zod";
 import { ReasonerError } from "../errors/reasoner-error.ts";
 import type { ProposedToolCall, Reasoner, ReasonerDecision, ReasonerInput } from "../reasoner.ts";
 import type { ToolCallRecord } from "../turn-records.ts";
@@ -80,7 +79,6 @@ function portableSchema(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   const result: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
-    if (key === "$schema") continue;
     if (key === "pattern" && typeof entry === "string" && entry.includes("\\p{")) continue;
     result[key] = portableSchema(entry);
   }
@@ -88,14 +86,16 @@ function portableSchema(value: unknown): unknown {
 }
 
 /**
- * The scene tools as AI SDK tools, from the contracts, as draft-07 JSON Schema every provider
- * accepts. No `execute`: the agent makes the calls, and checks each one against its contract first
- * (so a call the model gets wrong comes back to it as an invalid_arguments error).
+ * The scene tools as AI SDK tools, from the contracts, with the JSON Schema every provider accepts
+ * (`toolJsonSchema`, the same the worker lists; docs/tool-schemas.md). Tools are sent without
+ * `strict`: optional arguments stay optional rather than required-and-nullable, as strict modes
+ * would need. No `execute`: the agent makes the calls, and checks each one against its contract
+ * first (so a call the model gets wrong comes back to it as an invalid_arguments error).
  */
 export function contractTools(): ToolSet {
   const tools: ToolSet = {};
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
-    const schema = portableSchema(z.toJSONSchema(contract.inputSchema, { target: "draft-7", io: "input" })) as JSONSchema7;
+    const schema = portableSchema(toolJsonSchema(contract.inputSchema, "input")) as JSONSchema7;
     tools[contract.name] = tool({ description: contract.description, inputSchema: jsonSchema(schema) });
   }
   return tools;
