@@ -1,5 +1,21 @@
-// The `_meta` keys of tool results, which clients read: the worker writes them, the agent and the
-// benchmarks read them.
+// The `_meta` keys of tool calls that clients and the worker agree on: the request side (what a
+// client may send with `tools/call`) and the result side (what the worker writes and the agent
+// and the benchmarks read).
+
+/** `_meta` keys a client may put on a `tools/call` request. */
+export const REQUEST_META_KEYS = {
+  /**
+   * The call's idempotency key: a string of 1 to 128 visible ASCII characters (0x21..0x7e) that the
+   * client chooses, fresh for each change it means to make, and sends again unchanged when it
+   * retries that change. A change is applied once per key, even across crashes and restores: the
+   * same key again answers with the first call's result and applies nothing, and the same key with
+   * other arguments (or another tool) is refused with invalid_arguments. A key whose call failed
+   * is not kept, so a retry runs the call. Keys are kept with the scene's journal and its
+   * snapshots, at least for the 2,000 most recent changes of the last 24 hours. Calls that change
+   * nothing (reads, renders, exports) accept a key and are simply run again.
+   */
+  idempotencyKey: "bod/idempotencyKey",
+} as const;
 
 export const RESULT_META_KEYS = {
   /** A failed call's error code (one of TOOL_ERROR_CODES). */
@@ -8,4 +24,22 @@ export const RESULT_META_KEYS = {
   errorData: "bod/errorData",
   /** The milliseconds Blender itself spent on the call; absent when the call never reached Blender. */
   blenderMs: "bod/blenderMs",
+  /**
+   * true when the call's idempotency key had been applied already: the result is the first call's,
+   * and nothing was applied again.
+   */
+  repeated: "bod/repeated",
 } as const;
+
+/** The longest idempotency key, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+/** What an idempotency key may be, in words, for error messages. */
+export const IDEMPOTENCY_KEY_RULE = `_meta["${REQUEST_META_KEYS.idempotencyKey}"] must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters (letters, digits and punctuation from "!" to "~", no spaces), e.g. a UUID; send a fresh one for each change and the same one again only to retry it.`;
+
+const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
+
+/** Whether `value` is a valid idempotency key (see REQUEST_META_KEYS.idempotencyKey). */
+export function isIdempotencyKey(value: unknown): value is string {
+  return typeof value === "string" && IDEMPOTENCY_KEY_PATTERN.test(value);
+}

@@ -32,6 +32,9 @@ PRIMITIVE_PROPERTY = "bod_primitive"
 TARGET_PROPERTY = "bod_target"
 #: Custom property on the scene: the last journal entry a snapshot contains.
 JOURNAL_SEQ_PROPERTY = "bod_journal_seq"
+#: Custom property on the scene: the idempotency keys (JSON text) of the changes a snapshot holds,
+#: so that they outlive the journal entries the snapshot replaces.
+IDEMPOTENCY_KEYS_PROPERTY = "bod_idempotency_keys"
 
 DEFAULT_CAMERA_LOCATION = (7.0, -7.0, 5.0)
 DEFAULT_LIGHT_LOCATION = (4.0, 1.0, 6.0)
@@ -926,6 +929,7 @@ def reset_scene(_args):
 def save_snapshot(args):
     s = scene()
     s[JOURNAL_SEQ_PROPERTY] = int(args.get("journalSeq") or 0)
+    s[IDEMPOTENCY_KEYS_PROPERTY] = str(args.get("keys") or "[]")
     os.makedirs(os.path.dirname(args["path"]) or ".", exist_ok=True)
     bpy.ops.wm.save_as_mainfile(filepath=args["path"], copy=True, compress=False)
     return {"path": args["path"]}
@@ -936,7 +940,8 @@ def load_snapshot(args):
     if not os.path.exists(path):
         raise BridgeError("artifact_not_found", "No snapshot at %s." % path)
     bpy.ops.wm.open_mainfile(filepath=path, load_ui=False)
-    return {"journalSeq": int(scene().get(JOURNAL_SEQ_PROPERTY, 0))}
+    s = scene()
+    return {"journalSeq": int(s.get(JOURNAL_SEQ_PROPERTY, 0)), "keys": str(s.get(IDEMPOTENCY_KEYS_PROPERTY, "[]"))}
 
 
 COMMANDS = {

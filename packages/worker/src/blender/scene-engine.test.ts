@@ -8,7 +8,7 @@ import { createFileSceneStore } from "@bod/storage";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSceneEngine, type SceneEngine } from "./scene-engine.ts";
-import { parseJournal } from "./scene-journal.ts";
+import { type JournalEntry, parseJournal } from "./scene-journal.ts";
 import { failure, fakeBlenderSpawn } from "./testing/test-support.ts";
 
 const logger = pino({ level: "silent" });
@@ -36,7 +36,7 @@ async function received(target: SceneEngine): Promise<string[]> {
   return received.slice(0, -1);
 }
 
-async function journal(): Promise<{ seq: number; command: string; args: Record<string, unknown> }[]> {
+async function journal(): Promise<JournalEntry[]> {
   return parseJournal(await readFile(join(dataDir, "scene", "journal.jsonl"), "utf8").catch(() => ""));
 }
 
@@ -199,6 +199,73 @@ describe("createSceneEngine", { timeout: 30_000 }, () => {
     expect((await stat(join(folder, "snapshot.blend"))).size).toBeGreaterThan(0);
     expect(await readFile(join(folder, "journal.jsonl"), "utf8")).toBe("");
     await expect(stat(join(folder, "imports"))).rejects.toThrow();
+  });
+
+  it("applies a keyed change once: the same key answers with the first result and runs nothing; other arguments are refused", async () => {
+    const scene = createEngine();
+    await scene.start();
+    const idempotency = { key: "k-1", request: "digest-of-cube-A" };
+    const first = await scene.begin("add_object", { type: "cube", name: "A" }, { idempotency });
+    await first.saved;
+    expect(first.repeated).toBeUndefined();
+    const again = await scene.begin("add_object", { type: "cube", name: "A" }, { idempotency });
+    expect(again.repeated).toBe(true);
+    expect(again.result).toEqual(first.result);
+    expect(scene.recall(idempotency)).toEqual({ result: first.result });
+    const other = await failure(
+      scene.call("add_object", { type: "cube", name: "B" }, { idempotency: { key: "k-1", request: "digest-of-cube-B" } }),
+    );
+    expect(other.code).toBe("invalid_arguments");
+    expect(other.message).toMatch(/"k-1" was already used for another call/);
+    expect(() => scene.recall({ key: "k-1", request: "digest-of-cube-B" })).toThrow(/already used for another call/);
+    // Blender ran the change once; the journal holds it once, with its key and result.
+    expect(await received(scene)).toEqual(["add_object"]);
+    expect((await journal()).map((entry) => [entry.seq, entry.key, entry.result])).toEqual([[1, "k-1", first.result]]);
+    // Reads ignore keys: they simply run.
+    await scene.call("export_scene", { format: "glb", output: "/tmp/x.glb" }, { idempotency: { key: "k-1", request: "other" } });
+  });
+
+  it("runs a keyed change again on the restarted Blender when Blender died under it, and a keyless one fails", async () => {
+    const scene = createEngine();
+    await scene.start();
+    const marker = join(dataDir, "crashed-once");
+    const result = await scene.call(
+      "add_object",
+      { type: "cube", name: "A", crashOnce: marker },
+      { idempotency: { key: "k-crash", request: "d" } },
+    );
+    expect(result).toMatchObject({ command: "add_object" });
+    // The first attempt is voided, the second journaled: replay runs it once.
+    expect((await journal()).map((entry) => [entry.seq, entry.key])).toEqual([[2, "k-crash"]]);
+    expect(await received(scene)).toEqual(["add_object"]);
+    expect((await failure(scene.call("add_object", { type: "cube", crash: true }))).code).toBe("blender_crashed");
+  });
+
+  it("keeps keys across a snapshot and a new engine, and takes a replay's answer where the result line never landed", async () => {
+    const first = createEngine(2);
+    await first.start();
+    const a = { key: "k-a", request: "d-a" };
+    const resultA = await first.call("add_object", { type: "cube", name: "A" }, { idempotency: a });
+    await first.call("add_object", { type: "cube", name: "B" }, { idempotency: { key: "k-b", request: "d-b" } });
+    // Two entries: folded into a snapshot, the journal emptied.
+    await expect.poll(async () => (await journal()).length).toBe(0);
+    await first.stop();
+    engine = undefined;
+    // The worker died after writing a keyed entry ahead: the line has the key but no result.
+    await writeFile(
+      join(dataDir, "scene", "journal.jsonl"),
+      `${JSON.stringify({ seq: 3, command: "add_object", args: { type: "cube", name: "C" }, at: new Date().toISOString(), key: "k-c", request: "d-c" })}\n`,
+    );
+    const next = createEngine();
+    await next.start();
+    expect(await received(next)).toEqual(["load_snapshot", "add_object"]);
+    const repeatedA = await next.begin("add_object", { type: "cube", name: "A" }, { idempotency: a });
+    expect(repeatedA).toMatchObject({ repeated: true, result: resultA });
+    const repeatedC = await next.begin("add_object", { type: "cube", name: "C" }, { idempotency: { key: "k-c", request: "d-c" } });
+    expect(repeatedC.repeated).toBe(true);
+    expect(repeatedC.result).toEqual({ command: "add_object", args: { type: "cube", name: "C" } });
+    // Nothing ran again (the ping is the one that asked before).
+    expect(await received(next)).toEqual(["load_snapshot", "add_object", "ping"]);
   });
 
   it("refuses calls before start and after stop", async () => {

@@ -14,7 +14,14 @@ import { createFileSceneStore, type ProjectScene, type SceneStore, SceneStoreUna
 import type { Logger } from "pino";
 import { type BlenderProcess, type BridgeProgress, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import type { BridgeCommand } from "./bridge-protocol.ts";
-import { createSceneJournal, type JournalEntry, type PendingJournalEntry, type SceneJournal } from "./scene-journal.ts";
+import {
+  type CallIdempotency,
+  createSceneJournal,
+  type JournalEntry,
+  type KeptKey,
+  type PendingJournalEntry,
+  type SceneJournal,
+} from "./scene-journal.ts";
 
 export interface SceneCallOptions {
   /**
@@ -27,6 +34,28 @@ export interface SceneCallOptions {
   onProgress?: (progress: BridgeProgress) => void;
   /** Told how long Blender itself spent on the call (milliseconds), once it has answered. */
   onBlenderTime?: (blenderMs: number) => void;
+  /**
+   * The call's idempotency key, for a mutating command: a key whose change is in the scene already
+   * answers with that change's result and runs nothing; the same key with another request fails
+   * with invalid_arguments. A keyed change whose Blender dies mid-call runs once more on the
+   * restarted Blender (its first attempt is voided first). Ignored for commands that change nothing.
+   */
+  idempotency?: SceneCallIdempotency;
+}
+
+/** A call's idempotency key and request digest, and what to keep as its result. */
+export interface SceneCallIdempotency extends CallIdempotency {
+  /** The result to keep with the key, from Blender's answer. Default: the answer itself. */
+  result?: (answer: unknown) => unknown;
+}
+
+/** What `begin` hands back: Blender's answer, or the kept result of a repeated key. */
+export interface SceneCallStarted {
+  result: unknown;
+  /** Settles once the change is journaled (at once for reads and repeats); see SceneEngine.begin. */
+  saved: Promise<void>;
+  /** True when the call's key had been applied already: `result` is the first call's, and nothing ran. */
+  repeated?: boolean;
 }
 
 export interface SceneEngine {
@@ -48,11 +77,12 @@ export interface SceneEngine {
    * `call` would have failed with. Meanwhile the caller may prepare its answer, but it must not
    * acknowledge the call before `saved` resolves. The next call waits for `saved` either way.
    */
-  begin(
-    command: BridgeCommand,
-    args: Record<string, unknown>,
-    options?: SceneCallOptions,
-  ): Promise<{ result: unknown; saved: Promise<void> }>;
+  begin(command: BridgeCommand, args: Record<string, unknown>, options?: SceneCallOptions): Promise<SceneCallStarted>;
+  /**
+   * The kept result of a change made with this key, without waiting for the running call (a hint:
+   * `begin` checks again in order). Throws invalid_arguments when the key was used for another request.
+   */
+  recall(idempotency: CallIdempotency): { result: unknown } | undefined;
   /** Waits for the running call, saves the snapshot and ends Blender. */
   stop(): Promise<void>;
   readonly blenderPid: number | undefined;
@@ -131,6 +161,9 @@ export function resolveJournalArgs(command: BridgeCommand, args: Record<string, 
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Failures that mean Blender ended before it could run the call, or while it ran it: nothing of it stays. */
+const BLENDER_ENDED: ReadonlySet<string> = new Set(["blender_crashed", "blender_unavailable"]);
 
 /**
  * Commands that can run long enough to be worth stopping when cancelled. Stopping one may mean
@@ -373,9 +406,13 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     let snapshotSeq = 0;
     const snapshot = await currentSnapshot();
     if (snapshot) {
-      const loaded = (await process.call("load_snapshot", { path: snapshot }, { timeoutMs: 120_000 })) as { journalSeq?: number };
+      const loaded = (await process.call("load_snapshot", { path: snapshot }, { timeoutMs: 120_000 })) as {
+        journalSeq?: number;
+        keys?: string;
+      };
       snapshotSeq = loaded.journalSeq ?? 0;
       journal.advanceTo(snapshotSeq);
+      journal.adoptKeys(parseKeptKeys(loaded.keys));
     } else if (!process.pristine) {
       await process.call("reset_scene", {}, { timeoutMs: 60_000 });
     }
@@ -384,7 +421,9 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       // Held by the snapshot already (it was written, and the journal not yet truncated).
       if (entry.seq <= snapshotSeq) continue;
       try {
-        await process.call(entry.command, await replayArgs(entry), { timeoutMs: timeoutFor(entry.command) });
+        const answer = await process.call(entry.command, await replayArgs(entry), { timeoutMs: timeoutFor(entry.command) });
+        // A keyed entry whose result line never landed (the worker died first) gets Blender's answer.
+        journal.rememberReplayed(entry, answer);
         replayed += 1;
       } catch (error) {
         if (ToolError.is(error) && !["blender_crashed", "timeout", "blender_unavailable"].includes(error.code)) {
@@ -411,7 +450,9 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     const snapshot = join(localDir, `snapshot-${randomUUID()}.blend`);
     const startedAt = performance.now();
     try {
-      await blender.call("save_snapshot", { path: snapshot, journalSeq: seq }, { timeoutMs: 120_000 });
+      // The keys of the entries the snapshot folds in go into it, so they outlive those entries.
+      const keys = JSON.stringify(journal.keysToKeep(seq));
+      await blender.call("save_snapshot", { path: snapshot, journalSeq: seq, keys }, { timeoutMs: 120_000 });
       await scene.writeSnapshot(snapshot);
     } catch (error) {
       await rm(snapshot, { force: true });
@@ -505,9 +546,15 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
    * Settles the entry written ahead for a call Blender has made. When it cannot be saved, Blender
    * goes back to the journaled scene, so the change is undone rather than kept unsaved.
    */
-  async function commitChange(process: BlenderProcess, pending: PendingJournalEntry, args: Record<string, unknown>, result: unknown) {
+  async function commitChange(
+    process: BlenderProcess,
+    pending: PendingJournalEntry,
+    args: Record<string, unknown>,
+    result: unknown,
+    kept: unknown,
+  ) {
     try {
-      await journal.commit(pending, resolveJournalArgs(pending.entry.command, args, result));
+      await journal.commit(pending, resolveJournalArgs(pending.entry.command, args, result), kept);
     } catch (error) {
       logger.error({ err: error, command: pending.entry.command }, "could not journal a change; restoring the scene without it");
       await process.stop();
@@ -525,11 +572,23 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     }
   }
 
+  /** The kept change of `idempotency.key`, if any; invalid_arguments when the key was used for another request. */
+  function recallKey(idempotency: CallIdempotency): KeptKey | undefined {
+    const kept = journal.recall(idempotency.key);
+    if (kept && kept.request !== idempotency.request)
+      throw new ToolError(
+        "invalid_arguments",
+        `The idempotency key ${JSON.stringify(idempotency.key)} was already used for another call (a ${journal.entries.find((entry) => entry.seq === kept.seq)?.command ?? "change"} with other arguments, at ${kept.at}); a key applies once, to the call it was first sent with. Send a new key for a new change, and the same key only to retry the same call.`,
+        { field: "_meta.bod/idempotencyKey" },
+      );
+    return kept;
+  }
+
   async function begin(
     command: BridgeCommand,
     args: Record<string, unknown>,
     callOptions: SceneCallOptions = {},
-  ): Promise<{ result: unknown; saved: Promise<void> }> {
+  ): Promise<SceneCallStarted> {
     if (command === "load_snapshot") {
       throw new ToolError("invalid_arguments", "load_snapshot is managed by the engine; restart the engine to restore a snapshot.");
     }
@@ -540,6 +599,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       );
     }
     const { signal } = callOptions;
+    const mutating = isMutatingCommand(command);
+    const idempotency = mutating ? callOptions.idempotency : undefined;
     if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
     await acquire(signal);
     let process: BlenderProcess | undefined;
@@ -547,26 +608,40 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     try {
       process = await ensureBlender();
       if (signal?.aborted) throw new ToolError("cancelled", `${command} was cancelled before it started.`);
+      // Checked in call order, after the restore: the key of a change just journaled, replayed or
+      // held by the snapshot is known here.
+      const earlier = idempotency ? recallKey(idempotency) : undefined;
+      if (earlier) return { result: earlier.result, saved: Promise.resolve(), repeated: true };
       const journalArgs = command === "import_model" ? await keepImportSource(args) : args;
-      // Written ahead: the entry is stored while Blender runs the call.
-      const pending = isMutatingCommand(command) ? journal.begin(command, journalArgs) : undefined;
-      let result: unknown;
-      try {
-        result = await process.call(command, args, {
-          timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
-          ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
-          ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
-          ...(callOptions.onBlenderTime ? { onBlenderTime: callOptions.onBlenderTime } : {}),
-        });
-      } catch (error) {
-        if (pending) await abandonChange(pending);
-        throw error;
+      for (let attempt = 1; ; attempt++) {
+        // Written ahead: the entry is stored while Blender runs the call.
+        const pending = mutating ? journal.begin(command, journalArgs, idempotency) : undefined;
+        let result: unknown;
+        try {
+          result = await process.call(command, args, {
+            timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
+            ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
+            ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),
+            ...(callOptions.onBlenderTime ? { onBlenderTime: callOptions.onBlenderTime } : {}),
+          });
+        } catch (error) {
+          if (pending) await abandonChange(pending);
+          if (idempotency && attempt === 1 && ToolError.is(error) && BLENDER_ENDED.has(error.code) && !signal?.aborted) {
+            // Blender ended under a keyed change: its entry is voided (or owed a void, written ahead
+            // of the next line), so running it again on the restarted Blender applies it once.
+            logger.warn({ command, err: error }, "Blender ended during a keyed change; running it again on the restarted Blender");
+            process = await ensureBlender();
+            continue;
+          }
+          throw error;
+        }
+        if (!pending) return { result, saved: Promise.resolve() };
+        const kept = idempotency ? (idempotency.result ?? ((answer: unknown) => answer))(result) : undefined;
+        journaling = commitChange(process, pending, journalArgs, result, kept);
+        // A caller that drops `saved` has not acknowledged the call; the failure is logged.
+        journaling.catch(() => undefined);
+        return { result, saved: journaling };
       }
-      if (!pending) return { result, saved: Promise.resolve() };
-      journaling = commitChange(process, pending, journalArgs, result);
-      // A caller that drops `saved` has not acknowledged the call; the failure is logged.
-      journaling.catch(() => undefined);
-      return { result, saved: journaling };
     } finally {
       // Before the next call runs: the change is journaled (the journal's order is the order calls
       // ran in), a cancelled render that answered at once has stopped in Blender, and a due
@@ -662,6 +737,10 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     bind,
     call,
     begin,
+    recall(idempotency) {
+      const kept = recallKey(idempotency);
+      return kept ? { result: kept.result } : undefined;
+    },
     stop,
     get blenderPid() {
       return blender?.state === "ready" ? blender.pid : undefined;
@@ -683,6 +762,16 @@ function saveFailure(error: unknown, message: string): ToolError {
   if (SceneStoreUnavailableError.is(error))
     return new ToolError("storage_unavailable", message, { store: "scene", backend: error.backend, operation: error.operation });
   return new ToolError("internal", message);
+}
+
+/** The keys a snapshot kept (`load_snapshot`'s `keys`, JSON text); none when absent or unreadable. */
+function parseKeptKeys(text: unknown): unknown {
+  if (typeof text !== "string" || text === "") return [];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return [];
+  }
 }
 
 /** A kept import's name: its folder (a UUID) and the file's own name, never a path that leads elsewhere. */

@@ -1,12 +1,21 @@
 // Unit tier: the journal's write-ahead logic over the files scene store (its file format,
-// durability and truncation, on a temporary directory), and the rules replay reads lines by.
+// durability and truncation, on a temporary directory), the idempotency keys it keeps, and the
+// rules replay reads lines by.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFileSceneStore, type JournalLine } from "@bod/storage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isMutatingCommand, resolveJournalArgs } from "./scene-engine.ts";
-import { createSceneJournal, type JournalStorage, parseJournal, replayableEntries, type SceneJournal } from "./scene-journal.ts";
+import {
+  createSceneJournal,
+  type JournalStorage,
+  KEPT_KEYS,
+  KEPT_KEYS_MAX_AGE_MS,
+  parseJournal,
+  replayableEntries,
+  type SceneJournal,
+} from "./scene-journal.ts";
 
 let directory: string;
 beforeEach(async () => {
@@ -179,6 +188,108 @@ describe("scene journal", () => {
     await journal.truncate(4);
     await journal.append("ping", {});
     expect(lines.map((line) => line.seq)).toEqual([5]);
+  });
+
+  it("keeps a keyed call's key and result in the lines that commit it; they survive a reload, and a void forgets the key", async () => {
+    const { journal, path, close } = await fileJournal();
+    const idempotency = { key: "k-1", request: "digest-1" };
+    const pending = journal.begin("add_object", { type: "cube" }, idempotency);
+    await pending.written;
+    // Written ahead with the key: the key is stored exactly when the change is.
+    expect(JSON.parse((await readFile(path, "utf8")).trim())).toMatchObject({ seq: 1, key: "k-1", request: "digest-1" });
+    expect(journal.recall("k-1")).toBeUndefined();
+    const answer = { object: { name: "Cube" } };
+    await journal.commit(pending, { type: "cube", name: "Cube" }, answer);
+    expect(journal.recall("k-1")).toMatchObject({ key: "k-1", request: "digest-1", seq: 1, result: answer });
+    // A keyed call whose arguments Blender left as they were still gets its result line.
+    const same = journal.begin("set_world", { strength: 2 }, { key: "k-2", request: "digest-2" });
+    await journal.commit(same, same.entry.args, { world: { strength: 2 } });
+    const failed = journal.begin("delete_object", { name: "Nope" }, { key: "k-3", request: "digest-3" });
+    await journal.abandon(failed);
+    expect(journal.recall("k-3")).toBeUndefined();
+    await close();
+
+    const lines = (await readFile(path, "utf8")).trim().split("\n");
+    expect(lines).toHaveLength(6);
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ seq: 1, key: "k-1", result: answer, args: { name: "Cube" } });
+    // parseJournal (replay) keeps key, digest and result.
+    expect(parseJournal(lines.join("\n")).map((entry) => [entry.seq, entry.key, entry.result])).toEqual([
+      [1, "k-1", answer],
+      [2, "k-2", { world: { strength: 2 } }],
+    ]);
+    const reopened = await fileJournal();
+    expect(reopened.journal.recall("k-1")?.result).toEqual(answer);
+    expect(reopened.journal.recall("k-2")?.request).toBe("digest-2");
+    expect(reopened.journal.recall("k-3")).toBeUndefined();
+    await reopened.close();
+  });
+
+  it("keeps a key whose result line never landed once a replay gives its result", async () => {
+    const { journal, path, close } = await fileJournal();
+    const pending = journal.begin("add_object", { type: "cube" }, { key: "k-ahead", request: "d" });
+    await pending.written;
+    // The worker dies here: only the line written ahead is stored.
+    await close();
+    const reopened = await fileJournal();
+    const [entry] = reopened.journal.entries;
+    expect(entry).toMatchObject({ seq: 1, key: "k-ahead", request: "d" });
+    expect(reopened.journal.recall("k-ahead")).toBeUndefined();
+    reopened.journal.rememberReplayed(entry!, { object: { name: "Cube" } });
+    expect(reopened.journal.recall("k-ahead")?.result).toEqual({ object: { name: "Cube" } });
+    // A later replay does not replace what is kept.
+    reopened.journal.rememberReplayed(entry!, { object: { name: "Other" } });
+    expect(reopened.journal.recall("k-ahead")?.result).toEqual({ object: { name: "Cube" } });
+    await reopened.close();
+    expect(path).toMatch(/journal\.jsonl$/);
+  });
+
+  it("keeps the keys of entries a snapshot folds in, bounded, and adopts what a snapshot kept", async () => {
+    const { journal, path, close } = await fileJournal();
+    for (let index = 1; index <= 3; index++) {
+      const pending = journal.begin("add_object", { type: "cube", name: `C${index}` }, { key: `k-${index}`, request: `d-${index}` });
+      await journal.commit(pending, pending.entry.args, { object: { name: `C${index}` } });
+    }
+    const kept = journal.keysToKeep(2);
+    expect(kept.map((value) => value.key)).toEqual(["k-1", "k-2"]);
+    await journal.truncate(2);
+    expect(parseJournal(await readFile(path, "utf8")).map((entry) => entry.seq)).toEqual([3]);
+    // Truncated from the journal, still known: the snapshot holds them.
+    expect(journal.recall("k-1")?.result).toEqual({ object: { name: "C1" } });
+    await close();
+
+    // A new journal knows only the lines left, until the snapshot's keys are adopted (as a restore does).
+    const reopened = await fileJournal();
+    expect(reopened.journal.recall("k-1")).toBeUndefined();
+    expect(reopened.journal.recall("k-3")?.seq).toBe(3);
+    reopened.journal.adoptKeys(JSON.parse(JSON.stringify(kept)));
+    reopened.journal.adoptKeys([{ key: "malformed" }, "nope", null]);
+    reopened.journal.adoptKeys("not a list");
+    expect(reopened.journal.recall("k-1")?.result).toEqual({ object: { name: "C1" } });
+    expect(reopened.journal.recall("k-2")?.request).toBe("d-2");
+    expect(reopened.journal.recall("malformed")).toBeUndefined();
+    await reopened.close();
+
+    // The bound: the KEPT_KEYS most recent, none older than KEPT_KEYS_MAX_AGE_MS.
+    const bounded = createSceneJournal();
+    const old = new Date(Date.now() - KEPT_KEYS_MAX_AGE_MS - 60_000).toISOString();
+    bounded.adoptKeys([
+      { key: "stale", request: "d", seq: 1, at: old, result: {} },
+      ...Array.from({ length: KEPT_KEYS + 1 }, (_, index) => ({
+        key: `k-${index}`,
+        request: "d",
+        seq: index + 2,
+        at: new Date().toISOString(),
+        result: {},
+      })),
+    ]);
+    const toKeep = bounded.keysToKeep(KEPT_KEYS + 10);
+    expect(toKeep).toHaveLength(KEPT_KEYS);
+    expect(toKeep[0]?.key).toBe("k-1");
+    expect(toKeep.some((value) => value.key === "stale" || value.key === "k-0")).toBe(false);
+    await bounded.truncate(KEPT_KEYS + 10);
+    expect(bounded.recall("stale")).toBeUndefined();
+    expect(bounded.recall("k-0")).toBeUndefined();
+    expect(bounded.recall(`k-${KEPT_KEYS}`)).toBeDefined();
   });
 
   it("lives in memory without storage", async () => {

@@ -17,6 +17,17 @@
 //   {"seq":8,"void":true}               the call with this number failed: never replay it
 //                                       (written before the failure is reported)
 //
+// A call that carries an idempotency key (`_meta["bod/idempotencyKey"]`) has the key and a digest
+// of its request in both of its lines, and its result in the second, which is always written:
+//
+//   {"seq":9,"command":"add_object","args":{…},"at":"…","key":"k-1","request":"…"}
+//   {"seq":9,"command":"add_object","args":{…},"at":"…","key":"k-1","request":"…","result":{…}}
+//
+// So the key is stored exactly when the change is: a replay that runs the entry knows its key, and
+// takes Blender's answer as the result where the second line never landed. A voided entry's key is
+// not kept. Keys of entries a snapshot folds in go with the snapshot (`keysToKeep`), bounded to the
+// KEPT_KEYS most recent of the last KEPT_KEYS_MAX_AGE_MS.
+//
 // A void is final: a line of a voided number is never replayed, wherever it lands. A write whose
 // outcome is unknown (the store timed out; the row may still be committed later) leaves its
 // change unacknowledged, and the journal owes that number a void, written ahead of the next line.
@@ -31,7 +42,35 @@ export type JournalEntry = {
   args: Record<string, unknown>;
   /** ISO 8601 time the call was journaled. */
   at: string;
+  /** The idempotency key the call carried, if any. */
+  key?: string;
+  /** With `key`: a digest of the tool and the input the key was used for. */
+  request?: string;
+  /** With `key`: what the call answered, on the line that settles the entry. */
+  result?: unknown;
 };
+
+/** A key and request digest for a call: the same key is applied once. */
+export interface CallIdempotency {
+  /** The caller's idempotency key (see REQUEST_META_KEYS.idempotencyKey). */
+  key: string;
+  /** A digest of the tool and its input: the same key with another request is refused. */
+  request: string;
+}
+
+/** An idempotency key whose change is in the scene, and the result its call answered. */
+export interface KeptKey extends CallIdempotency {
+  /** The entry that made the change. */
+  seq: number;
+  /** ISO 8601 time the change was journaled. */
+  at: string;
+  result: unknown;
+}
+
+/** Keys a snapshot keeps for the entries it folds in: at most this many, the most recent. */
+export const KEPT_KEYS = 2_000;
+/** ... and none older than this, in milliseconds (24 hours). */
+export const KEPT_KEYS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** An entry written ahead for a call whose outcome is not known yet. */
 export interface PendingJournalEntry {
@@ -49,15 +88,28 @@ export interface SceneJournal {
   load(): Promise<void>;
   /**
    * Starts writing the entry for a call about to run. It joins `entries` only when committed, so a
-   * restore that runs meanwhile (the call crashed Blender) does not replay it.
+   * restore that runs meanwhile (the call crashed Blender) does not replay it. A keyed call's key
+   * and request digest are written with it.
    */
-  begin(command: BridgeCommand, args: Record<string, unknown>): PendingJournalEntry;
+  begin(command: BridgeCommand, args: Record<string, unknown>, idempotency?: CallIdempotency): PendingJournalEntry;
   /**
    * The call succeeded: resolves once its entry is stored, rewritten first when Blender resolved
-   * `args` differently from what was written ahead (pass the same object when it did not). When it
+   * `args` differently from what was written ahead (pass the same object when it did not), or when
+   * the call is keyed (the line then holds `result`, and the key is kept from then on). When it
    * rejects, the entry is owed a void.
    */
-  commit(pending: PendingJournalEntry, args?: Record<string, unknown>): Promise<JournalEntry>;
+  commit(pending: PendingJournalEntry, args?: Record<string, unknown>, result?: unknown): Promise<JournalEntry>;
+  /** The change made with `key`, if it is in the scene (committed, replayed, or held by the snapshot). */
+  recall(key: string): KeptKey | undefined;
+  /**
+   * A restore replayed a keyed entry whose result line never landed: Blender's answer is its result.
+   * Entries whose key is kept already are left as they are.
+   */
+  rememberReplayed(entry: JournalEntry, result: unknown): void;
+  /** Keys a snapshot holding entries up to `seq` keeps (bounded by KEPT_KEYS and KEPT_KEYS_MAX_AGE_MS), oldest first. */
+  keysToKeep(seq: number): KeptKey[];
+  /** Takes the keys a snapshot kept; malformed ones are skipped. */
+  adoptKeys(kept: unknown): void;
   /**
    * The call failed: resolves once the entry is marked void in the store, so that no replay runs
    * it. When that write fails, the void is owed and written ahead of the next line.
@@ -85,6 +137,30 @@ function isEntry(value: JournalLine): value is JournalLine & JournalEntry {
   return typeof value.command === "string" && typeof value.args === "object" && value.args !== null && !Array.isArray(value.args);
 }
 
+/** The entry a line holds, with its key, request digest and result where it has them. */
+function entryOf(line: JournalLine & JournalEntry): JournalEntry {
+  const entry: JournalEntry = { seq: line.seq, command: line.command, args: line.args, at: String(line.at ?? "") };
+  if (typeof line.key === "string" && typeof line.request === "string") {
+    entry.key = line.key;
+    entry.request = line.request;
+    if ("result" in line) entry.result = line.result;
+  }
+  return entry;
+}
+
+function isKeptKey(value: unknown): value is KeptKey {
+  if (typeof value !== "object" || value === null) return false;
+  const kept = value as Partial<KeptKey>;
+  return (
+    typeof kept.key === "string" &&
+    typeof kept.request === "string" &&
+    typeof kept.seq === "number" &&
+    Number.isSafeInteger(kept.seq) &&
+    typeof kept.at === "string" &&
+    "result" in kept
+  );
+}
+
 /**
  * Reads journal lines as a restore replays them: the entries in sequence order (a later line with
  * an entry's number replaces it, a void line removes it for good), and the highest number any line
@@ -103,7 +179,7 @@ export function replayableEntries(
       voided.add(seq);
       bySeq.delete(seq);
     } else if (isEntry(line)) {
-      if (!voided.has(seq)) bySeq.set(seq, { seq, command: line.command, args: line.args, at: String(line.at ?? "") });
+      if (!voided.has(seq)) bySeq.set(seq, entryOf(line));
     } else {
       onUnreadableLine?.(index, line);
       return;
@@ -133,6 +209,8 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
   const storage = options.storage;
   let entries: JournalEntry[] = [];
   let lastSeq = 0;
+  // Keys whose change is in the scene, by key.
+  const keys = new Map<string, KeptKey>();
   // Numbers whose entry may be stored although its call was not acknowledged: voided before any
   // later line is written, so no replay runs them.
   const owedVoids = new Set<number>();
@@ -154,21 +232,41 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
     return written;
   }
 
-  function begin(command: BridgeCommand, args: Record<string, unknown>): PendingJournalEntry {
+  function keep(entry: JournalEntry, result: unknown): void {
+    if (entry.key === undefined || entry.request === undefined) return;
+    keys.set(entry.key, { key: entry.key, request: entry.request, seq: entry.seq, at: entry.at, result });
+  }
+
+  function keysToKeep(seq: number): KeptKey[] {
+    const folded = [...keys.values()].filter((kept) => kept.seq <= seq).sort((a, b) => a.seq - b.seq);
+    const cutoff = Date.now() - KEPT_KEYS_MAX_AGE_MS;
+    return folded.slice(-KEPT_KEYS).filter((kept) => !(Date.parse(kept.at) < cutoff));
+  }
+
+  function begin(command: BridgeCommand, args: Record<string, unknown>, idempotency?: CallIdempotency): PendingJournalEntry {
     lastSeq += 1;
     const entry: JournalEntry = { seq: lastSeq, command, args, at: new Date().toISOString() };
+    if (idempotency) {
+      entry.key = idempotency.key;
+      entry.request = idempotency.request;
+    }
     const written = writeLine(entry);
     // Awaited by commit or abandon; until then a failed write must not count as unhandled.
     written.catch(() => undefined);
     return { entry, written };
   }
 
-  async function commit(pending: PendingJournalEntry, args: Record<string, unknown> = pending.entry.args): Promise<JournalEntry> {
+  async function commit(
+    pending: PendingJournalEntry,
+    args: Record<string, unknown> = pending.entry.args,
+    result?: unknown,
+  ): Promise<JournalEntry> {
     let entry = pending.entry;
+    const keyed = entry.key !== undefined;
     try {
       await pending.written;
-      if (args !== entry.args) {
-        entry = { ...entry, args };
+      if (args !== entry.args || keyed) {
+        entry = keyed ? { ...entry, args, result: result ?? null } : { ...entry, args };
         await writeLine(entry);
       }
     } catch (error) {
@@ -178,6 +276,7 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
       throw error;
     }
     entries.push(entry);
+    if (keyed) keep(entry, entry.result);
     return entry;
   }
 
@@ -192,11 +291,24 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
       if (!storage) return;
       const read = replayableEntries(await storage.readJournal());
       entries = read.entries;
+      // A keyed entry without its result line is kept once a replay has given its result.
+      for (const entry of entries) if (entry.key !== undefined && "result" in entry) keep(entry, entry.result);
       // Numbers of voided calls count too: none is handed out twice.
       lastSeq = Math.max(lastSeq, read.highestSeq);
     },
     begin,
     commit,
+    recall(key) {
+      return keys.get(key);
+    },
+    rememberReplayed(entry, result) {
+      if (entry.key !== undefined && !keys.has(entry.key)) keep(entry, result);
+    },
+    keysToKeep,
+    adoptKeys(kept) {
+      if (!Array.isArray(kept)) return;
+      for (const value of kept) if (isKeptKey(value) && !keys.has(value.key)) keys.set(value.key, { ...value });
+    },
     async abandon(pending) {
       // Whether or not the entry was stored, the void line makes sure no replay runs it.
       await pending.written.catch(() => undefined);
@@ -216,6 +328,9 @@ export function createSceneJournal(options: SceneJournalOptions = {}): SceneJour
         // The lines of those numbers are gone, owed voids included.
         for (const owed of owedVoids) if (owed <= seq) owedVoids.delete(owed);
         entries = entries.filter((entry) => entry.seq > seq);
+        // The keys of the entries folded in live on with the snapshot, as many as it keeps.
+        const kept = new Set(keysToKeep(seq).map((value) => value.key));
+        for (const [key, value] of keys) if (value.seq <= seq && !kept.has(key)) keys.delete(key);
       });
       writing = truncated.catch(() => undefined);
       await truncated;

@@ -51,6 +51,9 @@ function setUp(wrap: (store: ArtifactStore) => ArtifactStore = (store) => store)
       }
       throw new Error(`unexpected ${command}`);
     },
+    async begin(command: string, args: Record<string, unknown>) {
+      return { result: await engine.call(command as never, args), saved: Promise.resolve() };
+    },
   } as unknown as SceneEngine;
   const handler = createMcpHandler(() =>
     createSceneServer({

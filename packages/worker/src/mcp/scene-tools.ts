@@ -9,8 +9,11 @@ import {
   type Artifact,
   type ArtifactKind,
   type ExportFormat,
+  IDEMPOTENCY_KEY_RULE,
   type ImportFormat,
+  isIdempotencyKey,
   MAX_UPLOAD_BYTES,
+  REQUEST_META_KEYS,
   RESULT_META_KEYS,
   TOOL_CONTRACTS,
   type ToolContract,
@@ -25,9 +28,10 @@ import {
   InvalidArtifactInputError,
 } from "@bod/storage";
 import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
-import type { BridgeCommand, SceneEngine } from "../blender/index.ts";
+import type { BridgeCommand, CallIdempotency, SceneEngine } from "../blender/index.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
+import { requestDigest } from "./request-digest.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
@@ -58,13 +62,23 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
 export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
 type Progress = { progress: number; total: number; message: string };
-/** What every engine call of one tool call is given: its cancel signal, progress, and where Blender's time adds up. */
-type CallOptions = { signal: AbortSignal; onProgress: (progress: Progress) => void; onBlenderTime: (blenderMs: number) => void };
+/**
+ * What every engine call of one tool call is given: its cancel signal, progress, where Blender's
+ * time adds up, and the idempotency key of a change that carries one.
+ */
+type CallOptions = {
+  signal: AbortSignal;
+  onProgress: (progress: Progress) => void;
+  onBlenderTime: (blenderMs: number) => void;
+  idempotency?: CallIdempotency;
+};
 type ToolOutcome = {
   structured: Record<string, unknown>;
   content?: CallToolResult["content"];
   /** When the call's change is journaled; the call is acknowledged only after. */
   saved?: Promise<void>;
+  /** The call's key had been applied already: `structured` is the first call's result. */
+  repeated?: boolean;
 };
 
 function describeArtifact(artifact: Artifact): string {
@@ -185,9 +199,21 @@ function createRunner(deps: SceneToolDependencies) {
     };
   }
 
+  function imported(structured: Record<string, unknown>, repeated?: boolean): ToolOutcome {
+    const objects = (structured.objects ?? []) as string[];
+    return {
+      structured,
+      content: [{ type: "text", text: `Imported ${objects.length} object(s): ${objects.join(", ")}` }],
+      ...(repeated ? { repeated } : {}),
+    };
+  }
+
   async function importModel(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
     const { store, projectId } = deps;
     const format = input.format as ImportFormat;
+    // A repeated key answers before anything is uploaded again.
+    const earlier = options.idempotency ? engine.recall(options.idempotency) : undefined;
+    if (earlier) return imported(earlier.result as Record<string, unknown>, true);
     let artifact: Artifact | undefined;
     // Blender reads the model from a local file in the scratch folder, removed after the call
     // (the engine keeps its own copy for replay).
@@ -226,15 +252,14 @@ function createRunner(deps: SceneToolDependencies) {
     }
     try {
       if (!artifact) checkUpload(format, await readFile(path));
-      const result = (await engine.call(
+      const structuredOf = (answer: unknown) => ({ objects: (answer as { objects: string[] }).objects, ...(artifact ? { artifact } : {}) });
+      const { result, saved, repeated } = await engine.begin(
         "import_model",
         { format, path, ...(input.location ? { location: input.location } : {}) },
-        options,
-      )) as { objects: string[] };
-      return {
-        structured: { objects: result.objects, ...(artifact ? { artifact } : {}) },
-        content: [{ type: "text", text: `Imported ${result.objects.length} object(s): ${result.objects.join(", ")}` }],
-      };
+        { ...options, ...(options.idempotency ? { idempotency: { ...options.idempotency, result: structuredOf } } : {}) },
+      );
+      await saved;
+      return repeated ? imported(result as Record<string, unknown>, true) : imported(structuredOf(result));
     } finally {
       await rm(path, { force: true });
     }
@@ -251,8 +276,8 @@ function createRunner(deps: SceneToolDependencies) {
       case "import_model":
         return importModel(input, options);
       default: {
-        const { result, saved } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
-        return { structured: result as Record<string, unknown>, saved };
+        const { result, saved, repeated } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
+        return { structured: result as Record<string, unknown>, saved, ...(repeated ? { repeated } : {}) };
       }
     }
   };
@@ -293,7 +318,18 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
         const timing = () =>
           blenderMs === undefined ? {} : { _meta: { [RESULT_META_KEYS.blenderMs]: Math.round(blenderMs * 1000) / 1000 } };
         try {
-          const outcome = await run(contract.name as ToolName, input, { signal, onProgress, onBlenderTime });
+          const key = context.mcpReq._meta?.[REQUEST_META_KEYS.idempotencyKey];
+          if (key !== undefined && !isIdempotencyKey(key))
+            throw new ToolError("invalid_arguments", IDEMPOTENCY_KEY_RULE, { field: `_meta.${REQUEST_META_KEYS.idempotencyKey}` });
+          // Only changes keep their key: anything else may simply run again.
+          const idempotency =
+            key !== undefined && contract.mutatesScene ? { key, request: requestDigest(contract.name, input) } : undefined;
+          const outcome = await run(contract.name as ToolName, input, {
+            signal,
+            onProgress,
+            onBlenderTime,
+            ...(idempotency ? { idempotency } : {}),
+          });
           if (outcome.saved && hooks?.holdAnswer) {
             hooks.holdAnswer(context.mcpReq.id, outcome.saved);
             outcome.saved.then(
@@ -304,10 +340,11 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
             await outcome.saved;
             ended("ok");
           }
+          const meta = { ...timing()._meta, ...(outcome.repeated ? { [RESULT_META_KEYS.repeated]: true } : {}) };
           return {
             structuredContent: outcome.structured,
             content: outcome.content ?? [{ type: "text", text: JSON.stringify(outcome.structured) }],
-            ...timing(),
+            ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
           };
         } catch (error) {
           ended("error");

@@ -5,10 +5,12 @@
 // "normal", "exit-before-ready", "never-ready" or "ignore-sigterm" (ready, but SIGTERM does nothing).
 // Commands: ping answers with the commands this process has received; get_scene fails with
 // object_not_found; add_object or import_model with {hang: true} never answer, add_object with
-// {crash: true} exits; save_snapshot writes a small file holding journalSeq and load_snapshot reads
-// it back; render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT like
-// Blender's render break. Anything else is echoed back.
-import { constants, openSync, readFileSync, writeFileSync } from "node:fs";
+// {crash: true} exits, and with {crashOnce: FILE} exits unless FILE exists (creating it);
+// import_model answers {objects: ["Imported"]} and delete_object {deleted: name}, as their tools do;
+// save_snapshot writes a small file holding journalSeq and the kept keys, and load_snapshot reads
+// it back; render_frame logs sample lines and answers after durationMs, or "cancelled" on SIGINT
+// like Blender's render break. Anything else is echoed back.
+import { constants, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { createInterface } from "node:readline";
 
@@ -41,14 +43,21 @@ function handle(request: Request) {
   received.push(command);
   if (command === "ping") return send({ id, ok: true, result: { pong: true, received } });
   if (command === "save_snapshot") {
-    writeFileSync(String(args.path), JSON.stringify({ journalSeq: args.journalSeq }));
+    writeFileSync(String(args.path), JSON.stringify({ journalSeq: args.journalSeq, keys: args.keys }));
     return send({ id, ok: true, result: { path: args.path } });
   }
   if (command === "load_snapshot") return send({ id, ok: true, result: JSON.parse(readFileSync(String(args.path), "utf8")) });
   if (command === "get_scene")
     return send({ id, ok: false, error: { code: "object_not_found", message: "No object named x.", data: { existing: [] } } });
   if ((command === "add_object" || command === "import_model") && args.hang) return;
+  if (command === "import_model") return send({ id, ok: true, result: { objects: ["Imported"] } });
+  if (command === "delete_object") return send({ id, ok: true, result: { deleted: args.name } });
   if (command === "add_object" && args.crash) process.exit(3);
+  if (command === "add_object" && typeof args.crashOnce === "string" && !existsSync(args.crashOnce)) {
+    // Crashes the first Blender that runs it, and no other (the marker file remembers).
+    writeFileSync(args.crashOnce, "");
+    process.exit(3);
+  }
   if (command === "render_frame") {
     send({ event: "progress", id, progress: 0, total: 4, message: "rendering" });
     console.log("Fra:1 Mem:12.22M (Peak 13.34M) | Time:00:01.29 | Rendering 1 / 4 samples");
