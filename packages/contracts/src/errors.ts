@@ -1,5 +1,6 @@
-// Errors that stay inside the system carry a string code and structured data; the MCP
-// server turns them into isError tool results and the gateway into HTTP problem bodies.
+// The tool calls' errors: a BodError whose code is one of TOOL_ERROR_CODES. The MCP server turns
+// them into isError tool results, the HTTP servers into problem details.
+import { BodError } from "./bod-error.ts";
 
 /** Every code a tool call can fail with, so clients can branch without parsing text. */
 export const TOOL_ERROR_CODES = [
@@ -21,15 +22,10 @@ export const TOOL_ERROR_CODES = [
 export type ToolErrorCode = (typeof TOOL_ERROR_CODES)[number];
 
 /** A tool call that failed in a way the caller can act on; `message` says how to recover. */
-export class ToolError extends Error {
-  readonly code: ToolErrorCode;
-  readonly data: Record<string, unknown> | undefined;
-
+export class ToolError extends BodError<ToolErrorCode> {
   constructor(code: ToolErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message);
+    super(code, message, data);
     this.name = "ToolError";
-    this.code = code;
-    this.data = data;
   }
 
   static is(value: unknown): value is ToolError {

@@ -1,5 +1,6 @@
-// The base of every error the gateway raises on purpose: a string code that http/problem.ts maps
-// to an HTTP status (the one place that does), a message written for the caller, and data.
+// The base of every error the gateway raises on purpose: a BodError whose code http/problem.ts maps
+// to an HTTP status (the one place that does), with a message written for the caller, and data.
+import { BodError } from "@bod/contracts";
 
 export const GATEWAY_ERROR_CODES = [
   "unauthorized",
@@ -14,14 +15,9 @@ export const GATEWAY_ERROR_CODES = [
 
 export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 
-export class GatewayError extends Error {
-  readonly code: GatewayErrorCode;
-  readonly data: Record<string, unknown>;
-
+export class GatewayError extends BodError<GatewayErrorCode, Record<string, unknown>> {
   constructor(code: GatewayErrorCode, message: string, data: Record<string, unknown> = {}) {
-    super(message);
+    super(code, message, data);
     this.name = "GatewayError";
-    this.code = code;
-    this.data = data;
   }
 }

@@ -1,5 +1,7 @@
 // Errors that go over the wire: every gateway error class maps to an HTTP status here and nowhere
-// else, as an RFC 9457 problem+json body that says what happened and what to do about it.
+// else, as an RFC 9457 problem+json body (@bod/contracts problem-details.ts) that says what happened
+// and what to do about it.
+import { createProblem, type Problem, problemToResponse } from "@bod/contracts";
 import { RuntimeError, problemFor as runtimeProblemFor } from "@bod/runtime";
 import { StateUnavailableError, TurnStillRunningError } from "@bod/state";
 import { DatabaseUnavailableError } from "../errors/database-unavailable-error.ts";
@@ -19,32 +21,13 @@ const STATUS: Record<GatewayErrorCode, number> = {
   unavailable: 503,
 };
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  [key: string]: unknown;
-}
-
-export interface Problem {
-  status: number;
-  headers: Record<string, string>;
-  body: ProblemBody;
-}
-
-export const PROBLEM_CONTENT_TYPE = "application/problem+json";
-
+/** The one mapping from an error to its HTTP answer; anything unexpected is a 500 that leaks nothing. */
 export function problemFor(error: unknown): Problem {
   if (error instanceof GatewayError) {
-    const status = STATUS[error.code];
     const headers: Record<string, string> = {};
     if (error instanceof UnauthorizedError) headers["www-authenticate"] = 'Bearer realm="bod"';
-    if (error instanceof RateLimitedError) headers["retry-after"] = String(error.retryAfterSeconds);
-    if (error instanceof UnavailableError && error.retryAfterSeconds !== undefined)
-      headers["retry-after"] = String(error.retryAfterSeconds);
-    return { status, headers, body: body(error.code, status, error.message, error.data) };
+    const retryAfterSeconds = error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterSeconds : undefined;
+    return createProblem(error.code, STATUS[error.code], error.message, { data: error.data, retryAfterSeconds, headers });
   }
   // The State's: its database not answering in time (503), a turn that would not stop (409).
   if (error instanceof StateUnavailableError) return problemFor(new DatabaseUnavailableError(error.retryAfterSeconds));
@@ -52,22 +35,10 @@ export function problemFor(error: unknown): Problem {
     return problemFor(new GatewayError("turn_in_progress", error.message, { projectId: error.projectId }));
   // The runtime's own errors (capacity, a worker that would not start) keep the runtime's mapping.
   if (error instanceof RuntimeError) return runtimeProblemFor(error);
-  return {
-    status: 500,
-    headers: {},
-    body: body("internal", 500, "The gateway failed unexpectedly; the server log has the details.", {}),
-  };
-}
-
-function body(code: string, status: number, detail: string, data: Record<string, unknown>): ProblemBody {
-  return { type: `about:blank#${code}`, title: code.replaceAll("_", " "), status, detail, code, ...data };
+  return createProblem("internal", 500, "The gateway failed unexpectedly; the server log has the details.");
 }
 
 /** The problem as a fetch Response. */
 export function problemResponse(error: unknown): Response {
-  const problem = problemFor(error);
-  return new Response(JSON.stringify(problem.body), {
-    status: problem.status,
-    headers: { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers },
-  });
+  return problemToResponse(problemFor(error));
 }

@@ -7,9 +7,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
+import { PayloadTooLargeError } from "../errors/payload-too-large-error.ts";
+import { WorkerUnreachableError } from "../errors/worker-unreachable-error.ts";
 import type { RuntimeMetrics } from "../metrics.ts";
 import type { RouteLease, Runtime } from "../runtime.ts";
-import { problemFor, sendProblem, sendSimpleProblem } from "./problem.ts";
+import { sendProblem } from "./problem.ts";
 import { createWorkerClient, type Exchange, HOP_BY_HOP_HEADERS, type WorkerClient, type WorkerResponseHead } from "./worker-client.ts";
 
 /** Largest request body passed to a worker: the worker's own limit (a 32 MiB upload in base64) plus room. */
@@ -53,14 +55,13 @@ export function createWorkerProxy(options: ProxyOptions) {
     const { headers, declaredLength } = forwardedHeaders(req.rawHeaders);
     if (declaredLength > MAX_PROXY_BODY_BYTES) {
       req.resume();
-      return sendSimpleProblem(res, 413, "payload_too_large", `Request bodies are limited to ${MAX_PROXY_BODY_BYTES} bytes.`);
+      return sendProblem(res, new PayloadTooLargeError(MAX_PROXY_BODY_BYTES));
     }
     let body: Buffer;
     try {
       body = method === "GET" || method === "HEAD" ? EMPTY : await readBody(req, MAX_PROXY_BODY_BYTES);
     } catch (error) {
-      if ((error as Error).message === "too large")
-        return sendSimpleProblem(res, 413, "payload_too_large", `Request bodies are limited to ${MAX_PROXY_BODY_BYTES} bytes.`);
+      if ((error as Error).message === "too large") return sendProblem(res, new PayloadTooLargeError(MAX_PROXY_BODY_BYTES));
       return; // the client went away mid-body
     }
     const kind = method === "GET" ? "stream" : "call";
@@ -100,7 +101,7 @@ export function createWorkerProxy(options: ProxyOptions) {
       } catch (error) {
         if (gone) return;
         logger?.warn({ projectId, err: error }, "request not routed");
-        return sendProblem(res, problemFor(error));
+        return sendProblem(res, error);
       }
       if (gone) return routed.release();
       lease = routed;
@@ -165,12 +166,7 @@ export function createWorkerProxy(options: ProxyOptions) {
             return;
           }
           logger?.error({ projectId, err: error }, "worker request failed");
-          sendSimpleProblem(
-            res,
-            502,
-            "worker_unreachable",
-            `The worker for project "${projectId}" could not be reached (${code || "error"}); retry the request.`,
-          );
+          sendProblem(res, new WorkerUnreachableError(projectId, code));
         },
       });
       // The request is on its way to the worker: what the runtime added before it is the hop.

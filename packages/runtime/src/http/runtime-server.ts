@@ -4,17 +4,20 @@
 //   3. /projects/{id}/mcp on raw node:http (the hot path, proxy.ts): no per-request framework
 //      work between the client and the worker, and streaming without buffering.
 //   4. everything else (instances, artifacts, metrics) through hono.
+// Every error, on either path, is answered by problem.ts as problem+json.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type ArtifactStore, ArtifactStoreUnavailableError, artifactResponse } from "@bod/storage";
+import { type ArtifactStore, artifactResponse } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { InvalidProjectIdError } from "../errors/invalid-project-id-error.ts";
+import { NotFoundError } from "../errors/not-found-error.ts";
+import { UnauthorizedError } from "../errors/unauthorized-error.ts";
 import type { RuntimeMetrics } from "../metrics.ts";
 import { isProjectId } from "../project-id.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Authenticator } from "./auth.ts";
-import { problemFor, sendSimpleProblem } from "./problem.ts";
+import { problemFor, problemResponse, sendProblem } from "./problem.ts";
 import { createWorkerProxy } from "./proxy.ts";
 
 export interface RuntimeServerOptions {
@@ -50,20 +53,12 @@ export function createRuntimeServer(options: RuntimeServerOptions): Server {
     }
     if (!options.authenticator.authenticate(authorizationOf(req))) {
       req.resume();
-      return sendSimpleProblem(
-        res,
-        401,
-        "unauthorized",
-        "Send Authorization: Bearer <token>; `bod serve` prints the token when it starts.",
-        {
-          "www-authenticate": 'Bearer realm="bod"',
-        },
-      );
+      return sendProblem(res, new UnauthorizedError());
     }
     const mcp = MCP_PATH.exec(path);
     if (mcp) {
       const projectId = decodeURIComponent(mcp[1]!);
-      if (!isProjectId(projectId)) return sendInvalidProject(res, projectId);
+      if (!isProjectId(projectId)) return sendProblem(res, new InvalidProjectIdError(projectId));
       void proxy(req, res, projectId, queryAt < 0 ? "/mcp" : `/mcp${url.slice(queryAt)}`);
       return;
     }
@@ -86,15 +81,6 @@ function authorizationOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-function sendInvalidProject(res: ServerResponse, projectId: string) {
-  sendSimpleProblem(
-    res,
-    400,
-    "invalid_project_id",
-    `"${projectId.slice(0, 80)}" is not a project id: use 1 to 63 lowercase letters, digits and single hyphens.`,
-  );
-}
-
 function createApiApp(options: RuntimeServerOptions): Hono {
   const { runtime } = options;
   const app = new Hono();
@@ -104,80 +90,50 @@ function createApiApp(options: RuntimeServerOptions): Hono {
   );
   app.get("/api/instances/:projectId", async (c) => {
     const projectId = c.req.param("projectId");
-    if (!isProjectId(projectId)) return c.json(problemFor(new InvalidProjectIdError(projectId)).body, 400);
+    if (!isProjectId(projectId)) throw new InvalidProjectIdError(projectId);
     const found = (await runtime.list()).find((instance) => instance.projectId === projectId);
-    if (!found)
-      return c.json(
-        { type: "about:blank#not_found", status: 404, code: "not_found", detail: `No instance has run for "${projectId}".` },
-        404,
-      );
+    if (!found) throw new NotFoundError("not_found", `No instance has run for "${projectId}".`, { projectId });
     return c.json(found);
   });
   app.post("/api/instances/:projectId/drain", async (c) => {
     const projectId = c.req.param("projectId");
-    try {
-      await runtime.drain(projectId);
-      return c.json({ drained: projectId });
-    } catch (error) {
-      const problem = problemFor(error);
-      return c.json(problem.body, problem.status as 400);
-    }
+    await runtime.drain(projectId);
+    return c.json({ drained: projectId });
   });
   app.post("/api/instances/:projectId/start", async (c) => {
-    try {
-      await runtime.start(c.req.param("projectId"));
-      return c.json((await runtime.list()).find((instance) => instance.projectId === c.req.param("projectId")));
-    } catch (error) {
-      const problem = problemFor(error);
-      return c.json(problem.body, problem.status as 400, problem.headers);
-    }
+    await runtime.start(c.req.param("projectId"));
+    return c.json((await runtime.list()).find((instance) => instance.projectId === c.req.param("projectId")));
   });
   // Artifacts come straight from the store: no worker needs to run to fetch a render.
   app.get("/projects/:projectId/artifacts/:artifactId", async (c) => {
     const projectId = c.req.param("projectId");
-    if (!isProjectId(projectId)) return c.json({ code: "invalid_project_id", status: 400 }, 400);
-    try {
-      const response = await artifactResponse(options.artifacts, projectId, c.req.param("artifactId"), {
-        range: c.req.header("range"),
-        method: c.req.method,
-        // Ids are never reused, so an artifact never changes.
-        headers: () => ({ "cache-control": "private, max-age=31536000, immutable" }),
-      });
-      if (response) return response;
-    } catch (error) {
-      if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
-      const headers: Record<string, string> = {};
-      if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
-      return c.json(
-        { type: "about:blank#storage_unavailable", status: 503, code: "storage_unavailable", detail: error.message },
-        503,
-        headers,
-      );
-    }
-    return c.json(
-      { type: "about:blank#artifact_not_found", status: 404, code: "artifact_not_found", detail: "No such artifact in this project." },
-      404,
-    );
+    if (!isProjectId(projectId)) throw new InvalidProjectIdError(projectId);
+    // A store that is down throws ArtifactStoreUnavailableError: a 503 with Retry-After (problem.ts).
+    const response = await artifactResponse(options.artifacts, projectId, c.req.param("artifactId"), {
+      range: c.req.header("range"),
+      method: c.req.method,
+      // Ids are never reused, so an artifact never changes.
+      headers: () => ({ "cache-control": "private, max-age=31536000, immutable" }),
+    });
+    if (!response) throw new NotFoundError("artifact_not_found", "No such artifact in this project.");
+    return response;
   });
   app.get("/metrics", async (c) => {
     const registry = options.metrics.registry;
     return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
   });
   app.notFound((c) =>
-    c.json(
-      {
-        type: "about:blank#not_found",
-        status: 404,
-        code: "not_found",
-        detail: `No route for ${c.req.method} ${c.req.path}. A project's MCP endpoint is /projects/{projectId}/mcp; instances are at /api/instances.`,
-      },
-      404,
+    problemResponse(
+      new NotFoundError(
+        "not_found",
+        `No route for ${c.req.method} ${c.req.path}. A project's MCP endpoint is /projects/{projectId}/mcp; instances are at /api/instances.`,
+      ),
     ),
   );
-  app.onError((error, c) => {
-    options.logger?.error({ err: error }, "api request failed");
-    const problem = problemFor(error);
-    return c.json(problem.body, problem.status as 500);
+  app.onError((error) => {
+    // Refusals (a bad id, a full runtime) are answers, not failures: only the unexpected is logged as one.
+    if (problemFor(error).status === 500) options.logger?.error({ err: error }, "api request failed");
+    return problemResponse(error);
   });
   return app;
 }
