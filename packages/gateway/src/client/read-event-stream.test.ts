@@ -23,4 +23,13 @@ describe("readEventStream", () => {
       ["message", { a: 1 }],
     ]);
   });
+
+  it("reads ids and bare-CR line ends, skips events without data, and drops an event the body cuts off", async () => {
+    const events: [string, unknown][] = [];
+    await readEventStream(
+      bodyOf('id: 7\revent: done\rdata: {"ok":true}\r\r', "event: ping\n\n", 'event: step\ndata: {"n":', "1}"),
+      (event, data) => events.push([event, data]),
+    );
+    expect(events).toEqual([["done", { ok: true }]]);
+  });
 });

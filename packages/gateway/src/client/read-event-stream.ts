@@ -1,32 +1,22 @@
 // Reads the gateway's turn events (server-sent events) from a fetch response body, for Node
-// clients: `bod chat`, `bod bench agent` and the end-to-end tests. The web UI has its own copy in
-// web/sse.js because the browser loads it without a build step. No imports: cheap to load.
+// clients: `bod chat`, `bod bench agent` and the end-to-end tests. The parsing is eventsource-parser's
+// (the parser the AI and MCP SDKs use too); the web UI loads the same parser in the browser.
+import { EventSourceParserStream } from "eventsource-parser/stream";
 
 /**
- * Calls `onEvent` for each event of the SSE body, in order, until the body ends. `data` lines are
- * joined and parsed as JSON; an event without a name is "message".
+ * Calls `onEvent` for each event of the SSE body, in order, until the body ends. `data` is parsed
+ * as JSON; an event without a name is "message"; an event without data is skipped.
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
   onEvent: (event: string, data: Record<string, unknown>) => void,
 ): Promise<void> {
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  let buffer = "";
+  // TextDecoderStream takes any BufferSource; its declared type does not pair with a Uint8Array stream.
+  const decoder = new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>;
+  const reader = body.pipeThrough(decoder).pipeThrough(new EventSourceParserStream()).getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n");
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
-      const data = block
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice("data:".length).replace(/^ /, ""))
-        .join("\n");
-      if (data) onEvent(event, JSON.parse(data) as Record<string, unknown>);
-    }
+    if (done) return;
+    if (value.data) onEvent(value.event ?? "message", JSON.parse(value.data) as Record<string, unknown>);
   }
 }

@@ -1,5 +1,7 @@
-// Serves the web UI: the static files of src/web and the vendored 3D viewer from node_modules.
+// Serves the web UI: the static files of src/web, and from node_modules the 3D viewer and the SSE
+// parser (eventsource-parser's ES modules, which import only each other by relative paths).
 // Files are read once and kept in memory; the UI is a few small ES modules, no build step.
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { extname, join } from "node:path";
@@ -13,6 +15,7 @@ const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
   ".svg": "image/svg+xml",
+  ".map": "application/json",
 };
 
 // The page talks only to its own origin, and loads artifacts from the artifact store's when the
@@ -44,6 +47,14 @@ function modelViewerPath(): string {
   return join(require.resolve("@google/model-viewer/package.json"), "..", "dist", "model-viewer.min.js");
 }
 
+/** eventsource-parser's browser modules and their source maps: the .js and .js.map files of its dist folder. */
+function eventSourceParserFiles(): Map<string, string> {
+  const require = createRequire(import.meta.url);
+  const dist = join(require.resolve("eventsource-parser/package.json"), "..", "dist");
+  const files = readdirSync(dist).filter((name) => name.endsWith(".js") || name.endsWith(".js.map"));
+  return new Map(files.map((name) => [name, join(dist, name)]));
+}
+
 export function createWebUi(options: WebUiOptions = {}): Hono {
   const origins = (options.artifactOrigins ?? []).map((origin) => {
     const parsed = new URL(origin);
@@ -70,5 +81,8 @@ export function createWebUi(options: WebUiOptions = {}): Hono {
   app.get("/", serve(join(WEB_ROOT, "index.html"), TYPES[".html"]!, "no-cache"));
   for (const file of UI_FILES) app.get(`/${file}`, serve(join(WEB_ROOT, file), TYPES[extname(file)]!, "no-cache"));
   app.get("/vendor/model-viewer.min.js", serve(modelViewerPath(), TYPES[".js"]!, "public, max-age=86400"));
+  for (const [name, path] of eventSourceParserFiles()) {
+    app.get(`/vendor/eventsource-parser/${name}`, serve(path, TYPES[extname(name)]!, "public, max-age=86400"));
+  }
   return app;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteState, type State, type User } from "@bod/state";
 import { type ArtifactStore, createFilesystemArtifactStore } from "@bod/storage";
+import { createParser } from "eventsource-parser";
 import { createLinkSigner } from "../auth/signed-links.ts";
 import { createGatewayApp, type GatewayAppOptions } from "../http/gateway-app.ts";
 import type { AgentEvent, InstanceView } from "../ports.ts";
@@ -153,18 +154,14 @@ export async function createTestGateway(
   };
 }
 
-/** Parses a whole SSE body into events. */
+/** Parses a whole SSE body into its named events (eventsource-parser, as the clients read them). */
 export function parseSse(text: string): Array<{ event: string; data: Record<string, unknown> }> {
-  return text
-    .split("\n\n")
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = block
-        .split("\n")
-        .filter((line) => line.startsWith("data: "))
-        .map((line) => line.slice(6))
-        .join("\n");
-      return event && data ? { event, data: JSON.parse(data) as Record<string, unknown> } : undefined;
-    })
-    .filter((entry) => entry !== undefined);
+  const events: Array<{ event: string; data: Record<string, unknown> }> = [];
+  const parser = createParser({
+    onEvent: ({ event, data }) => {
+      if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    },
+  });
+  parser.feed(text);
+  return events;
 }
