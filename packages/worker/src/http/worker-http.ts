@@ -1,14 +1,20 @@
 // The worker's HTTP face: /healthz, MCP over Streamable HTTP at /mcp (2026-07-28 plus the
 // stateless 2025 fallback, one handler), the legacy HTTP+SSE transport at /sse + /messages,
-// and stored artifacts under /artifacts/{id} (with Range requests).
+// and stored artifacts under /artifacts/{id} (with Range requests). Every error the worker answers
+// itself (a refused host, a route or artifact it lacks, draining) is problem+json from problem.ts;
+// MCP's JSON-RPC errors on /mcp are the SDK's.
 import { rm } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { type ArtifactStore, ArtifactStoreUnavailableError, artifactResponse } from "@bod/storage";
+import { type ArtifactStore, artifactResponse } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { createMcpHandler, type McpRequestContext, type McpServer } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import { MethodNotAllowedError } from "../errors/method-not-allowed-error.ts";
+import { NotAdmittingError } from "../errors/not-admitting-error.ts";
+import { NotFoundError } from "../errors/not-found-error.ts";
+import { problemFor, problemResponse, sendProblem } from "./problem.ts";
 import { createRequestGuard } from "./request-guard.ts";
 
 /** Largest MCP request body: a 32 MiB upload is about 43 MiB of base64 plus the envelope. */
@@ -43,11 +49,6 @@ export interface WorkerHttp {
   /** Listens on TCP (resolves the port) or on a Unix socket path (resolves 0). */
   listen(address: { port: number; host: string } | { socketPath: string }): Promise<number>;
   close(): Promise<void>;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
 }
 
 type JsonBody = { kind: "parsed"; value: unknown } | { kind: "unparsable"; text: string } | { kind: "unread" };
@@ -96,35 +97,36 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     return c.json(health, health.ready ? 200 : 503);
   });
   app.all("/mcp", async (c) => {
-    if (!options.admitting()) return c.json({ error: "draining" }, 503, { "retry-after": "1" });
-    if (!options.health().bound) return c.json({ error: "This worker is not bound to a project yet." }, 503, { "retry-after": "1" });
+    if (!options.admitting()) return problemResponse(new NotAdmittingError("draining"));
+    if (!options.health().bound) return problemResponse(new NotAdmittingError("not_bound"));
     return answerMcp(c.req.raw);
   });
   app.get("/artifacts/:id", async (c) => {
     const artifacts = options.artifacts();
-    if (!artifacts) return c.json({ error: "No such artifact." }, 404);
-    try {
-      const response = await artifactResponse(artifacts.store, artifacts.projectId, c.req.param("id"), {
-        range: c.req.header("range"),
-        method: c.req.method,
-        // Ids are never reused, so an artifact never changes.
-        headers: () => ({ "cache-control": "private, max-age=31536000, immutable", "access-control-allow-origin": "*" }),
-      });
-      return response ?? c.json({ error: "No such artifact." }, 404);
-    } catch (error) {
-      if (!(error instanceof ArtifactStoreUnavailableError)) throw error;
-      const headers: Record<string, string> = {};
-      if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.retryAfterSeconds);
-      return c.json({ error: error.message, code: "storage_unavailable" }, 503, headers);
-    }
+    const notFound = new NotFoundError("artifact_not_found", "No such artifact in this worker's project.");
+    if (!artifacts) throw notFound;
+    // A store that is down throws ArtifactStoreUnavailableError: a 503 with Retry-After (problem.ts).
+    const response = await artifactResponse(artifacts.store, artifacts.projectId, c.req.param("id"), {
+      range: c.req.header("range"),
+      method: c.req.method,
+      // Ids are never reused, so an artifact never changes.
+      headers: () => ({ "cache-control": "private, max-age=31536000, immutable", "access-control-allow-origin": "*" }),
+    });
+    if (!response) throw notFound;
+    return response;
   });
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}. MCP is at /mcp.` }, 404));
+  app.notFound((c) => problemResponse(new NotFoundError("not_found", `No route for ${c.req.method} ${c.req.path}. MCP is at /mcp.`)));
+  app.onError((error) => {
+    // Refusals are answers, not failures: only the unexpected is logged as one.
+    if (problemFor(error).status === 500) logger.error({ err: error }, "worker request failed");
+    return problemResponse(error);
+  });
   const honoListener = getRequestListener(app.fetch);
 
   async function handleLegacySse(req: IncomingMessage, res: ServerResponse, path: string) {
     if (path === "/sse" && req.method === "GET") {
-      if (!options.admitting() || !options.health().bound)
-        return sendJson(res, 503, { error: "not accepting sessions" }, { "retry-after": "1" });
+      if (!options.admitting()) return sendProblem(res, new NotAdmittingError("draining"));
+      if (!options.health().bound) return sendProblem(res, new NotAdmittingError("not_bound"));
       // SDK v1, for the legacy transport only: loaded on its first use so that worker start-up
       // (which races Blender's boot for the CPU) does not pay for it.
       const { SSEServerTransport } = await import("@modelcontextprotocol/sdk/server/sse.js");
@@ -138,19 +140,26 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     if (path === "/messages" && req.method === "POST") {
       const sessionId = new URL(req.url ?? "/", "http://localhost").searchParams.get("sessionId") ?? "";
       const transport = legacySessions.get(sessionId);
-      if (!transport) return sendJson(res, 404, { error: "Unknown or expired sessionId; open a new stream with GET /sse." });
+      if (!transport)
+        return sendProblem(res, new NotFoundError("session_not_found", "Unknown or expired sessionId; open a new stream with GET /sse."));
       options.onRequestStart();
       res.on("close", options.onRequestEnd);
       await transport.handlePostMessage(req, res);
       return;
     }
-    sendJson(res, 405, { error: "Use GET /sse to open a stream and POST /messages?sessionId=... to send." }, { allow: "GET, POST" });
+    sendProblem(res, new MethodNotAllowedError(["GET", "POST"], "Use GET /sse to open a stream and POST /messages?sessionId=... to send."));
   }
 
   const guard = createRequestGuard(options.allowedHostnames);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path !== "/healthz" && !guard(req, res)) return;
+    if (path !== "/healthz") {
+      const refused = guard(req.headers);
+      if (refused) {
+        req.resume();
+        return sendProblem(res, refused);
+      }
+    }
     if (path === "/mcp") {
       // In flight from the request's arrival until its response is finished or abandoned; a
       // drain waits for these.
@@ -160,7 +169,7 @@ export function createWorkerHttp(options: WorkerHttpOptions): WorkerHttp {
     if (path === "/sse" || path === "/messages") {
       handleLegacySse(req, res, path).catch((error) => {
         logger.error({ err: error }, "legacy SSE request failed");
-        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+        sendProblem(res, error);
       });
       return;
     }
