@@ -3,6 +3,15 @@
 // that makes a server look down or slow from the client's side.
 export { createFaultProxy, type FaultProxy, type FaultProxyOptions, type FaultProxyTarget } from "./fault-proxy.ts";
 export { freePort } from "./free-port.ts";
+export {
+  type KubeApiServer,
+  type KubeApiServerOptions,
+  type KubeObject,
+  type KubeRequestRecord,
+  type KubeResourceType,
+  type KubeWatchEventType,
+  startKubeApiServer,
+} from "./kube-api-server.ts";
 export { type PostgresServer, type PostgresServerOptions, startPostgres } from "./postgres-server.ts";
 export { type S3Server, type S3ServerOptions, startS3Server } from "./s3-server.ts";
 export { postgresBinDirectory, VERSITYGW_VERSION, versitygwCacheDirectory, versitygwPath } from "./server-binaries.ts";
