@@ -2,6 +2,7 @@
 // URL parsed once at start (the client built from it is in s3-client.ts, which loads the AWS SDK).
 // Credentials come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles), never
 // from the URL, so the URL can be logged and passed to workers as it is.
+import { BodError } from "@bod/contracts";
 
 export interface S3Location {
   bucket: string;
@@ -16,9 +17,13 @@ export interface S3Location {
 }
 
 /** A URL that is not a valid S3 location; the message says what is allowed. */
-export class InvalidS3LocationError extends Error {
+export class InvalidS3LocationError extends BodError<"invalid_s3_location", Record<string, never>> {
   constructor(message: string) {
-    super(`${message} Expected s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION&forcePathStyle=true (only bucket is required).`);
+    super(
+      "invalid_s3_location",
+      `${message} Expected s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION&forcePathStyle=true (only bucket is required).`,
+      {},
+    );
     this.name = "InvalidS3LocationError";
   }
 }
