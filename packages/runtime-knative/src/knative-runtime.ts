@@ -190,32 +190,28 @@ export function createKnativeRuntime(options: KnativeRuntimeOptions): KnativeRun
     }
   }
 
-  /** Resolves with the Service's address once it has one; rejects on Ready=False or timeout. */
-  function addressOf(name: string, projectId: string, signal: AbortSignal | undefined): Promise<string> {
+  /**
+   * Waits until `decide` settles on the Service as the informer sees it (checked now and on each
+   * change of it), for at most the address timeout.
+   */
+  function waitForService<T>(
+    name: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    decide: (current: KnativeServiceObject | undefined) => { value: T } | { error: Error } | undefined,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
-        const current = services.get(name, namespace);
-        const url = current?.status?.address?.url;
-        if (current && !current.metadata?.deletionTimestamp && url) {
-          finish();
-          resolve(url.replace(/\/$/, ""));
-          return true;
-        }
-        const failed = current ? knativeInstanceState(current, undefined, LAST_USED_ANNOTATION)?.failure : undefined;
-        if (failed) {
-          finish();
-          reject(new KnativeRuntimeError(`The Knative Service of project "${projectId}" failed: ${failed}`));
-          return true;
-        }
-        return false;
+        const outcome = decide(services.get(name, namespace));
+        if (!outcome) return false;
+        finish();
+        if ("error" in outcome) reject(outcome.error);
+        else resolve(outcome.value);
+        return true;
       };
       const timer = setTimeout(() => {
         finish();
-        reject(
-          new KnativeRuntimeError(`The Knative Service of project "${projectId}" got no address within ${addressTimeoutMs / 1000} s.`, {
-            retryAfterSeconds: 5,
-          }),
-        );
+        reject(new KnativeRuntimeError(`${what} within ${addressTimeoutMs / 1000} s.`, { retryAfterSeconds: 5 }));
       }, addressTimeoutMs);
       const onAbort = () => {
         finish();
@@ -238,11 +234,23 @@ export function createKnativeRuntime(options: KnativeRuntimeOptions): KnativeRun
   async function ensureOnce(projectId: string, signal: AbortSignal | undefined): Promise<string> {
     const name = workerServiceName(projectId);
     const cached = services.get(name, namespace);
-    const usable = cached && !cached.metadata?.deletionTimestamp;
+    // A Service on its way out (deleted or swept a moment ago) cannot be revived: wait until it
+    // is gone, then create it anew.
+    if (cached?.metadata?.deletionTimestamp)
+      await waitForService(name, `The Knative Service of project "${projectId}" was being deleted and is not gone`, signal, (current) =>
+        current?.metadata?.deletionTimestamp ? undefined : { value: true },
+      );
+    const current = services.get(name, namespace);
     // NaN (never touched) compares false: apply.
-    const lastTouch = touchedAt.get(projectId) ?? Date.parse(cached?.metadata?.annotations?.[LAST_USED_ANNOTATION] ?? "");
-    if (!usable || !(now() - lastTouch < touchIntervalMs)) await apply(projectId);
-    return addressOf(name, projectId, signal);
+    const lastTouch = touchedAt.get(projectId) ?? Date.parse(current?.metadata?.annotations?.[LAST_USED_ANNOTATION] ?? "");
+    if (!current || !(now() - lastTouch < touchIntervalMs)) await apply(projectId);
+    return waitForService<string>(name, `The Knative Service of project "${projectId}" got no address`, signal, (service) => {
+      const url = service?.status?.address?.url;
+      if (service && !service.metadata?.deletionTimestamp && url) return { value: url.replace(/\/$/, "") };
+      const failed = service ? knativeInstanceState(service, undefined, LAST_USED_ANNOTATION)?.failure : undefined;
+      if (failed) return { error: new KnativeRuntimeError(`The Knative Service of project "${projectId}" failed: ${failed}`) };
+      return undefined;
+    });
   }
 
   async function deleteService(name: string, preconditions?: { resourceVersion: string }): Promise<boolean> {
@@ -253,7 +261,7 @@ export function createKnativeRuntime(options: KnativeRuntimeOptions): KnativeRun
         namespace,
         plural: "services",
         name,
-        propagationPolicy: "Foreground",
+        propagationPolicy: "Background",
         ...(preconditions ? { body: { preconditions } } : {}),
       });
       return true;
