@@ -127,6 +127,31 @@ describe("cold start", () => {
     lease.release();
   });
 
+  it("tells a lease when its worker has exited, and a stale lease's report never stops the next worker", async () => {
+    const { clock, launcher, runtime } = setup();
+    const first = runtime.route("alpha");
+    await until(() => launcher.workers.length === 1);
+    await clock.advance(1500);
+    const stale = await first;
+    let exited = false;
+    void stale.exited?.().then(() => {
+      exited = true;
+    });
+    stale.reportUnavailable("unreachable");
+    expect(launcher.workers[0]!.signals).toEqual(["SIGKILL"]);
+    launcher.workers[0]!.crash();
+    await until(() => exited, "exit seen by the lease");
+    stale.release();
+    // The next request starts a new worker; the old lease's late report leaves it alone.
+    const next = runtime.route("alpha");
+    await until(() => launcher.workers.length === 2, "restart");
+    await clock.advance(1500);
+    const lease = await next;
+    stale.reportUnavailable("unreachable");
+    expect(launcher.workers[1]!.signals).toEqual([]);
+    lease.release();
+  });
+
   it("rejects ids that are not slugs before touching anything", async () => {
     const { runtime, launcher } = setup();
     await expect(runtime.route("../etc")).rejects.toMatchObject({ code: "invalid_project_id" });

@@ -585,8 +585,10 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
   }
 
   function lease(instance: Instance, kind: "call" | "stream", coldStart: boolean): RouteLease {
-    const endpoint = instance.watched?.worker.endpoint();
-    if (!endpoint) throw new Error(`ready instance for ${instance.projectId} has no endpoint`);
+    // The worker this lease goes to: the instance gets a new one after a crash or a drain.
+    const watched = instance.watched;
+    const endpoint = watched?.worker.endpoint();
+    if (!watched || !endpoint) throw new Error(`ready instance for ${instance.projectId} has no endpoint`);
     if (kind === "call") {
       // Holds off the idle drain: the idle timer finds it in flight.
       instance.inFlight += 1;
@@ -616,10 +618,14 @@ export function createLocalRuntime(options: LocalRuntimeOptions): LocalRuntime {
         }
       },
       reportUnavailable(how) {
-        if (instance.state !== "ready" || !instance.watched) return;
+        // Only about this lease's worker, never a newer one the instance has started since.
+        if (instance.state !== "ready" || instance.watched !== watched) return;
         logger?.warn({ projectId: instance.projectId, how }, "worker did not take a request");
-        if (how === "unreachable") instance.watched.worker.kill("SIGKILL");
+        if (how === "unreachable") watched.worker.kill("SIGKILL");
         else void drainInstance(instance, "worker");
+      },
+      exited() {
+        return watched.exited.promise.then(() => undefined);
       },
     };
   }

@@ -36,6 +36,13 @@ export interface RouteLease {
    * Either way the next route waits for a new worker.
    */
   reportUnavailable(how: "unreachable" | "not-admitting"): void;
+  /**
+   * Resolves once the worker process this lease routed to has exited (it crashed, was killed, or
+   * drained). Before sending a request that may have reached that worker to the next one, the
+   * proxy waits for this, so the first attempt cannot still be running. Absent where the runtime
+   * cannot tell (a remote service): such requests are then sent again only when they are reads.
+   */
+  exited?(): Promise<void>;
 }
 
 export interface RouteOptions {

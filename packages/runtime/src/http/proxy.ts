@@ -12,6 +12,7 @@ import { WorkerUnreachableError } from "../errors/worker-unreachable-error.ts";
 import type { RuntimeMetrics } from "../metrics.ts";
 import type { RouteLease, Runtime } from "../runtime.ts";
 import { sendProblem } from "./problem.ts";
+import { type RetryClass, retryClassOf } from "./retry-class.ts";
 import { createWorkerClient, type Exchange, HOP_BY_HOP_HEADERS, type WorkerClient, type WorkerResponseHead } from "./worker-client.ts";
 
 /** Largest request body passed to a worker: the worker's own limit (a 32 MiB upload in base64) plus room. */
@@ -24,18 +25,28 @@ export const MAX_PROXY_BODY_BYTES = 50 * 1024 * 1024;
  */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP_HEADERS, "authorization", "host", "origin", "content-length", "cookie", "expect"]);
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOENT", "ECONNRESET", "EPIPE", "ECONNABORTED"]);
+/** Failures that mean no connection was made: the request never reached the worker. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOENT"]);
 const MAX_ATTEMPTS = 4;
+/** How long a worker that cut a request off may take to exit before the request is given up on, by default. */
+const WORKER_EXIT_WAIT_MS = 10_000;
 
 export interface ProxyOptions {
   runtime: Runtime;
   metrics?: RuntimeMetrics;
   logger?: Logger;
   client?: WorkerClient;
+  /**
+   * How long a worker that cut off a keyed change may take to exit before the change is answered
+   * 502 rather than sent to the next worker, in milliseconds. Default 10 000.
+   */
+  workerExitWaitMs?: number;
 }
 
 export function createWorkerProxy(options: ProxyOptions) {
   const { runtime, metrics, logger } = options;
   const client = options.client ?? createWorkerClient();
+  const workerExitWaitMs = options.workerExitWaitMs ?? WORKER_EXIT_WAIT_MS;
   // One counter child per status, looked up once instead of hashing its labels on every request.
   const proxiedByStatus = new Map<number, Counter.Internal>();
   const countProxied = (status: number) => {
@@ -158,12 +169,23 @@ export function createWorkerProxy(options: ProxyOptions) {
           releaseLease();
           if (gone) return;
           const code = error.code ?? "";
-          if (!responded && UNREACHABLE.has(code) && attempt < MAX_ATTEMPTS) {
+          if (!responded && NOT_CONNECTED.has(code) && attempt < MAX_ATTEMPTS) {
             // The worker died between routing and connecting; nothing reached it, so sending again is safe.
             logger?.warn({ projectId, code, attempt }, "worker unreachable; routing again");
             routed.reportUnavailable("unreachable");
             void forward(attempt + 1);
             return;
+          }
+          if (UNREACHABLE.has(code) && attempt < MAX_ATTEMPTS) {
+            // The worker may have run the request before it went: send it again only where running
+            // it twice changes nothing (reads, and changes the worker applies once per key).
+            const retry = retryClassOf(method, body);
+            if (retry !== "change") {
+              answering = false;
+              routed.reportUnavailable("unreachable");
+              void forwardOnceExited(routed, attempt, retry, code);
+              return;
+            }
           }
           logger?.error({ projectId, err: error }, "worker request failed");
           sendProblem(res, new WorkerUnreachableError(projectId, code));
@@ -172,6 +194,22 @@ export function createWorkerProxy(options: ProxyOptions) {
       // The request is on its way to the worker: what the runtime added before it is the hop.
       sentAt = performance.now();
     };
+
+    /**
+     * Sends a request that may have reached `routed`'s worker to the project's next worker, once
+     * that one has exited (reportUnavailable kills it), so the first attempt is not running
+     * anywhere. A keyed change whose worker cannot be seen to exit is not sent again.
+     */
+    const forwardOnceExited = async (routed: RouteLease, attempt: number, retry: RetryClass, code: string): Promise<void> => {
+      const exited = routed.exited ? await settlesWithin(routed.exited(), workerExitWaitMs) : false;
+      if (gone) return;
+      if (!exited && retry === "keyed-change") {
+        logger?.error({ projectId, code }, "worker cut a keyed change off and did not exit; not sending it again");
+        return sendProblem(res, new WorkerUnreachableError(projectId, code));
+      }
+      logger?.warn({ projectId, code, attempt, retry }, "worker ended with the request in hand; sending it to the next worker");
+      await forward(attempt + 1);
+    };
     await forward(1);
   }
 
@@ -179,6 +217,18 @@ export function createWorkerProxy(options: ProxyOptions) {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Whether `promise` settles within `ms` milliseconds. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
+}
 
 /** The request's headers to pass on, as alternating names and values, and its declared Content-Length. */
 function forwardedHeaders(raw: string[]): { headers: string[]; declaredLength: number } {
