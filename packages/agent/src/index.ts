@@ -57,5 +57,6 @@ export {
   type ToolCallRequest,
   type ToolClient,
   type ToolContentBlock,
+  type ToolEndpoint,
 } from "./tool-client.ts";
 export type { ToolCallFailure, ToolCallRecord, TurnArtifact } from "./turn-records.ts";

@@ -117,6 +117,41 @@ describe("createMcpToolClient", () => {
     expect(client.openConnections()).toEqual([]);
   });
 
+  it("finds each project's endpoint with `endpoint` before a call, with its own token or none", async () => {
+    const [first, second] = [await startServer(), await startServer()];
+    const asked: string[] = [];
+    const client = createMcpToolClient({
+      endpoint: async (projectId) => {
+        asked.push(projectId);
+        return projectId === "a" ? { url: `${first.url}/mcp`, token: "token-a" } : { url: `${second.url}/mcp` };
+      },
+    });
+    await client.callTool({ projectId: "a", name: "add_object", arguments: { type: "cube" } });
+    await client.callTool({ projectId: "b", name: "add_object", arguments: { type: "cone" } });
+    await client.callTool({ projectId: "a", name: "add_object", arguments: { type: "torus" } });
+    expect(asked).toEqual(["a", "b", "a"]);
+    expect(first.requests.length).toBeGreaterThan(0);
+    expect(first.requests.every((request) => request.headers.authorization === "Bearer token-a")).toBe(true);
+    expect(second.requests.length).toBeGreaterThan(0);
+    expect(second.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+    expect(client.openConnections().sort()).toEqual([`${first.url}/mcp`, `${second.url}/mcp`].sort());
+    await client.close();
+  });
+
+  it("fails a call as unreachable, nothing applied, when the endpoint cannot be found", async () => {
+    const client = createMcpToolClient({
+      endpoint: async () => {
+        throw new Error("the Knative Service got no address within 120 s");
+      },
+    });
+    const error = await client
+      .callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } })
+      .catch((caught: unknown) => caught);
+    expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["unreachable", false]);
+    expect((error as Error).message).toContain('scene server of project "p": the Knative Service got no address');
+    expect(() => createMcpToolClient({})).toThrow("give either url or endpoint");
+  });
+
   it("also speaks the 2025-11-25 protocol when asked to", async () => {
     const server = await startServer();
     const client = createMcpToolClient({ url: `${server.url}/mcp`, protocol: "legacy" });

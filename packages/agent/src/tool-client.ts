@@ -49,12 +49,25 @@ export interface ToolClient {
   close(): Promise<void>;
 }
 
+/** Where one project's MCP endpoint is, and the bearer token it needs, if any. */
+export interface ToolEndpoint {
+  url: string;
+  token?: string;
+}
+
 export interface McpToolClientOptions {
   /**
    * The MCP endpoint. `{projectId}` is replaced by the (URL-encoded) project id, so one client can
    * serve every project through the runtime: `http://127.0.0.1:8080/projects/{projectId}/mcp`.
+   * Give this or `endpoint`.
    */
-  url: string;
+  url?: string;
+  /**
+   * Finds a project's endpoint before each call (a Knative Service's address, created on first
+   * use); its token, when it has one, replaces `token`. A failure makes the call fail as
+   * "unreachable". Give this or `url`.
+   */
+  endpoint?: (projectId: string, signal?: AbortSignal) => Promise<ToolEndpoint>;
   /** Bearer token sent as `Authorization: Bearer ...`, or a function returning one. */
   token?: string | (() => string | Promise<string>);
   /** Extra request headers. */
@@ -92,13 +105,29 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
   const connections = new Map<string, Promise<Client>>();
   const connectTimeoutMs = options.connectTimeoutMs ?? 120_000;
   const callTimeoutMs = options.callTimeoutMs ?? 600_000;
+  const template = options.url;
+  if ((template === undefined) === (options.endpoint === undefined))
+    throw new TypeError("createMcpToolClient: give either url or endpoint.");
 
-  function urlFor(projectId: string): string {
-    return options.url.replaceAll("{projectId}", encodeURIComponent(projectId));
+  async function endpointFor(projectId: string, signal: AbortSignal | undefined): Promise<ToolEndpoint> {
+    if (template !== undefined) return { url: template.replaceAll("{projectId}", encodeURIComponent(projectId)) };
+    try {
+      return await options.endpoint!(projectId, signal);
+    } catch (error) {
+      if (isAbort(error, signal))
+        throw new ToolClientError("cancelled", "The call was cancelled before the connection was made.", {
+          maybeApplied: false,
+          cause: error,
+        });
+      throw new ToolClientError("unreachable", `Could not find the scene server of project "${projectId}": ${describe(error)}`, {
+        maybeApplied: false,
+        cause: error,
+      });
+    }
   }
 
-  async function connect(url: string, signal: AbortSignal | undefined): Promise<Client> {
-    const token = options.token;
+  async function connect(url: string, signal: AbortSignal | undefined, endpointToken: string | undefined): Promise<Client> {
+    const token = endpointToken ?? options.token;
     const transport = new StreamableHTTPClientTransport(new URL(url), {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
@@ -125,11 +154,11 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
     return pending;
   }
 
-  async function clientFor(url: string, signal: AbortSignal | undefined): Promise<Client> {
+  async function clientFor(url: string, signal: AbortSignal | undefined, endpointToken: string | undefined): Promise<Client> {
     const existing = connections.get(url);
     if (existing) return existing;
     try {
-      return await connect(url, signal);
+      return await connect(url, signal, endpointToken);
     } catch (error) {
       if (isAbort(error, signal))
         throw new ToolClientError("cancelled", "The call was cancelled before the connection was made.", {
@@ -160,8 +189,9 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
     async callTool(request, callOptions = {}) {
       const { signal, onProgress } = callOptions;
       if (signal?.aborted) throw new ToolClientError("cancelled", "The call was cancelled before it started.", { maybeApplied: false });
-      const url = urlFor(request.projectId);
-      const client = await clientFor(url, signal);
+      const endpoint = await endpointFor(request.projectId, signal);
+      const url = endpoint.url;
+      const client = await clientFor(url, signal, endpoint.token);
       const timeout = callOptions.timeoutMs ?? callTimeoutMs;
       try {
         const result = await client.callTool(
