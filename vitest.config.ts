@@ -1,13 +1,47 @@
-// Test tiers: `unit` tests sit next to the code and start nothing; `e2e` tests live in each
-// package's test/ folder and drive real Blender, real HTTP, the official MCP client and a browser.
+// Test tiers, named for what they cost (docs/testing.md):
+//   unit         packages/*/src/**/*.test.ts, beside the code: nothing outside the process (no child
+//                processes, no sockets); unit-tier-guard.ts makes either throw.
+//   integration  packages/*/src/**/*.integration.test.ts, beside the code: real loopback sockets and
+//                child processes (stand-in workers, a stand-in Blender, HTTP servers), no Blender.
+//   e2e          packages/*/test/**/*.test.ts: real Blender, real servers, real PostgreSQL and S3,
+//                the official MCP client and a browser.
 import { defineConfig } from "vitest/config";
+
+const INTEGRATION = "packages/*/src/**/*.integration.test.ts";
+
+/**
+ * Tests that start processes or open sockets but still carry a unit name: they run with the
+ * integration tier until they are renamed *.integration.test.ts (their owners were editing them).
+ */
+const INTEGRATION_UNDER_UNIT_NAMES = [
+  "packages/agent/src/llm/llm-reasoner.test.ts",
+  "packages/agent/src/tool-client.test.ts",
+  "packages/runtime/src/http/proxy-retry.test.ts",
+  "packages/worker/src/blender/blender-process.test.ts",
+  "packages/worker/src/blender/scene-engine.test.ts",
+  "packages/worker/src/mcp/scene-tools-idempotency.test.ts",
+];
 
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
     projects: [
       {
-        test: { name: "unit", include: ["packages/*/src/**/*.test.ts"], testTimeout: 10_000 },
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts"],
+          exclude: ["**/node_modules/**", INTEGRATION, ...INTEGRATION_UNDER_UNIT_NAMES],
+          setupFiles: ["./packages/testing/src/unit-tier-guard.ts"],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        // Files run in parallel like unit tests: each binds its own ports (port 0) and temporary folders.
+        test: {
+          name: "integration",
+          include: [INTEGRATION, ...INTEGRATION_UNDER_UNIT_NAMES],
+          testTimeout: 30_000,
+        },
       },
       {
         test: {
@@ -17,7 +51,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Blender is heavy and the machine has two cores: run suites one file at a time.
           fileParallelism: false,
-          // One PostgreSQL and one S3 server for the run (the unit project starts none).
+          // One PostgreSQL and one S3 server for the run (the other projects start none).
           globalSetup: ["./packages/testing/src/global-setup.ts"],
         },
       },

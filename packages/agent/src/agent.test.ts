@@ -65,16 +65,18 @@ describe("createAgent with the offline planner", () => {
   });
 
   it("answers 'what can you do?' without opening a connection to any worker", async () => {
-    const { createServer } = await import("node:http");
     const { createMcpToolClient } = await import("./tool-client.ts");
+    // The MCP client's fetch, counted in-process: a worker that refuses every request.
     let requests = 0;
-    const server = createServer((_request, response) => {
+    const refusingFetch = async () => {
       requests++;
-      response.writeHead(503).end();
+      return new Response(null, { status: 503 });
+    };
+    const toolClient = createMcpToolClient({
+      url: "http://127.0.0.1:9/projects/{projectId}/mcp",
+      fetch: refusingFetch,
+      connectTimeoutMs: 2000,
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as { port: number };
-    const toolClient = createMcpToolClient({ url: `http://127.0.0.1:${port}/projects/{projectId}/mcp`, connectTimeoutMs: 2000 });
     const agent = createAgent({ reasoner: createPlannerReasoner(), toolClient, store: createMemoryAgentStore() });
     for (const text of ["what can you do?", "hello", "fly me to the moon"]) await agent.runTurn({ projectId: "p", text });
     expect(requests).toBe(0);
@@ -85,8 +87,6 @@ describe("createAgent with the offline planner", () => {
     expect(result.toolCalls[0]!.error?.code).toBe("unreachable");
     expect(result.reply).toMatch(/Failed: Added a cube named Cube.*Could not connect/s);
     await toolClient.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
   });
 
   it("answers 'what can you do?' without calling any tool", async () => {
