@@ -15,6 +15,8 @@ interface TestServer {
   requests: Array<{ path: string; headers: IncomingHttpHeaders }>;
   started: string[];
   cancelled: string[];
+  /** Every tools/call that arrived, with its idempotency key; `dropped` ones had their connection cut unanswered. */
+  toolCalls: Array<{ name: string; key: unknown; dropped?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -33,10 +35,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function startServer(): Promise<TestServer> {
+/** `dropToolCalls`: cut the connection of this many tools/call requests, as a worker that died with them would. */
+async function startServer(options: { dropToolCalls?: number } = {}): Promise<TestServer> {
   const cancelled: string[] = [];
   const started: string[] = [];
   const requests: TestServer["requests"] = [];
+  const toolCalls: TestServer["toolCalls"] = [];
+  let toDrop = options.dropToolCalls ?? 0;
   const build = () => {
     const server = new McpServer({ name: "test-scene", version: "1.0.0" });
     server.registerTool(
@@ -46,7 +51,8 @@ async function startServer(): Promise<TestServer> {
         inputSchema: z.object({ type: z.string() }),
         outputSchema: z.object({ object: z.object({ name: z.string() }) }),
       },
-      async ({ type }) => {
+      async ({ type }, context) => {
+        toolCalls.push({ name: "add_object", key: context.mcpReq._meta?.["bod/idempotencyKey"] });
         const structured = { object: { name: `${type[0]!.toUpperCase()}${type.slice(1)}` } };
         return { structuredContent: structured, content: [{ type: "text", text: JSON.stringify(structured) }] };
       },
@@ -62,6 +68,10 @@ async function startServer(): Promise<TestServer> {
         await sleep(10, context.mcpReq.signal);
       }
       return { content: [{ type: "resource_link", uri: "http://x/render.png", name: "render", mimeType: "image/png" }] };
+    });
+    server.registerTool("get_scene", { description: "read", inputSchema: z.object({}) }, async (_input, context) => {
+      toolCalls.push({ name: "get_scene", key: context.mcpReq._meta?.["bod/idempotencyKey"] });
+      return { content: [{ type: "text", text: "{}" }] };
     });
     server.registerTool("delete_object", { description: "delete", inputSchema: z.object({ name: z.string() }) }, async ({ name }) => ({
       isError: true,
@@ -82,6 +92,17 @@ async function startServer(): Promise<TestServer> {
   const handler = toNodeHandler(createMcpHandler(build));
   const http: Server = createServer((request, response) => {
     requests.push({ path: request.url ?? "", headers: request.headers });
+    if (toDrop > 0 && request.headers["mcp-method"] === "tools/call") {
+      toDrop -= 1;
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const { params } = JSON.parse(Buffer.concat(chunks).toString()) as { params: { name: string; _meta?: Record<string, unknown> } };
+        toolCalls.push({ name: params.name, key: params._meta?.["bod/idempotencyKey"], dropped: true });
+        request.socket.destroy();
+      });
+      return;
+    }
     void handler(request, response);
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
@@ -91,6 +112,7 @@ async function startServer(): Promise<TestServer> {
     requests,
     started,
     cancelled,
+    toolCalls,
     async close() {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
@@ -205,6 +227,51 @@ describe("createMcpToolClient", () => {
       .callTool({ projectId: "p", name: "slow", arguments: {} }, { timeoutMs: 200 })
       .catch((caught: unknown) => caught);
     expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["timeout", true]);
+    await client.close();
+  });
+
+  it("sends a fresh idempotency key with every change, none with a read, and the caller's own when given", async () => {
+    const server = await startServer();
+    const client = createMcpToolClient({ url: `${server.url}/mcp` });
+    await client.callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } });
+    await client.callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } });
+    await client.callTool({ projectId: "p", name: "get_scene", arguments: {} });
+    await client.callTool({ projectId: "p", name: "add_object", arguments: { type: "cone" }, idempotencyKey: "mine-1" });
+    const [first, second, read, mine] = server.toolCalls;
+    expect(first?.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second?.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second?.key).not.toBe(first?.key);
+    expect(read).toEqual({ name: "get_scene", key: undefined });
+    expect(mine?.key).toBe("mine-1");
+    await client.close();
+  });
+
+  it("sends a change again with the same key after its connection broke, and a read too", async () => {
+    const server = await startServer({ dropToolCalls: 2 });
+    const client = createMcpToolClient({ url: `${server.url}/mcp`, retryDelayMs: 10 });
+    const outcome = await client.callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } });
+    expect(outcome).toMatchObject({ isError: false, structuredContent: { object: { name: "Cube" } } });
+    const keys = server.toolCalls.map((call) => call.key);
+    expect(server.toolCalls.map((call) => call.dropped ?? false)).toEqual([true, true, false]);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+
+    const reading = await startServer({ dropToolCalls: 1 });
+    const reader = createMcpToolClient({ url: `${reading.url}/mcp`, retryDelayMs: 10 });
+    expect((await reader.callTool({ projectId: "p", name: "get_scene", arguments: {} })).isError).toBe(false);
+    expect(reading.toolCalls.map((call) => call.dropped ?? false)).toEqual([true, false]);
+    await Promise.all([client.close(), reader.close()]);
+  });
+
+  it("gives up after its retries, saying the change may have been applied", async () => {
+    const server = await startServer({ dropToolCalls: 3 });
+    const client = createMcpToolClient({ url: `${server.url}/mcp`, retryDelayMs: 10, retries: 2 });
+    const error = await client
+      .callTool({ projectId: "p", name: "add_object", arguments: { type: "cube" } })
+      .catch((caught: unknown) => caught);
+    expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["protocol", true]);
+    expect(server.toolCalls).toHaveLength(3);
+    expect(new Set(server.toolCalls.map((call) => call.key)).size).toBe(1);
     await client.close();
   });
 

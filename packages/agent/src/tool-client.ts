@@ -1,8 +1,11 @@
 // The tool port of the agent and its MCP implementation: the official MCP client over Streamable
 // HTTP to a worker's /mcp or the runtime's /projects/{projectId}/mcp. It connects on the first
 // call for a project (so reasoning alone never wakes Blender), forwards progress notifications
-// and cancellation, and reconnects after a connection breaks.
-import { RESULT_META_KEYS } from "@bod/contracts";
+// and cancellation, and reconnects after a connection breaks. Every change carries an idempotency
+// key (`_meta["bod/idempotencyKey"]`), fresh per call and the same on the client's own retries,
+// so a change sent again after a broken connection is applied once.
+import { randomUUID } from "node:crypto";
+import { findToolContract, REQUEST_META_KEYS, RESULT_META_KEYS } from "@bod/contracts";
 import { Client, type FetchLike, SdkError, SdkErrorCode, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { ToolClientError } from "./errors/tool-client-error.ts";
 
@@ -10,6 +13,11 @@ export interface ToolCallRequest {
   projectId: string;
   name: string;
   arguments: Record<string, unknown>;
+  /**
+   * The change's idempotency key (1 to 128 visible ASCII characters). Default: a fresh UUID for a
+   * tool that changes the scene, none for a read. Pass the same key only to retry the same call.
+   */
+  idempotencyKey?: string;
 }
 
 export interface ToolCallProgress {
@@ -40,6 +48,8 @@ export interface ToolCallOutcome {
   text: string;
   /** Machine-readable error code from the result's metadata, when the server gives one. */
   errorCode?: string;
+  /** The change had been applied by an earlier try with the same key: this is that try's result. */
+  repeated?: boolean;
 }
 
 export interface ToolClient {
@@ -81,6 +91,13 @@ export interface McpToolClientOptions {
   clientInfo?: { name: string; version: string };
   /** Protocol negotiation: "auto" (default) prefers 2026-07-28 and falls back; "legacy" speaks 2025-11-25 only. */
   protocol?: "auto" | "legacy";
+  /**
+   * How many times a call whose connection broke before its answer is sent again, on a new
+   * connection and with the same idempotency key: reads and keyed changes only. Default 2.
+   */
+  retries?: number;
+  /** Milliseconds before the first retry, doubled for each one after. Default 500. */
+  retryDelayMs?: number;
 }
 
 export interface McpToolClient extends ToolClient {
@@ -90,6 +107,24 @@ export interface McpToolClient extends ToolClient {
 
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (error instanceof Error && error.name === "AbortError");
+}
+
+/** Whether a tool may change the scene (so it gets an idempotency key); unknown tools are taken to. */
+function changesScene(name: string): boolean {
+  return !(findToolContract(name)?.annotations.readOnlyHint ?? false);
+}
+
+/** Waits `ms` milliseconds, or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function describe(error: unknown): string {
@@ -105,6 +140,8 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
   const connections = new Map<string, Promise<Client>>();
   const connectTimeoutMs = options.connectTimeoutMs ?? 120_000;
   const callTimeoutMs = options.callTimeoutMs ?? 600_000;
+  const retries = options.retries ?? 2;
+  const retryDelayMs = options.retryDelayMs ?? 500;
   const template = options.url;
   if ((template === undefined) === (options.endpoint === undefined))
     throw new TypeError("createMcpToolClient: give either url or endpoint.");
@@ -185,61 +222,86 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
     await client?.close().catch(() => {});
   }
 
+  /** One try of a call, with `key` as its idempotency key when it has one. */
+  async function callOnce(request: ToolCallRequest, callOptions: ToolCallOptions, key: string | undefined): Promise<ToolCallOutcome> {
+    const { signal, onProgress } = callOptions;
+    const endpoint = await endpointFor(request.projectId, signal);
+    const url = endpoint.url;
+    const client = await clientFor(url, signal, endpoint.token);
+    const timeout = callOptions.timeoutMs ?? callTimeoutMs;
+    try {
+      const result = await client.callTool(
+        {
+          name: request.name,
+          arguments: request.arguments,
+          ...(key !== undefined ? { _meta: { [REQUEST_META_KEYS.idempotencyKey]: key } } : {}),
+        },
+        {
+          timeout,
+          resetTimeoutOnProgress: true,
+          ...(signal ? { signal } : {}),
+          ...(onProgress
+            ? {
+                onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+                  onProgress({
+                    progress: progress.progress,
+                    ...(progress.total !== undefined ? { total: progress.total } : {}),
+                    ...(progress.message !== undefined ? { message: progress.message } : {}),
+                  }),
+              }
+            : {}),
+        },
+      );
+      const content = (Array.isArray(result.content) ? result.content : []) as ToolContentBlock[];
+      const text = content
+        .filter((block) => block.type === "text" && typeof block.text === "string")
+        .map((block) => block.text as string)
+        .join("\n");
+      const meta = (result as { _meta?: Record<string, unknown> })._meta;
+      const code = meta?.[RESULT_META_KEYS.errorCode];
+      const errorCode = typeof code === "string" ? code : undefined;
+      return {
+        isError: result.isError === true,
+        content,
+        ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
+        text,
+        ...(errorCode ? { errorCode } : {}),
+        ...(meta?.[RESULT_META_KEYS.repeated] === true ? { repeated: true } : {}),
+      };
+    } catch (error) {
+      if (isAbort(error, signal)) {
+        throw new ToolClientError("cancelled", `${request.name} was cancelled.`, { maybeApplied: true, cause: error });
+      }
+      if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
+        throw new ToolClientError("timeout", `${request.name} did not finish within ${timeout / 1000} s without progress.`, {
+          maybeApplied: true,
+          cause: error,
+        });
+      }
+      // Anything else may mean the connection is gone: start afresh next time.
+      await drop(url);
+      throw new ToolClientError("protocol", `${request.name} failed: ${describe(error)}`, { maybeApplied: true, cause: error });
+    }
+  }
+
   return {
     async callTool(request, callOptions = {}) {
-      const { signal, onProgress } = callOptions;
+      const { signal } = callOptions;
       if (signal?.aborted) throw new ToolClientError("cancelled", "The call was cancelled before it started.", { maybeApplied: false });
-      const endpoint = await endpointFor(request.projectId, signal);
-      const url = endpoint.url;
-      const client = await clientFor(url, signal, endpoint.token);
-      const timeout = callOptions.timeoutMs ?? callTimeoutMs;
-      try {
-        const result = await client.callTool(
-          { name: request.name, arguments: request.arguments },
-          {
-            timeout,
-            resetTimeoutOnProgress: true,
-            ...(signal ? { signal } : {}),
-            ...(onProgress
-              ? {
-                  onprogress: (progress: { progress: number; total?: number; message?: string }) =>
-                    onProgress({
-                      progress: progress.progress,
-                      ...(progress.total !== undefined ? { total: progress.total } : {}),
-                      ...(progress.message !== undefined ? { message: progress.message } : {}),
-                    }),
-                }
-              : {}),
-          },
-        );
-        const content = (Array.isArray(result.content) ? result.content : []) as ToolContentBlock[];
-        const text = content
-          .filter((block) => block.type === "text" && typeof block.text === "string")
-          .map((block) => block.text as string)
-          .join("\n");
-        const meta = (result as { _meta?: Record<string, unknown> })._meta;
-        const code = meta?.[RESULT_META_KEYS.errorCode];
-        const errorCode = typeof code === "string" ? code : undefined;
-        return {
-          isError: result.isError === true,
-          content,
-          ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}),
-          text,
-          ...(errorCode ? { errorCode } : {}),
-        };
-      } catch (error) {
-        if (isAbort(error, signal)) {
-          throw new ToolClientError("cancelled", `${request.name} was cancelled.`, { maybeApplied: true, cause: error });
+      // A change is keyed, the same key on every try, so the worker applies it once however often
+      // it is sent; a read may simply be sent again.
+      const key = request.idempotencyKey ?? (changesScene(request.name) ? randomUUID() : undefined);
+      const mayRetry = key !== undefined || !changesScene(request.name);
+      for (let tries = 1; ; tries++) {
+        try {
+          return await callOnce(request, callOptions, key);
+        } catch (error) {
+          const broken = ToolClientError.is(error) && error.code === "protocol";
+          if (!broken || !mayRetry || tries > retries || signal?.aborted) throw error;
+          await pause(retryDelayMs * 2 ** (tries - 1), signal);
+          if (signal?.aborted)
+            throw new ToolClientError("cancelled", `${request.name} was cancelled.`, { maybeApplied: true, cause: error });
         }
-        if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
-          throw new ToolClientError("timeout", `${request.name} did not finish within ${timeout / 1000} s without progress.`, {
-            maybeApplied: true,
-            cause: error,
-          });
-        }
-        // Anything else may mean the connection is gone: start afresh next time.
-        await drop(url);
-        throw new ToolClientError("protocol", `${request.name} failed: ${describe(error)}`, { maybeApplied: true, cause: error });
       }
     },
     async close() {
