@@ -16,6 +16,7 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
   worker: async () => (await import("./commands/worker.ts")).registerWorkerCommand,
   serve: async () => (await import("./commands/serve.ts")).registerServeCommand,
+  gateway: async () => (await import("./commands/gateway.ts")).registerGatewayCommand,
   chat: async () => (await import("./commands/chat.ts")).registerChatCommand,
   user: async () => (await import("./commands/user.ts")).registerUserCommand,
   docs: async () => (await import("./commands/docs.ts")).registerDocsCommand,
