@@ -1,7 +1,8 @@
 // What the gateway needs from the rest of the product, declared here by the code that uses it:
-// the agent (turns and their history), the runtime (instance state, releasing a project) and
-// the artifacts. `bod serve` plugs in @bod/agent, @bod/runtime and an @bod/storage
-// ArtifactStore (see attach-gateway.ts); unit tests plug in small doubles and a real store.
+// the agent (turns and their history), the runtime (instance state, releasing a project, where
+// the agent calls a project's tools) and the artifacts. create-gateway.ts plugs in @bod/agent, the
+// local runtime (runtime-adapter.ts) or a Knative one (cluster-runtime-adapter.ts) and an
+// @bod/storage ArtifactStore; unit tests plug in small doubles and a real store.
 import type { ArtifactStore } from "@bod/storage";
 
 /** A file a tool produced, as the agent reports it. */
@@ -78,6 +79,21 @@ export interface ProjectRuntime {
   instance(projectId: string): Promise<InstanceView | undefined>;
   /** Drains and stops the project's worker, then deletes its scene and artifacts. */
   release(projectId: string): Promise<void>;
+}
+
+/** Where the agent calls a project's tools: its MCP endpoint, and the bearer token it needs, if any. */
+export interface ToolEndpoint {
+  url: string;
+  token?: string;
+}
+
+/**
+ * How the agent reaches a project's worker (the runtime's side of the tool client): the local
+ * runtime's `/projects/{id}/mcp` with its token, or a Knative Service's cluster address, created
+ * on first use.
+ */
+export interface ProjectToolEndpoints {
+  toolEndpoint(projectId: string, signal?: AbortSignal): Promise<ToolEndpoint>;
 }
 
 /**

@@ -10,7 +10,13 @@ export { WorkerStartError } from "./errors/worker-start-error.ts";
 export { type Authenticator, createBearerTokenAuthenticator, type Principal } from "./http/auth.ts";
 export { problemFor } from "./http/problem.ts";
 export { createWorkerProxy, MAX_PROXY_BODY_BYTES } from "./http/proxy.ts";
-export { createRuntimeServer, type RuntimeServerOptions } from "./http/runtime-server.ts";
+export {
+  createRuntimeRequestHandler,
+  createRuntimeServer,
+  isRuntimePath,
+  type RuntimeRequestHandler,
+  type RuntimeServerOptions,
+} from "./http/runtime-server.ts";
 export { canTransition, INSTANCE_STATES, type InstanceState } from "./instance-state.ts";
 export {
   createLocalRuntime,

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReasonerConfig } from "@bod/agent";
@@ -106,25 +107,29 @@ export interface StartedServe {
   close(): Promise<void>;
 }
 
-/** Builds and starts everything `bod serve` runs; also used by `bod bench runtime`. */
-export async function startServe(config: ServeConfig, logger: Logger): Promise<StartedServe> {
-  const { flags, env, storage } = config;
-  const {
-    createBearerTokenAuthenticator,
-    createLocalRuntime,
-    createProcessLauncher,
-    createProjectArtifactStore,
-    createRuntimeMetrics,
-    createRuntimeServer,
-    defaultHiddenPaths,
-  } = await import("@bod/runtime");
-  const dataDir = resolve(flags.dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const { token, source } = await loadOrCreateToken(dataDir, env.BOD_TOKEN);
-  // The shared stores are reached before any worker starts: a wrong address or a server that is
-  // down fails the start here, with the store named, rather than the first user's turn.
-  const stores = await openServeStores(storage, dataDir);
+/** The local runtime as `bod serve` and `bod gateway --runtime local` build it. */
+export interface LocalRuntimeParts {
+  runtime: import("@bod/runtime").LocalRuntime;
+  metrics: import("@bod/runtime").RuntimeMetrics;
+  /** The store of the projects' artifacts: the shared bucket, or the project folders. */
+  artifacts: ArtifactStore;
+  /** How workers are isolated ("bubblewrap" or "none"), for the start-up log. */
+  isolation: string;
+  /** Tells the runtime where its routes are served, once the server listens (workers' artifact links). */
+  setBaseUrl(url: string): void;
+}
 
+/** Builds the launcher (sandboxed with bubblewrap where it works), the activator and its artifact store. */
+export async function createLocalRuntimeParts(
+  config: ServeConfig,
+  dataDir: string,
+  stores: ServeStores,
+  logger: Logger,
+): Promise<LocalRuntimeParts> {
+  const { flags, env, storage } = config;
+  const { createLocalRuntime, createProcessLauncher, createProjectArtifactStore, createRuntimeMetrics, defaultHiddenPaths } = await import(
+    "@bod/runtime"
+  );
   const bwrapPath = flags.sandbox === "off" ? undefined : findWorkingBwrap();
   if (flags.sandbox === "on" && !bwrapPath)
     throw new Error("--sandbox on: bubblewrap (bwrap) is not installed or cannot create namespaces here.");
@@ -161,7 +166,35 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   // The runtime's artifact route, the gateway and the workers use the same store: the project
   // folders, or the shared bucket.
   const artifacts = stores.artifacts ?? createProjectArtifactStore((projectId) => runtime.projectDirOf(projectId));
-  const server = createRuntimeServer({
+  return {
+    runtime,
+    metrics,
+    artifacts,
+    isolation: launcher.isolation,
+    setBaseUrl(url) {
+      baseUrl = url;
+    },
+  };
+}
+
+/** Builds and starts everything `bod serve` runs; also used by `bod bench runtime`. */
+export async function startServe(config: ServeConfig, logger: Logger): Promise<StartedServe> {
+  const { flags, env, storage } = config;
+  const { createBearerTokenAuthenticator, createRuntimeRequestHandler } = await import("@bod/runtime");
+  const dataDir = resolve(flags.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const { token, source } = await loadOrCreateToken(dataDir, env.BOD_TOKEN);
+  // The shared stores are reached before any worker starts: a wrong address or a server that is
+  // down fails the start here, with the store named, rather than the first user's turn.
+  const stores = await openServeStores(storage, dataDir);
+  const { runtime, metrics, artifacts, isolation, setBaseUrl } = await createLocalRuntimeParts(config, dataDir, stores, logger);
+  let baseUrl = "";
+  // One server, one router: the runtime's paths (/healthz, /projects/{id}/mcp and artifacts,
+  // /api/instances, /metrics, behind the runtime token) go to the runtime, every other path (the
+  // API for users, the web UI) to the gateway. The gateway's agent calls tools through
+  // /projects/{id}/mcp over loopback with the runtime token, so every tool call goes through the
+  // activator like any other client's.
+  const runtimeHandler = createRuntimeRequestHandler({
     runtime,
     authenticator: createBearerTokenAuthenticator(token),
     metrics,
@@ -169,6 +202,32 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     poolStatus: () => runtime.poolStatus(),
     logger: logger.child({ component: "http" }),
   });
+  const { createGateway, createRuntimeAdapter } = await import("@bod/gateway");
+  const { isRuntimePath } = await import("@bod/runtime");
+  const gateway = await createGateway({
+    runtime: createRuntimeAdapter(runtime, artifacts, stores.scenes, { baseUrl: () => baseUrl, token }),
+    artifacts,
+    ...(stores.artifactOrigin ? { artifactOrigins: [stores.artifactOrigin] } : {}),
+    state: stores.state,
+    dataDir,
+    idleTimeoutMs: flags.idleTimeout * 1000,
+    reasoner: config.reasoner,
+    rateLimits: { messages: { capacity: flags.messageBurst, refillPerSecond: 1 / flags.messageInterval } },
+    onError: (error) => logger.error({ err: error }, "gateway request failed"),
+  }).catch(async (error: unknown) => {
+    await runtimeHandler.close();
+    await runtime.close();
+    throw error;
+  });
+  const server = createServer((req, res) => {
+    const url = req.url ?? "/";
+    const queryAt = url.indexOf("?");
+    if (isRuntimePath(queryAt < 0 ? url : url.slice(0, queryAt))) runtimeHandler.listener(req, res);
+    else gateway.listener(req, res);
+  });
+  // Tool calls (renders) may run for minutes; the worker enforces its own timeouts.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(flags.port, flags.host, () => resolvePromise());
@@ -176,30 +235,13 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : flags.port;
   baseUrl = `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`;
-  // The gateway (users, projects, chat API, web UI at /) shares this server: it takes every path
-  // the runtime does not serve. Its agent calls tools through /projects/{id}/mcp over loopback with
-  // the runtime token, so every tool call goes through the activator like any other client's.
-  const { attachGateway } = await import("@bod/gateway");
-  const gateway = await attachGateway(server, {
-    runtime,
-    artifacts,
-    ...(stores.artifactOrigin ? { artifactOrigins: [stores.artifactOrigin] } : {}),
-    ...(stores.scenes ? { scenes: stores.scenes } : {}),
-    state: stores.state,
-    dataDir,
-    runtimeUrl: baseUrl,
-    runtimeToken: token,
-    idleTimeoutMs: flags.idleTimeout * 1000,
-    reasoner: config.reasoner,
-    rateLimits: { messages: { capacity: flags.messageBurst, refillPerSecond: 1 / flags.messageInterval } },
-    onError: (error) => logger.error({ err: error }, "gateway request failed"),
-  });
+  setBaseUrl(baseUrl);
   logger.info(
     {
       url: baseUrl,
       dataDir,
       tokenSource: source,
-      isolation: launcher.isolation,
+      isolation,
       idleTimeoutS: flags.idleTimeout,
       poolSize: flags.poolSize,
       maxInstances: runtime.maxInstances,
@@ -216,13 +258,14 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
       server.closeIdleConnections();
       await runtime.close();
       await gateway.close();
+      await runtimeHandler.close();
       await stores.scenes?.close();
       server.closeAllConnections();
     },
   };
 }
 
-interface ServeStores {
+export interface ServeStores {
   state: State;
   /** The shared bucket's store; undefined for the project folders. */
   artifacts?: ArtifactStore;
@@ -233,7 +276,7 @@ interface ServeStores {
 }
 
 /** The stores `bod serve` shares with its workers, opened (and PostgreSQL reached) before any worker starts. */
-async function openServeStores(storage: StorageUrls, dataDir: string): Promise<ServeStores> {
+export async function openServeStores(storage: StorageUrls, dataDir: string): Promise<ServeStores> {
   const { createState } = await import("@bod/state");
   const state = await createState({ url: storage.stateUrl, dataDir });
   if (!storage.artifactLocation) return { state };

@@ -36,13 +36,41 @@ export interface RuntimeServerOptions {
 
 const MCP_PATH = /^\/projects\/([^/]+)\/mcp\/?$/;
 
+/** Paths the runtime answers: health, metrics, projects' MCP endpoints and artifacts, instances. */
+export function isRuntimePath(path: string): boolean {
+  return (
+    path === "/healthz" ||
+    path === "/metrics" ||
+    path.startsWith("/projects/") ||
+    path === "/api/instances" ||
+    path.startsWith("/api/instances/")
+  );
+}
+
+/** The runtime's routes as a request listener, for a server that also serves other routes (`bod serve`). */
+export interface RuntimeRequestHandler {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Closes the connections to workers the proxy keeps. */
+  close(): Promise<void>;
+}
+
 export function createRuntimeServer(options: RuntimeServerOptions): Server {
+  const handler = createRuntimeRequestHandler(options);
+  const server = createServer(handler.listener);
+  server.on("close", () => void handler.close());
+  // Tool calls (renders) may run for minutes; the worker enforces its own timeouts.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+export function createRuntimeRequestHandler(options: RuntimeServerOptions): RuntimeRequestHandler {
   const { runtime, logger } = options;
   const { proxy, client } = createWorkerProxy({ runtime, metrics: options.metrics, ...(logger ? { logger } : {}) });
   const api = createApiApp(options);
   const apiListener = getRequestListener(api.fetch);
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "/";
     const queryAt = url.indexOf("?");
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
@@ -63,12 +91,8 @@ export function createRuntimeServer(options: RuntimeServerOptions): Server {
       return;
     }
     apiListener(req, res);
-  });
-  server.on("close", () => client.close());
-  // Tool calls (renders) may run for minutes; the worker enforces its own timeouts.
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 65_000;
-  return server;
+  };
+  return { listener, close: async () => client.close() };
 }
 
 /**
