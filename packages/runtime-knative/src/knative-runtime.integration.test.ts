@@ -5,8 +5,8 @@
 import { type KubeApiServer, type KubeObject, startKubeApiServer } from "@bod/testing";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createKnativeRuntime, type KnativeRuntime } from "../src/knative-runtime.ts";
-import { LAST_USED_ANNOTATION, WORKER_SERVICE_DEFAULTS, workerServiceName } from "../src/worker-service.ts";
+import { createKnativeRuntime, type KnativeRuntime } from "./knative-runtime.ts";
+import { LAST_USED_ANNOTATION, WORKER_SERVICE_DEFAULTS, workerServiceName } from "./worker-service.ts";
 
 const NAMESPACE = "bod-workers";
 let server: KubeApiServer;
