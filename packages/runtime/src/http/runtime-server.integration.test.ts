@@ -1,6 +1,7 @@
-// The HTTP front over real sockets (the proxy is about sockets), with a stand-in Runtime and worker.
+// The HTTP front over real sockets (the proxy is about sockets), with a stand-in Runtime and worker;
+// every error it answers itself is problem+json (the mapping itself is unit-tested in problem.test.ts).
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ArtifactStore, ArtifactStoreUnavailableError } from "@bod/storage";
@@ -10,6 +11,7 @@ import { createRuntimeMetrics } from "../metrics.ts";
 import { createProjectArtifactStore } from "../project-artifact-store.ts";
 import type { RouteLease, Runtime } from "../runtime.ts";
 import { createBearerTokenAuthenticator } from "./auth.ts";
+import { MAX_PROXY_BODY_BYTES } from "./proxy.ts";
 import { createRuntimeServer } from "./runtime-server.ts";
 
 const TOKEN = "unit-token-0123456789";
@@ -51,7 +53,26 @@ async function setup(route: Runtime["route"], artifacts: ArtifactStore = createP
   );
   const call = (path: string, init: RequestInit = {}, token = TOKEN) =>
     fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
-  return { call };
+  return { call, port };
+}
+
+/** Resolves once `condition` holds; fails the test after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error("timed out waiting for the condition");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The answer's problem body, after checking it is one: the content type and the members every problem has. */
+async function problemOf(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
+  expect(response.status, code).toBe(status);
+  expect(response.headers.get("content-type"), code).toBe("application/problem+json");
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body, code).toMatchObject({ type: `about:blank#${code}`, title: code.replaceAll("_", " "), status, code });
+  expect(typeof body.detail, code).toBe("string");
+  return body;
 }
 
 describe("runtime HTTP front", () => {
@@ -62,10 +83,61 @@ describe("runtime HTTP front", () => {
       throw new Error("unreachable");
     });
     expect((await call("/healthz", {}, "")).status).toBe(200);
-    expect((await call("/projects/a/mcp", { method: "POST", body: "{}" }, "nope-nope-nope-nope")).status).toBe(401);
-    expect((await call("/api/instances", {}, "")).status).toBe(401);
-    expect((await call("/metrics", {}, "")).status).toBe(401);
+    const refused = await call("/projects/a/mcp", { method: "POST", body: "{}" }, "nope-nope-nope-nope");
+    expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="bod"');
+    expect((await problemOf(refused, 401, "unauthorized")).detail).toContain("Authorization: Bearer");
+    await problemOf(await call("/api/instances", {}, ""), 401, "unauthorized");
+    await problemOf(await call("/metrics", {}, ""), 401, "unauthorized");
     expect(routed).toBe(0);
+  });
+
+  it("answers a bad project id, an unknown route or instance, and a body over the limit with problems", async () => {
+    const { call, port } = await setup(async () => {
+      throw new Error("nothing is routed");
+    });
+    expect(await problemOf(await call("/projects/NOPE/mcp", { method: "POST", body: "{}" }), 400, "invalid_project_id")).toMatchObject({
+      projectId: "NOPE",
+    });
+    await problemOf(await call("/api/instances/Bad_Id"), 400, "invalid_project_id");
+    expect((await problemOf(await call("/nothing"), 404, "not_found")).detail).toContain("/projects/{projectId}/mcp");
+    await problemOf(await call("/api/instances/nobody"), 404, "not_found");
+    // A declared length over the limit is refused before the body is read.
+    const tooLarge = await new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/projects/p/mcp",
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-length": String(MAX_PROXY_BODY_BYTES + 1) },
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            body += chunk;
+          });
+          res.on("end", () => {
+            resolve({ status: res.statusCode ?? 0, type: res.headers["content-type"], body });
+            req.destroy();
+          });
+        },
+      );
+      req.on("error", reject);
+      req.flushHeaders();
+    });
+    expect(tooLarge).toMatchObject({ status: 413, type: "application/problem+json" });
+    expect(JSON.parse(tooLarge.body)).toMatchObject({ code: "payload_too_large", limitBytes: MAX_PROXY_BODY_BYTES });
+  });
+
+  it("answers 502 worker_unreachable when no worker can be reached, after routing again", async () => {
+    const dead = await listen(createServer());
+    servers.at(-1)!.close();
+    const reports: string[] = [];
+    const { call } = await setup(async () => leaseOn(dead, { reportUnavailable: (how) => reports.push(how) }));
+    const body = await problemOf(await call("/projects/p/mcp", { method: "POST", body: "{}" }), 502, "worker_unreachable");
+    expect(body).toMatchObject({ projectId: "p", reason: "ECONNREFUSED" });
+    expect(reports.length).toBeGreaterThan(0);
   });
 
   it("streams the worker's response through without waiting for its end, and drops the runtime's credentials", async () => {
@@ -103,8 +175,7 @@ describe("runtime HTTP front", () => {
     expect(seenHeaders.authorization).toBeUndefined();
     expect(seenHeaders.origin).toBeUndefined();
     expect(seenHeaders.host).toBe(`127.0.0.1:${workerPort}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(released).toBe(1);
+    await until(() => released === 1);
   });
 
   it("maps runtime errors to problem responses in one place", async () => {
@@ -114,10 +185,7 @@ describe("runtime HTTP front", () => {
     const refused = await call("/projects/p/mcp", { method: "POST", body: "{}" });
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("4");
-    expect(refused.headers.get("content-type")).toBe("application/problem+json");
-    expect(await refused.json()).toMatchObject({ code: "capacity_exhausted", status: 503 });
-    const bad = await call("/projects/NOPE/mcp", { method: "POST", body: "{}" });
-    expect(bad.status).toBe(400);
+    expect(await problemOf(refused, 503, "capacity_exhausted")).toMatchObject({ retryAfter: 4, maxInstances: 1, queued: 1 });
   });
 
   it("routes again when the worker vanished before the request reached it", async () => {
@@ -153,8 +221,7 @@ describe("runtime HTTP front", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("served by the next worker");
     expect(reports).toEqual(["not-admitting"]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(released).toBe(2);
+    await until(() => released === 2);
 
     const busy = await listen(createServer((_req, res) => res.writeHead(503).end("busy")));
     const { call: callBusy } = await setup(async () => leaseOn(busy, { reportUnavailable: (how) => reports.push(how) }));
@@ -181,9 +248,9 @@ describe("runtime HTTP front", () => {
     const reader = response.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain("progress");
     client.abort();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The close travels over two sockets: wait for it (a busy machine may take more than a few ms).
+    await until(() => released === 1 && workerSawClose);
     expect(released).toBe(1);
-    expect(workerSawClose).toBe(true);
   });
 
   it("passes large bodies both ways intact", async () => {
@@ -256,8 +323,8 @@ describe("runtime HTTP front", () => {
     const range = await call(`/projects/p-1/artifacts/${artifact.id}`, { headers: { range: "bytes=0-4" } });
     expect(range.status).toBe(206);
     expect(await range.text()).toBe("solid");
-    expect((await call(`/projects/p-2/artifacts/${artifact.id}`)).status).toBe(404);
-    expect((await call(`/projects/Bad_Id/artifacts/${artifact.id}`)).status).toBe(400);
+    await problemOf(await call(`/projects/p-2/artifacts/${artifact.id}`), 404, "artifact_not_found");
+    await problemOf(await call(`/projects/Bad_Id/artifacts/${artifact.id}`), 400, "invalid_project_id");
     rmSync(root, { recursive: true, force: true });
 
     const down = new ArtifactStoreUnavailableError("The artifact store is down.", {
@@ -273,8 +340,7 @@ describe("runtime HTTP front", () => {
       },
     });
     const refused = await failing.call(`/projects/p-1/artifacts/${artifact.id}`);
-    expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("5");
-    expect(await refused.json()).toMatchObject({ code: "storage_unavailable", detail: "The artifact store is down." });
+    expect(await problemOf(refused, 503, "storage_unavailable")).toMatchObject({ detail: "The artifact store is down.", retryAfter: 5 });
   });
 });
