@@ -2,7 +2,7 @@
 // created on first use with server-side apply, its state from an informer, deleted with the
 // project or after days unused. `./worker-service` alone builds the Service without loading the
 // Kubernetes client.
-export { dumpYaml, KubeConfig } from "@kubernetes/client-node";
+export { dumpYaml, KubeConfig, loadYaml } from "@kubernetes/client-node";
 export {
   conditionOf,
   type KnativeCondition,
