@@ -1,6 +1,7 @@
 // `bod deploy`: what an operator applies to a cluster. `bod deploy worker-service --project ID`
 // prints the exact Knative Service the gateway's Knative backend creates for that project.
 import type { Command } from "commander";
+import { registerManifestsCommand } from "../deploy/manifests-command.ts";
 import { addWorkerServiceOptions } from "../worker-service-flags.ts";
 
 /** Registers `bod deploy` and returns it, so further subcommands can be added to it. */
@@ -32,5 +33,6 @@ export function registerDeployCommand(program: Command): Command {
     const { dumpYaml } = await import("@bod/runtime-knative");
     process.stdout.write(dumpYaml(service));
   });
+  registerManifestsCommand(deploy);
   return deploy;
 }
