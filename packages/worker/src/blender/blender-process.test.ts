@@ -1,8 +1,11 @@
 // Unit tier: the Blender supervisor against a stand-in Blender (testing/fake-blender.ts, a real
 // child process speaking the bridge protocol), so every failure path runs in milliseconds.
+import type { ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { PassThrough } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { type BlenderProcessOptions, createBlenderProcess } from "./blender-process.ts";
+import { type BlenderProcessOptions, createBlenderProcess, type SpawnFunction } from "./blender-process.ts";
 import { failure, fakeBlenderSpawn } from "./testing/test-support.ts";
 
 const logger = pino({ level: "silent" });
@@ -10,6 +13,63 @@ const logger = pino({ level: "silent" });
 function fakeProcess(mode = "normal", extra: Partial<BlenderProcessOptions> = {}) {
   return createBlenderProcess({ logger, spawn: fakeBlenderSpawn(mode), forceKillAfterMs: 300, ...extra });
 }
+
+/** A Blender whose pipes are in-process streams, so a test decides how the bytes are chunked. */
+function pipedBlender() {
+  const pipes = { stdout: new PassThrough(), stderr: new PassThrough(), requests: new PassThrough(), answers: new PassThrough() };
+  const child = Object.assign(new EventEmitter(), {
+    pid: 4242,
+    stdout: pipes.stdout,
+    stderr: pipes.stderr,
+    stdio: [null, pipes.stdout, pipes.stderr, pipes.requests, pipes.answers],
+    kill: () => {
+      setImmediate(() => child.emit("exit", null, "SIGTERM"));
+      return true;
+    },
+  });
+  const spawn: SpawnFunction = () => child as unknown as ChildProcess;
+  return { spawn, pipes };
+}
+
+describe("the bridge channel", () => {
+  it("reads answers split across chunks, several in one chunk, and with CRLF line ends", async () => {
+    const { spawn, pipes } = pipedBlender();
+    const seen: string[] = [];
+    const lines = pino({ level: "debug" }, { write: (line: string) => seen.push(JSON.parse(line).msg) });
+    const blender = createBlenderProcess({ logger: lines, spawn });
+    const started = blender.start();
+    pipes.answers.write('{"event":"ready","blender');
+    pipes.answers.write('Version":"4.2"}\r\n');
+    expect((await started).blenderVersion).toBe("4.2");
+    const first = blender.call("ping", {});
+    const second = blender.call("ping", {});
+    const third = blender.call("ping", {});
+    // The calls go out one at a time; answer each as its request arrives.
+    const requests: number[] = [];
+    pipes.requests.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) requests.push((JSON.parse(line) as { id: number }).id);
+    });
+    await expect.poll(() => requests.length).toBe(1);
+    pipes.answers.write(
+      `{"id":${requests[0]},"ok":true,"result":{"n":1}}\n{"event":"progress","id":99,"progress":1,"total":2,"message":"x"}\n{"id"`,
+    );
+    await expect(first).resolves.toEqual({ n: 1 });
+    await expect.poll(() => requests.length).toBe(2);
+    pipes.answers.write(`:${requests[1]},"ok":true,"result":{"n":2}}\n`);
+    await expect(second).resolves.toEqual({ n: 2 });
+    await expect.poll(() => requests.length).toBe(3);
+    // A character split between two chunks.
+    const bytes = Buffer.from(`{"id":${requests[2]},"ok":true,"result":{"n":"é…"}}\r\n`);
+    const split = bytes.indexOf(Buffer.from("é")) + 1;
+    pipes.answers.write(bytes.subarray(0, split));
+    pipes.answers.write(bytes.subarray(split));
+    await expect(third).resolves.toEqual({ n: "é…" });
+    pipes.stderr.write("Fra:1 Sample 1/32\nlast words without a newline");
+    pipes.stderr.end();
+    await expect.poll(() => seen).toEqual(expect.arrayContaining(["Fra:1 Sample 1/32", "last words without a newline"]));
+    expect(seen).not.toContain("bridge sent a line that is not JSON");
+  });
+});
 
 // Each test starts real child processes; a busy machine can make that slow.
 describe("createBlenderProcess", { timeout: 30_000 }, () => {

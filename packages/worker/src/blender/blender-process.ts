@@ -5,6 +5,7 @@
 // A failure says what happened: the call timed out, was cancelled, Blender crashed, or Blender
 // could not be started; and whether Blender had to be force-killed.
 import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from "node:child_process";
+import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { TOOL_ERROR_CODES, ToolError, type ToolErrorCode } from "@bod/contracts";
@@ -148,24 +149,13 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     return logTail.length ? ` Last Blender output: ${logTail.slice(-5).join(" | ")}` : "";
   }
 
+  /** Calls `onLine` for each line of `stream` (a last line without a newline included), in order. */
   function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void) {
     if (!stream) return;
-    let buffered = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      buffered += chunk;
-      let newline = buffered.indexOf("\n");
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline).replace(/\r$/, "");
-        buffered = buffered.slice(newline + 1);
-        onLine(line);
-        newline = buffered.indexOf("\n");
-      }
-    });
-    stream.on("end", () => {
-      if (buffered) onLine(buffered);
-      buffered = "";
-    });
+    const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on("line", onLine);
+    // A read error on one of Blender's pipes ends its lines; the exit handler reports the failure.
+    lines.on("error", (error: Error) => logger.warn({ err: error }, "reading a Blender pipe failed"));
   }
 
   function onBlenderStdout(line: string) {
