@@ -102,7 +102,7 @@ const GATEWAY_LABELS = { "app.kubernetes.io/name": GATEWAY_NAME, "app.kubernetes
 const GATEWAY_SELECTOR = { "app.kubernetes.io/name": GATEWAY_NAME };
 /** Where the gateway keeps its scratch files (an emptyDir: everything durable is in PostgreSQL and S3). */
 const GATEWAY_DATA_DIR = "/var/lib/blender-on-demand";
-/** A non-root user and group for the gateway's processes (any unprivileged id works: the image's files are world-readable). */
+/** The gateway image's user and group (deploy/images/gateway.Containerfile). */
 const GATEWAY_UID = 10001;
 
 /** The labels that pick worker pods, from the selector the Knative backend lists its Services with. */
@@ -348,8 +348,6 @@ function gatewayDeployment(settings: ManifestsSettings): ManifestDocument {
                 secretEnv("AWS_REGION", storageSecret, true),
                 // Absent with the offline planner.
                 secretEnv(LLM_SECRET_KEY, settings.llmSecretName, true),
-                // bin/bod keeps Node's compile cache here; the root filesystem is read-only.
-                { name: "NODE_COMPILE_CACHE", value: "/tmp/node-compile-cache" },
               ],
               readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: {
@@ -364,6 +362,8 @@ function gatewayDeployment(settings: ManifestsSettings): ManifestDocument {
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"] },
               },
+              // The root filesystem is read-only (the image's compile cache is read from it);
+              // the gateway writes only its data dir and temporary files.
               volumeMounts: [
                 { name: "data", mountPath: GATEWAY_DATA_DIR },
                 { name: "tmp", mountPath: "/tmp" },
