@@ -35,6 +35,8 @@ import { runBod } from "./support/serve-process.ts";
 
 const NAMESPACE = "bod-workers";
 const WORKER_IMAGE = "localhost/blender-on-demand/worker:dev";
+/** How pods run: `bod worker` processes of this checkout, or the worker image with podman. */
+const PODS = process.env.BOD_TEST_WORKER_POD === "container" ? "container" : "process";
 /** The Service's timeoutSeconds and responseStartTimeoutSeconds here: far below a Cycles render. */
 const REQUEST_TIMEOUT_SECONDS = 2;
 
@@ -60,12 +62,12 @@ beforeAll(async () => {
     ],
     namespaces: [NAMESPACE],
   });
-  const pods = process.env.BOD_TEST_WORKER_POD === "container" && (await canRunContainers(WORKER_IMAGE)) ? "container" : "process";
-  podLog.push(`pods run as: ${pods}`);
+  if (PODS === "container" && !(await canRunContainers(WORKER_IMAGE)))
+    throw new Error(`BOD_TEST_WORKER_POD=container, but podman cannot run ${WORKER_IMAGE} here (build it with scripts/build-images.sh).`);
   standIn = startKnativeStandIn({
     api,
     namespace: NAMESPACE,
-    startWorker: pods === "container" ? startWorkerContainer() : startWorkerProcess(),
+    startWorker: PODS === "container" ? startWorkerContainer() : startWorkerProcess(),
     // The Secret the Service's envFrom names: the only way the pods get the bucket's keys.
     secrets: {
       "blender-on-demand-storage": {
@@ -117,7 +119,7 @@ async function sendTurn(text: string): Promise<Turn> {
 
 const badge = () => client.json<Badge>(`/api/projects/${projectId}/instance`);
 
-describe("bod gateway --runtime knative", () => {
+describe(`bod gateway --runtime knative (pods: ${PODS})`, () => {
   it("answers a user's red-cube turn through a Knative Service it creates for the project, and stores the render in the bucket", async () => {
     projectId = (await client.json<{ id: string }>("/api/projects", { method: "POST", body: JSON.stringify({ name: "Knative" }) })).id;
     serviceName = workerServiceName(projectId);
