@@ -1,6 +1,6 @@
 // The scene as the agent last saw it: the get_scene output, kept current by folding in the
 // results of the tool calls the agent makes, so the planner can name and place new objects.
-import type { getScene } from "@bod/contracts";
+import { type getScene, RENDER_DEFAULTS } from "@bod/contracts";
 import type { z } from "zod";
 
 /** The output of the `get_scene` tool. */
@@ -16,7 +16,7 @@ export function emptyScene(): Scene {
     lights: [],
     camera: null,
     world: { color: "#000000", strength: 1 },
-    render: { engine: "eevee", width: 960, height: 540, samples: 32 },
+    render: { ...RENDER_DEFAULTS },
   };
 }
 

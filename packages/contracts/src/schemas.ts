@@ -10,6 +10,14 @@ export const MAX_RESOLUTION = 8192;
 export const MAX_SAMPLES = 4096;
 /** Largest upload accepted by import_model, in bytes (decoded). */
 export const MAX_UPLOAD_BYTES = 32 * 1024 * 1024;
+/**
+ * Largest MCP request body a worker reads, in bytes: an import_model upload of MAX_UPLOAD_BYTES is
+ * about 43 MiB as base64, plus the JSON-RPC envelope. The runtime's proxy passes a little more.
+ */
+export const MAX_MCP_REQUEST_BYTES = 48 * 1024 * 1024;
+
+/** What render_frame uses for each setting it is not given, and what a new project's scene has. */
+export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
 const coordinate = z.number().min(-MAX_COORDINATE).max(MAX_COORDINATE);
 
@@ -59,10 +67,17 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export const ARTIFACT_KINDS = ["render", "export", "upload"] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
-/** Artifact ids are unguessable: 32 lowercase hex characters then the file extension. */
+/** Artifact ids are unguessable: 32 lowercase hex characters (128 random bits), a dot, and the file extension. */
+export const ARTIFACT_ID_PATTERN = /^[0-9a-f]{32}\.[a-z0-9]{1,8}$/;
+
+/** Whether `value` is an artifact id (ARTIFACT_ID_PATTERN). */
+export function isArtifactId(value: unknown): value is string {
+  return typeof value === "string" && ARTIFACT_ID_PATTERN.test(value);
+}
+
 export const ArtifactIdSchema = z
   .string()
-  .regex(/^[0-9a-f]{32}\.[a-z0-9]{1,8}$/, "An artifact id looks like 3f2a...9c.png (as returned by render_frame or export_scene).");
+  .regex(ARTIFACT_ID_PATTERN, "An artifact id looks like 3f2a...9c.png (as returned by render_frame or export_scene).");
 
 export const ArtifactSchema = z.object({
   id: ArtifactIdSchema,

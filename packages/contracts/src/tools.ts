@@ -15,6 +15,7 @@ import {
   MAX_UPLOAD_BYTES,
   OBJECT_TYPES,
   ObjectNameSchema,
+  RENDER_DEFAULTS,
   RENDER_ENGINES,
   RenderSettingsSchema,
   RotationSchema,
@@ -254,15 +255,15 @@ export const getScene = defineTool({
 export const renderFrame = defineTool({
   name: "render_frame",
   title: "Render frame",
-  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px; samples up to ${MAX_SAMPLES}. Streams progress; cancellable. Returns the image and a link to the stored file.`,
+  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height}); samples up to ${MAX_SAMPLES}. Streams progress; cancellable. Returns the image and a link to the stored file.`,
   inputSchema: z.strictObject({
     engine: z
       .enum(RENDER_ENGINES)
       .optional()
-      .describe(`One of: ${RENDER_ENGINES.join(", ")}; default eevee.`),
-    width: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe("Pixels, default 960."),
-    height: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe("Pixels, default 540."),
-    samples: z.number().int().min(1).max(MAX_SAMPLES).optional().describe("Default 32 (eevee, cycles)."),
+      .describe(`One of: ${RENDER_ENGINES.join(", ")}; default ${RENDER_DEFAULTS.engine}.`),
+    width: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe(`Pixels, default ${RENDER_DEFAULTS.width}.`),
+    height: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe(`Pixels, default ${RENDER_DEFAULTS.height}.`),
+    samples: z.number().int().min(1).max(MAX_SAMPLES).optional().describe(`Default ${RENDER_DEFAULTS.samples} (eevee, cycles).`),
   }),
   outputSchema: z.object({
     artifact: ArtifactSchema,

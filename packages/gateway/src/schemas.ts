@@ -1,6 +1,6 @@
 // The wire shapes of the gateway's API as zod schemas: requests are validated with them, and the
 // OpenAPI document (openapi.ts) is generated from them, so the two cannot drift apart.
-import { MAX_MESSAGE_CHARS } from "@bod/contracts";
+import { MAX_MESSAGE_CHARS, PROJECT_ID_PATTERN } from "@bod/contracts";
 import { z } from "zod";
 
 export { MAX_MESSAGE_CHARS };
@@ -19,10 +19,7 @@ export const SendMessageBodySchema = z
   })
   .describe("A chat message to the project's agent.");
 
-export const ProjectIdSchema = z
-  .string()
-  .regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/)
-  .describe("Project id: lowercase letters, digits and single hyphens.");
+export const ProjectIdSchema = z.string().regex(PROJECT_ID_PATTERN).describe("Project id: lowercase letters, digits and single hyphens.");
 
 export const HistoryQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).optional().describe("Newest messages to return, default 100."),

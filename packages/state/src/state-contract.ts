@@ -1,6 +1,7 @@
 // The State contract: one suite that every implementation passes unchanged. Each test opens TWO
 // instances on the same backing store, as two gateway replicas would, so everything that must be
 // shared (users, turn locks, cancels, rate limits, secrets) is checked across them.
+import { PROJECT_ID_PATTERN } from "@bod/contracts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserExistsError } from "./errors/user-exists-error.ts";
 import { emptyContext, type State, type TurnLease } from "./state.ts";
@@ -16,7 +17,6 @@ export interface StateBacking {
 }
 
 const TOKEN_PATTERN = /^bod_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/;
-const PROJECT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
 
 /** Resolves once `signal` aborts, or rejects after `ms` milliseconds. */
 function abortedWithin(signal: AbortSignal, ms: number): Promise<unknown> {

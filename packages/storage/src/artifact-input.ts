@@ -2,7 +2,7 @@
 // and S3 stores accept and refuse exactly the same input, and the fresh ids they hand out.
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { ARTIFACT_KINDS, ArtifactIdSchema, isProjectId } from "@bod/contracts";
+import { ARTIFACT_KINDS, isProjectId } from "@bod/contracts";
 import type { ArtifactBody, ByteRange, PutArtifactInput } from "./artifact-store.ts";
 import { ArtifactTooLargeError } from "./errors/artifact-too-large-error.ts";
 import { InvalidArtifactInputError } from "./errors/invalid-artifact-input-error.ts";
@@ -11,10 +11,6 @@ const EXTENSION = /^[a-z0-9]{1,8}$/;
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/i;
 /** The longest an S3 presigned URL (SigV4) stays valid. */
 export const MAX_DOWNLOAD_URL_SECONDS = 604_800;
-
-export function isArtifactId(value: unknown): value is string {
-  return typeof value === "string" && ArtifactIdSchema.safeParse(value).success;
-}
 
 /** Project ids are slugs (the contracts' PROJECT_ID_PATTERN), so one never climbs out of a folder or key prefix. */
 export function assertProjectId(projectId: unknown): string {

@@ -4,6 +4,7 @@
 // projects, deletion, download URLs, concurrency, and a second instance seeing the same artifacts.
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
+import { ARTIFACT_ID_PATTERN } from "@bod/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArtifactStore } from "./artifact-store.ts";
 import { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-satisfiable-error.ts";
@@ -21,8 +22,6 @@ export interface ArtifactStoreFixture {
   fetchDownload(url: string): Promise<{ status: number; body: Uint8Array }>;
   close(): Promise<void>;
 }
-
-const ID = /^[0-9a-f]{32}\.[a-z0-9]{1,8}$/;
 
 /** A fresh project id per test, so tests never see each other's artifacts. */
 function project(): string {
@@ -59,7 +58,7 @@ export function describeArtifactStoreContract(name: string, createFixture: () =>
       const before = Date.now();
       const record = await store.put({ projectId, kind: "render", extension: "png", mimeType: "image/png", body: bytes });
       expect(record).toEqual({
-        id: expect.stringMatching(ID),
+        id: expect.stringMatching(ARTIFACT_ID_PATTERN),
         projectId,
         kind: "render",
         mimeType: "image/png",

@@ -7,17 +7,8 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ArtifactSchema, isProjectId } from "@bod/contracts";
-import {
-  assertProjectId,
-  boundedChunks,
-  checkExpiry,
-  checkPutInput,
-  checkRange,
-  discardBody,
-  isArtifactId,
-  newArtifactId,
-} from "./artifact-input.ts";
+import { ArtifactSchema, isArtifactId, isProjectId } from "@bod/contracts";
+import { assertProjectId, boundedChunks, checkExpiry, checkPutInput, checkRange, discardBody, newArtifactId } from "./artifact-input.ts";
 import type { ArtifactContent, ArtifactRecord, ArtifactStore, PutArtifactInput } from "./artifact-store.ts";
 import { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-satisfiable-error.ts";
 import { ArtifactStoreError } from "./errors/artifact-store-error.ts";

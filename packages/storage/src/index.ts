@@ -1,6 +1,7 @@
 // Storage ports, their embedded implementations over folders, and what every process shares
 // (errors, s3:// URLs). The scale-out implementations are `@bod/storage/scale-out`.
-export { isArtifactId, MAX_DOWNLOAD_URL_SECONDS } from "./artifact-input.ts";
+export { isArtifactId } from "@bod/contracts";
+export { MAX_DOWNLOAD_URL_SECONDS } from "./artifact-input.ts";
 export { type ArtifactResponseOptions, artifactResponse, parseRangeHeader, type RangeRequest } from "./artifact-response.ts";
 export type {
   ArtifactBody,

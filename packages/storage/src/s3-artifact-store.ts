@@ -15,17 +15,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { ARTIFACT_KINDS, type ArtifactKind, isProjectId } from "@bod/contracts";
-import {
-  assertProjectId,
-  boundedChunks,
-  checkExpiry,
-  checkPutInput,
-  checkRange,
-  discardBody,
-  isArtifactId,
-  newArtifactId,
-} from "./artifact-input.ts";
+import { ARTIFACT_KINDS, type ArtifactKind, isArtifactId, isProjectId } from "@bod/contracts";
+import { assertProjectId, boundedChunks, checkExpiry, checkPutInput, checkRange, discardBody, newArtifactId } from "./artifact-input.ts";
 import type { ArtifactContent, ArtifactRecord, ArtifactStore, ByteRange, PutArtifactInput } from "./artifact-store.ts";
 import { contentDispositionFor } from "./content-disposition.ts";
 import { ArtifactRangeNotSatisfiableError } from "./errors/artifact-range-not-satisfiable-error.ts";

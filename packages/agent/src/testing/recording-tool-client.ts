@@ -2,6 +2,7 @@
 // in-memory scene (objects by name, lights, camera, world) so multi-step turns can run without a
 // worker. It checks names the way the worker does (object_not_found, name_taken) but it is not
 // Blender: sizes are the primitives' defaults times scale, and renders are a fake link.
+import { RENDER_DEFAULTS } from "@bod/contracts";
 import type { Scene } from "../scene.ts";
 import type { ToolCallOptions, ToolCallOutcome, ToolCallRequest, ToolClient } from "../tool-client.ts";
 
@@ -61,7 +62,7 @@ export function createRecordingToolClient(): RecordingToolClient {
       lights: [{ name: "Light", type: "point", location: [4, -4, 5], rotation: [0, 0, 0], color: "#ffffff", energy: 1000 }],
       camera: { name: "Camera", location: [7, -7, 5], rotation: [60, 0, 45], lens: 50 },
       world: { color: "#0d0d0d", strength: 1 },
-      render: { engine: "eevee", width: 960, height: 540, samples: 32 },
+      render: { ...RENDER_DEFAULTS },
     },
     failNext(name, code, message) {
       failures.set(name, { code, message });
@@ -178,10 +179,10 @@ export function createRecordingToolClient(): RecordingToolClient {
               url: `http://worker.test/artifacts/${id}`,
               createdAt: new Date(0).toISOString(),
             },
-            engine: (args.engine as string | undefined) ?? "eevee",
-            width: (args.width as number | undefined) ?? 960,
-            height: (args.height as number | undefined) ?? 540,
-            samples: (args.samples as number | undefined) ?? 32,
+            engine: (args.engine as string | undefined) ?? RENDER_DEFAULTS.engine,
+            width: (args.width as number | undefined) ?? RENDER_DEFAULTS.width,
+            height: (args.height as number | undefined) ?? RENDER_DEFAULTS.height,
+            samples: (args.samples as number | undefined) ?? RENDER_DEFAULTS.samples,
             renderMs: 1500,
           });
         }

@@ -1,15 +1,16 @@
 // `bod bench <target>`: benchmarks that print numbers, each against plain Blender in the same run.
 import { cpus, totalmem } from "node:os";
+import { MAX_RESOLUTION, MAX_SAMPLES, RENDER_DEFAULTS, RENDER_ENGINES } from "@bod/contracts";
 import type { Command } from "commander";
 
 const workerBenchFlagsSchema = (z: typeof import("zod").z) =>
   z.object({
     runs: z.coerce.number().int().min(1).max(50).default(5),
     calls: z.coerce.number().int().min(10).max(10_000).default(200),
-    engine: z.enum(["eevee", "cycles", "workbench"]).default("eevee"),
-    width: z.coerce.number().int().min(16).max(8192).default(960),
-    height: z.coerce.number().int().min(16).max(8192).default(540),
-    samples: z.coerce.number().int().min(1).max(4096).default(32),
+    engine: z.enum(RENDER_ENGINES).default(RENDER_DEFAULTS.engine),
+    width: z.coerce.number().int().min(16).max(MAX_RESOLUTION).default(RENDER_DEFAULTS.width),
+    height: z.coerce.number().int().min(16).max(MAX_RESOLUTION).default(RENDER_DEFAULTS.height),
+    samples: z.coerce.number().int().min(1).max(MAX_SAMPLES).default(RENDER_DEFAULTS.samples),
     json: z.boolean().default(false),
     blender: z.string().default(process.env.BLENDER_PATH ?? "blender"),
   });
@@ -26,10 +27,10 @@ export function registerBenchCommand(program: Command): Command {
     .description("Blender start to ready, MCP round trips, render ratio against plain blender -b, memory")
     .option("--runs <n>", "cold starts and renders per side", "5")
     .option("--calls <n>", "add_object and get_scene calls per side", "200")
-    .option("--engine <engine>", "render engine: eevee, cycles, workbench", "eevee")
-    .option("--width <px>", "render width", "960")
-    .option("--height <px>", "render height", "540")
-    .option("--samples <n>", "render samples", "32")
+    .option("--engine <engine>", `render engine: ${RENDER_ENGINES.join(", ")}`, RENDER_DEFAULTS.engine)
+    .option("--width <px>", "render width", String(RENDER_DEFAULTS.width))
+    .option("--height <px>", "render height", String(RENDER_DEFAULTS.height))
+    .option("--samples <n>", "render samples", String(RENDER_DEFAULTS.samples))
     .option("--json", "print the raw figures as JSON")
     .option("--blender <path>", "Blender executable")
     .action(async (rawFlags) => {

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { createLogger } from "../logger.ts";
 import type { StorageUrls } from "../storage-flags.ts";
 
-const flagsSchema = (z: typeof import("zod").z) =>
+const flagsSchema = (z: typeof import("zod").z, projectIdPattern: RegExp) =>
   z.object({
     port: z.coerce.number().int().min(0).max(65535).default(7801),
     host: z.string().min(1).default("127.0.0.1"),
@@ -15,7 +15,10 @@ const flagsSchema = (z: typeof import("zod").z) =>
     dataDir: z.string().min(1).optional(),
     projectId: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "a project id: a-z, 0-9 and -, at most 63")
+      .regex(
+        projectIdPattern,
+        "a project id: 1 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
+      )
       .optional(),
     deferBind: z.boolean().default(false),
     stdio: z.boolean().default(false),
@@ -81,8 +84,8 @@ export function registerWorkerCommand(program: Command): void {
       const { takeEarlyBlender } = await import("@bod/worker/early-blender");
       const blenderPath = rawFlags.blender ?? process.env.BLENDER_PATH ?? "blender";
       const earlyBlender = takeEarlyBlender(blenderPath);
-      const { z } = await import("zod");
-      const parsed = flagsSchema(z).safeParse(rawFlags);
+      const [{ z }, { PROJECT_ID_PATTERN }] = await Promise.all([import("zod"), import("@bod/contracts")]);
+      const parsed = flagsSchema(z, PROJECT_ID_PATTERN).safeParse(rawFlags);
       if (!parsed.success) {
         earlyBlender.discard();
         console.error(`bod worker: ${z.prettifyError(parsed.error)}`);

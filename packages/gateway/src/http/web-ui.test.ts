@@ -1,10 +1,13 @@
-// The web UI's SSE reader as the browser gets it: web/sse.js and the eventsource-parser modules
-// the gateway serves, laid out as their URLs are and loaded as plain ES modules.
+// The web UI's modules as the browser gets them, laid out as their URLs are and loaded as plain ES
+// modules: the SSE reader with the eventsource-parser modules it imports, and the facts the page
+// shares with the server.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ARTIFACT_ID_PATTERN, MAX_MESSAGE_CHARS, RENDER_DEFAULTS } from "@bod/contracts";
 import { afterAll, describe, expect, it } from "vitest";
+import { MAX_PROJECT_NAME_CHARS } from "../schemas.ts";
 import { createWebUi } from "./web-ui.ts";
 
 const ui = createWebUi();
@@ -65,6 +68,17 @@ describe("web UI", () => {
       { event: "plan", data: { steps: 2 } },
       { event: "note", data: { raw: "not json" } },
     ]);
+  });
+
+  it("serves the contracts' limits, artifact id pattern and render defaults to the page", async () => {
+    const root = await mkdtemp(join(tmpdir(), "bod-web-ui-"));
+    folders.push(root);
+    await mirror(root, "/facts.js");
+    const facts = (await import(pathToFileURL(join(root, "facts.js")).href)) as Record<string, unknown>;
+    expect({ ...facts }).toEqual({ MAX_MESSAGE_CHARS, MAX_PROJECT_NAME_CHARS, ARTIFACT_ID_PATTERN, RENDER_DEFAULTS });
+    const app = await (await ui.request("/app.js")).text();
+    expect(app).toContain('from "./facts.js"');
+    expect(app).not.toMatch(/maxlength: \d|\[0-9a-f\]\{32\}|width: 960/);
   });
 
   it("serves nothing else from the parser's package", async () => {

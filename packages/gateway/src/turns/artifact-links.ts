@@ -2,6 +2,7 @@
 // one. Artifacts are known by their id, never by what a URL looks like: the URLs a tool gave (the
 // worker's, the runtime's, a presigned S3 URL) never leave the server; they need the runtime's
 // token or expire, and the gateway's artifact route finds the bytes (or redirects) by id.
+import { ARTIFACT_ID_PATTERN, isArtifactId } from "@bod/contracts";
 import type { LinkSigner } from "../auth/signed-links.ts";
 import type { AgentArtifact } from "../ports.ts";
 
@@ -16,23 +17,25 @@ export interface ArtifactView {
   toolCallId?: string;
 }
 
-const ARTIFACT_ID = /^[0-9a-f]{32}\.[a-z0-9]{1,8}$/;
-
 export function artifactPath(projectId: string, artifactId: string): string {
   return `/api/projects/${projectId}/artifacts/${artifactId}`;
 }
 
 /** The id of an artifact as the agent reported it; undefined when it has none (its URL is never read). */
 export function artifactIdOf(artifact: { id?: unknown }): string | undefined {
-  return typeof artifact.id === "string" && ARTIFACT_ID.test(artifact.id) ? artifact.id : undefined;
+  return isArtifactId(artifact.id) ? artifact.id : undefined;
 }
 
 /**
  * A link in text that names an artifact: any http(s) URL with the id as a path segment, whatever
  * its host, path or query (a presigned URL's is long). Brackets and quotes end it, and it does not
- * end with punctuation, so a Markdown link or a sentence around it stays as it was.
+ * end with punctuation, so a Markdown link or a sentence around it stays as it was. The id segment
+ * is the contracts' ARTIFACT_ID_PATTERN without its anchors.
  */
-const ARTIFACT_LINK = /https?:\/\/[^\s"'<>()[\]]*?\/([0-9a-f]{32}\.[a-z0-9]{1,8})(?![\w/%-])(?:[?#][^\s"'<>()[\]]*[^\s"'<>()[\].,;:!?])?/g;
+const ARTIFACT_LINK = new RegExp(
+  String.raw`https?:\/\/[^\s"'<>()[\]]*?\/(${ARTIFACT_ID_PATTERN.source.slice(1, -1)})(?![\w/%-])(?:[?#][^\s"'<>()[\]]*[^\s"'<>()[\].,;:!?])?`,
+  "g",
+);
 
 export interface ArtifactLinker {
   view(artifact: AgentArtifact): ArtifactView | undefined;

@@ -2,6 +2,7 @@
 // streams in (plan, tool calls, Blender waking, render progress, reply), see renders inline and in
 // a gallery, open exports in a 3D viewer. Plain ES modules, no build step.
 import { ApiError, api, storedToken, storeToken } from "./api.js";
+import { ARTIFACT_ID_PATTERN, MAX_MESSAGE_CHARS, MAX_PROJECT_NAME_CHARS, RENDER_DEFAULTS } from "./facts.js";
 import { formatBytes, h, icon, relativeTime } from "./view.js";
 
 const SUGGESTIONS = ["Add a red cube and render the scene", "Export the scene as GLB", "Add three blue spheres in a row, then render"];
@@ -179,7 +180,7 @@ function renderSidebar() {
   const input = h("input", {
     name: "name",
     placeholder: "New project name",
-    maxlength: 100,
+    maxlength: MAX_PROJECT_NAME_CHARS,
     required: true,
     "aria-label": "New project name",
   });
@@ -375,7 +376,7 @@ function composer() {
   const textarea = h("textarea#message", {
     rows: 1,
     placeholder: "Describe a change to the scene…",
-    maxlength: 4000,
+    maxlength: MAX_MESSAGE_CHARS,
     "aria-label": "Message",
     disabled: state.sending,
     oninput: () => autosize(textarea),
@@ -465,7 +466,7 @@ function renderMessages(loadError) {
 function replyText(text, artifacts) {
   let result = text;
   for (const artifact of artifacts ?? []) {
-    if (typeof artifact.id !== "string" || !/^[0-9a-f]{32}\.[a-z0-9]{1,8}$/.test(artifact.id)) continue;
+    if (typeof artifact.id !== "string" || !ARTIFACT_ID_PATTERN.test(artifact.id)) continue;
     const id = artifact.id.replace(".", "\\.");
     result = result.replace(
       new RegExp(`:?\\s*https?:\\/\\/[^\\s"'<>()]*?\\/${id}(?![\\w/%-])(?:[?#][^\\s"'<>()]*[^\\s"'<>().,;:!?])?`, "g"),
@@ -595,7 +596,13 @@ function artifactsView(artifacts) {
         ? h(
             "a.render",
             { href: artifact.signedUrl, target: "_blank", rel: "noopener" },
-            h("img", { src: artifact.signedUrl, alt: "Render of the scene", width: 960, height: 540, onload: keepScrolledDown }),
+            h("img", {
+              src: artifact.signedUrl,
+              alt: "Render of the scene",
+              width: RENDER_DEFAULTS.width,
+              height: RENDER_DEFAULTS.height,
+              onload: keepScrolledDown,
+            }),
           )
         : exportCard(artifact),
     ),

@@ -5,6 +5,7 @@
 // progress reaches the client as the worker writes it. A small response that arrives whole
 // leaves in one write, headers, body and end together.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { MAX_MCP_REQUEST_BYTES } from "@bod/contracts";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import { PayloadTooLargeError } from "../errors/payload-too-large-error.ts";
@@ -15,8 +16,8 @@ import { sendProblem } from "./problem.ts";
 import { type RetryClass, retryClassOf } from "./retry-class.ts";
 import { createWorkerClient, type Exchange, HOP_BY_HOP_HEADERS, type WorkerClient, type WorkerResponseHead } from "./worker-client.ts";
 
-/** Largest request body passed to a worker: the worker's own limit (a 32 MiB upload in base64) plus room. */
-export const MAX_PROXY_BODY_BYTES = 50 * 1024 * 1024;
+/** Largest request body passed to a worker: the worker's own limit (the contracts' MAX_MCP_REQUEST_BYTES) plus room. */
+export const MAX_PROXY_BODY_BYTES = MAX_MCP_REQUEST_BYTES + 2 * 1024 * 1024;
 
 /**
  * Never passed to a worker: the connection's own fields, the runtime's credentials, what the

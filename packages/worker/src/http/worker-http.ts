@@ -5,6 +5,7 @@
 // MCP's JSON-RPC errors on /mcp are the SDK's.
 import { rm } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { MAX_MCP_REQUEST_BYTES } from "@bod/contracts";
 import { type ArtifactStore, artifactResponse } from "@bod/storage";
 import { getRequestListener } from "@hono/node-server";
 import type { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
@@ -17,8 +18,8 @@ import { NotFoundError } from "../errors/not-found-error.ts";
 import { problemFor, problemResponse, sendProblem } from "./problem.ts";
 import { createRequestGuard } from "./request-guard.ts";
 
-/** Largest MCP request body: a 32 MiB upload is about 43 MiB of base64 plus the envelope. */
-export const MAX_MCP_BODY_BYTES = 48 * 1024 * 1024;
+/** Largest MCP request body: the contracts' MAX_MCP_REQUEST_BYTES (a largest upload as base64, plus the envelope). */
+export const MAX_MCP_BODY_BYTES = MAX_MCP_REQUEST_BYTES;
 
 export interface WorkerHttpOptions {
   /**

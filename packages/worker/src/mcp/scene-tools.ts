@@ -13,6 +13,7 @@ import {
   type ImportFormat,
   isIdempotencyKey,
   MAX_UPLOAD_BYTES,
+  RENDER_DEFAULTS,
   REQUEST_META_KEYS,
   RESULT_META_KEYS,
   TOOL_CONTRACTS,
@@ -58,8 +59,6 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
   fbx: "application/octet-stream",
   blend: "application/x-blender",
 };
-
-export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
 type Progress = { progress: number; total: number; message: string };
 /**
