@@ -57,6 +57,9 @@ func checkObject(object runtime.Object) []error {
 	case *appsv1.Deployment:
 		meta(&o.ObjectMeta, true, apivalidation.NameIsDNSSubdomain)
 		errs = append(errs, checkDeployment(o)...)
+	case *appsv1.DaemonSet:
+		meta(&o.ObjectMeta, true, apivalidation.NameIsDNSSubdomain)
+		errs = append(errs, checkWorkload(o.Spec.Selector, &o.Spec.Template)...)
 	case *policyv1.PodDisruptionBudget:
 		meta(&o.ObjectMeta, true, apivalidation.NameIsDNSSubdomain)
 		errs = append(errs, checkDisruptionBudget(o)...)
@@ -169,23 +172,27 @@ func checkPortReference(port intstr.IntOrString, fld *field.Path, zeroAllowed bo
 
 func checkDeployment(deployment *appsv1.Deployment) field.ErrorList {
 	var errs field.ErrorList
-	spec := field.NewPath("spec")
 	if deployment.Spec.Replicas != nil && *deployment.Spec.Replicas < 0 {
-		errs = append(errs, field.Invalid(spec.Child("replicas"), *deployment.Spec.Replicas, "must be 0 or more"))
+		errs = append(errs, field.Invalid(field.NewPath("spec", "replicas"), *deployment.Spec.Replicas, "must be 0 or more"))
 	}
-	if deployment.Spec.Selector == nil || (len(deployment.Spec.Selector.MatchLabels) == 0 && len(deployment.Spec.Selector.MatchExpressions) == 0) {
-		errs = append(errs, field.Required(spec.Child("selector"), "a Deployment needs a non-empty selector"))
+	return append(errs, checkWorkload(deployment.Spec.Selector, &deployment.Spec.Template)...)
+}
+
+// checkWorkload checks what Deployments and DaemonSets share: a selector that picks the pod
+// template's labels, and the pod template.
+func checkWorkload(selector *metav1.LabelSelector, template *corev1.PodTemplateSpec) field.ErrorList {
+	var errs field.ErrorList
+	spec := field.NewPath("spec")
+	if selector == nil || (len(selector.MatchLabels) == 0 && len(selector.MatchExpressions) == 0) {
+		errs = append(errs, field.Required(spec.Child("selector"), "a non-empty selector is needed"))
 	} else {
-		errs = append(errs, checkSelector(deployment.Spec.Selector, spec.Child("selector"))...)
-		if selector, err := metav1.LabelSelectorAsSelector(deployment.Spec.Selector); err == nil &&
-			!selector.Matches(labels.Set(deployment.Spec.Template.Labels)) {
-			errs = append(errs, field.Invalid(spec.Child("template", "metadata", "labels"), deployment.Spec.Template.Labels,
-				"`selector` does not match template `labels`"))
+		errs = append(errs, checkSelector(selector, spec.Child("selector"))...)
+		if parsed, err := metav1.LabelSelectorAsSelector(selector); err == nil && !parsed.Matches(labels.Set(template.Labels)) {
+			errs = append(errs, field.Invalid(spec.Child("template", "metadata", "labels"), template.Labels, "`selector` does not match template `labels`"))
 		}
 	}
-	errs = append(errs, metavalidation.ValidateLabels(deployment.Spec.Template.Labels, spec.Child("template", "metadata", "labels"))...)
-	errs = append(errs, checkPodSpec(&deployment.Spec.Template.Spec, spec.Child("template", "spec"))...)
-	return errs
+	errs = append(errs, metavalidation.ValidateLabels(template.Labels, spec.Child("template", "metadata", "labels"))...)
+	return append(errs, checkPodSpec(&template.Spec, spec.Child("template", "spec"))...)
 }
 
 func checkPodSpec(pod *corev1.PodSpec, fld *field.Path) field.ErrorList {

@@ -92,9 +92,9 @@ describe("bod deploy manifests, validated offline", () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  it("passes with Kata, a real registry and long renders, which Knative refuses without the manifests' settings", async () => {
+  it("passes with Kata, a real registry, the image pre-pulled and long renders, which Knative refuses without the manifests' settings", async () => {
     const options = ["--runtime-class", "kata", "--request-timeout", "3600", "--state-url", STATE_URL, "--artifact-url", ARTIFACT_URL];
-    const manifests = await bod(["deploy", "manifests", ...options, "--image-registry", "ghcr.io/acme", "--tag", "1.0.0"]);
+    const manifests = await bod(["deploy", "manifests", ...options, "--image-registry", "ghcr.io/acme", "--tag", "1.0.0", "--prepull"]);
     const service = await bod([
       "deploy",
       "worker-service",
@@ -109,6 +109,7 @@ describe("bod deploy manifests, validated offline", () => {
     expect(manifests).toContain("kind: RuntimeClass");
     const valid = await validate(manifests, service);
     expect(valid.output).toMatch(/^ok {4}RuntimeClass kata$/m);
+    expect(valid.output).toMatch(/^ok {4}DaemonSet blender-on-demand-workers\/blender-on-demand-worker-prepull$/m);
     expect(valid.code, valid.output).toBe(0);
     // Knative's defaults: no runtimeClassName, and at most 600 s per request.
     const alone = await validate(service);

@@ -35,6 +35,8 @@ const ManifestsFlagsSchema = z.object({
   gatewayImage: z.string().min(1).optional(),
   replicas: z.coerce.number().int().min(1).max(50).default(2),
   runtimeClassHandler: dnsLabel("runtime class handler").optional(),
+  runtimeClassObject: z.boolean().default(true),
+  prepull: z.boolean().default(false),
   llmProvider: z.string().optional(),
   llmModel: z.string().optional(),
   llmBaseUrl: z.string().optional(),
@@ -61,6 +63,11 @@ export function addManifestsOptions(command: Command): Command {
       .option("--gateway-image <image>", "the gateway image (default: from --image-registry and --tag)")
       .option("--replicas <n>", "gateway replicas", "2")
       .option("--runtime-class-handler <handler>", "the containerd handler of the --runtime-class RuntimeClass (default: its name)")
+      .option(
+        "--no-runtime-class-object",
+        "the --runtime-class RuntimeClass exists already (kata-deploy's kata-qemu, ...): do not print one",
+      )
+      .option("--prepull", "print a DaemonSet that keeps the worker image on every node (cold starts never wait for a pull)")
       .option("--state-url <url>", "PostgreSQL of the State and the scene journal, without password (also BOD_STATE_URL)")
       .option("--artifact-url <url>", "S3 bucket of artifacts and snapshots, without keys (also BOD_ARTIFACT_URL)")
       .option("--llm-provider <provider>", "openai-compatible or anthropic (default: the offline planner)")
@@ -174,6 +181,8 @@ export function parseManifestsFlags(
       gatewayImage,
       replicas: flags.replicas,
       ...(flags.runtimeClassHandler ? { runtimeClassHandler: flags.runtimeClassHandler } : {}),
+      runtimeClassObject: flags.runtimeClassObject,
+      prepull: flags.prepull,
       stateUrl,
       artifactUrl,
       llm,

@@ -5,7 +5,15 @@
 // validation.)
 import { reasonerConfigFromEnv } from "@bod/agent";
 import { buildWorkerService } from "@bod/runtime-knative/worker-service";
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1NetworkPolicy, V1Role, V1RoleBinding } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1DaemonSet,
+  V1Deployment,
+  V1NetworkPolicy,
+  V1Role,
+  V1RoleBinding,
+} from "@kubernetes/client-node";
 import { loadAllYaml } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
@@ -278,6 +286,25 @@ describe("bod deploy manifests", () => {
     ).toMatchObject({
       handler: "kata-fc",
     });
+  });
+
+  it("leaves out a RuntimeClass that exists already, and keeps the worker image on every node with --prepull", () => {
+    const existing = settingsFrom(["--runtime-class", "kata-qemu", "--no-runtime-class-object"]);
+    expect(existing.worker.runtimeClassName).toBe("kata-qemu");
+    expect(objectsOf(existing).some((object) => object.kind === "RuntimeClass")).toBe(false);
+    expect(objectsOf(settingsFrom([])).some((object) => object.kind === "DaemonSet")).toBe(false);
+    const settings = settingsFrom(["--prepull", "--runtime-class", "kata", "--image-registry", "ghcr.io/acme", "--tag", "2.0.0"]);
+    const prepull = find<V1DaemonSet>(objectsOf(settings), "DaemonSet", "blender-on-demand-worker-prepull", "blender-on-demand-workers");
+    const pod = prepull.spec?.template.spec;
+    expect(pod?.containers.map((container) => container.image)).toEqual(["ghcr.io/acme/blender-on-demand/worker:2.0.0"]);
+    expect(pod?.containers[0]?.command).toEqual(["sleep", "infinity"]);
+    expect(pod?.nodeSelector).toEqual({ "katacontainers.io/kata-runtime": "true" });
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    // Not a worker: the workers' policies do not select it (the namespace's default deny does).
+    const podLabels = prepull.spec?.template.metadata?.labels ?? {};
+    const workerSelector =
+      find<V1NetworkPolicy>(objectsOf(settings), "NetworkPolicy", "workers-ingress").spec?.podSelector?.matchLabels ?? {};
+    expect(Object.entries(workerSelector).every(([key, value]) => podLabels[key] === value)).toBe(false);
   });
 
   it("fences the pods the worker Services make: ingress from Knative's data path and the gateway, egress to DNS, PostgreSQL and S3", () => {

@@ -10,6 +10,7 @@ import {
   dumpYaml,
   type KubernetesObject,
   type V1ConfigMap,
+  type V1DaemonSet,
   type V1Deployment,
   type V1EnvVar,
   type V1Namespace,
@@ -68,6 +69,13 @@ export interface ManifestsSettings {
   replicas: number;
   /** The container runtime handler of the RuntimeClass named `worker.runtimeClassName`. Default: that name. */
   runtimeClassHandler?: string | undefined;
+  /**
+   * Whether to print the RuntimeClass `worker.runtimeClassName` names; false when it exists
+   * already (kata-deploy's kata-qemu, kata-clh, ...). Default true.
+   */
+  runtimeClassObject: boolean;
+  /** Whether to print a DaemonSet that keeps the worker image on every node (no pull on a cold start). Default false. */
+  prepull: boolean;
   /** `postgres://USER@HOST:PORT/DB` of the State and the scene journal (the password comes from the Secret). */
   stateUrl: string;
   /** `s3://BUCKET[/PREFIX]?endpoint=...` of artifacts and scene snapshots (the keys come from the Secret). */
@@ -102,6 +110,8 @@ const GATEWAY_LABELS = { "app.kubernetes.io/name": GATEWAY_NAME, "app.kubernetes
 const GATEWAY_SELECTOR = { "app.kubernetes.io/name": GATEWAY_NAME };
 /** Where the gateway keeps its scratch files (an emptyDir: everything durable is in PostgreSQL and S3). */
 const GATEWAY_DATA_DIR = "/var/lib/blender-on-demand";
+/** The label kata-deploy puts on the nodes it installed Kata on. */
+const KATA_NODES = { "katacontainers.io/kata-runtime": "true" };
 /** The gateway image's user and group (deploy/images/gateway.Containerfile). */
 const GATEWAY_UID = 10001;
 
@@ -165,6 +175,7 @@ export function buildManifests(settings: ManifestsSettings): ManifestDocument[] 
   ];
   const runtimeClass = runtimeClassOf(settings);
   if (runtimeClass) documents.push(runtimeClass);
+  if (settings.prepull) documents.push(workerImagePrepull(settings));
   documents.push(...workerNetworkPolicies(settings));
   return documents;
 }
@@ -459,7 +470,7 @@ function knativeConfig(settings: ManifestsSettings): ManifestDocument[] {
 
 function runtimeClassOf(settings: ManifestsSettings): ManifestDocument | undefined {
   const name = settings.worker.runtimeClassName;
-  if (!name) return undefined;
+  if (!name || !settings.runtimeClassObject) return undefined;
   const runtimeClass: V1RuntimeClass = {
     apiVersion: "node.k8s.io/v1",
     kind: "RuntimeClass",
@@ -467,8 +478,7 @@ function runtimeClassOf(settings: ManifestsSettings): ManifestDocument | undefin
     handler: settings.runtimeClassHandler ?? name,
     // What a Kata VM costs beyond its containers' requests, so the scheduler counts it.
     overhead: { podFixed: { cpu: "250m", memory: "160Mi" } },
-    // kata-deploy labels the nodes it installed Kata on.
-    scheduling: { nodeSelector: { "katacontainers.io/kata-runtime": "true" } },
+    scheduling: { nodeSelector: KATA_NODES },
   };
   return {
     comment: [
@@ -477,6 +487,52 @@ function runtimeClassOf(settings: ManifestsSettings): ManifestDocument | undefin
       "--runtime-class with one of those if you prefer. Pods need nodes with hardware virtualisation.",
     ],
     object: runtimeClass,
+  };
+}
+
+function workerImagePrepull(settings: ManifestsSettings): ManifestDocument {
+  const name = "blender-on-demand-worker-prepull";
+  const labels = { "app.kubernetes.io/name": name, ...PART_OF };
+  const daemonSet: V1DaemonSet = {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name, namespace: settings.worker.namespace, labels },
+    spec: {
+      selector: { matchLabels: { "app.kubernetes.io/name": name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 1,
+          // Only the nodes workers can run on, when they run in Kata VMs.
+          ...(settings.worker.runtimeClassName && settings.runtimeClassObject ? { nodeSelector: KATA_NODES } : {}),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: GATEWAY_UID,
+            runAsGroup: GATEWAY_UID,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          containers: [
+            {
+              name: "prepull",
+              image: settings.worker.image,
+              // The image only has to stay on the node: a kubelet does not collect an image in use.
+              command: ["sleep", "infinity"],
+              resources: { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "10m", memory: "32Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  return {
+    comment: [
+      "Keeps the worker image on every node, so that a project's cold start never waits for a pull of",
+      "about a gigabyte. Costs one sleeping process per node.",
+    ],
+    object: daemonSet,
   };
 }
 
