@@ -58,25 +58,13 @@ describe("MCP Inspector", () => {
   });
 
   it("sends a 4-vector and a string in a vector, and the worker refuses both, saying why", async () => {
-    const fourVector = await inspector(
-      "--method",
-      "tools/call",
-      "--tool-name",
-      "update_object",
-      "--tool-args-json",
-      '{"name":"Cube","location":[1,2,3,4]}',
-    );
+    const updateObject = (args: object) =>
+      inspector("--method", "tools/call", "--tool-name", "update_object", "--tool-args-json", JSON.stringify(args));
+    const fourVector = await updateObject({ name: "Cube", location: [1, 2, 3, 4] });
     // Exit 5: the tool answered isError.
     expect(fourVector.code, fourVector.stderr).toBe(5);
     expect(fourVector.stdout).toContain("location: Too big: expected array to have <=3 items");
-    const stringInVector = await inspector(
-      "--method",
-      "tools/call",
-      "--tool-name",
-      "update_object",
-      "--tool-args-json",
-      '{"name":"Cube","translate":[1,"2",3]}',
-    );
+    const stringInVector = await updateObject({ name: "Cube", translate: [1, "2", 3] });
     expect(stringInVector.code, stringInVector.stderr).toBe(5);
     expect(stringInVector.stdout).toContain("translate.1: Invalid input: expected number, received string");
   });
