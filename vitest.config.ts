@@ -9,16 +9,6 @@ import { defineConfig } from "vitest/config";
 
 const INTEGRATION = "packages/*/src/**/*.integration.test.ts";
 
-/**
- * Tests that start processes (the stand-in Blender) but still carry a unit name: they run with the
- * integration tier until they are renamed *.integration.test.ts with the next change to the engine.
- */
-const INTEGRATION_UNDER_UNIT_NAMES = [
-  "packages/worker/src/blender/blender-process.test.ts",
-  "packages/worker/src/blender/scene-engine.test.ts",
-  "packages/worker/src/mcp/scene-tools-idempotency.test.ts",
-];
-
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
@@ -27,7 +17,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts"],
-          exclude: ["**/node_modules/**", INTEGRATION, ...INTEGRATION_UNDER_UNIT_NAMES],
+          exclude: ["**/node_modules/**", INTEGRATION],
           setupFiles: ["./packages/testing/src/unit-tier-guard.ts"],
           testTimeout: 10_000,
         },
@@ -36,7 +26,7 @@ export default defineConfig({
         // Files run in parallel like unit tests: each binds its own ports (port 0) and temporary folders.
         test: {
           name: "integration",
-          include: [INTEGRATION, ...INTEGRATION_UNDER_UNIT_NAMES],
+          include: [INTEGRATION],
           testTimeout: 30_000,
         },
       },
