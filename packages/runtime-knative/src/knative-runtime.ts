@@ -4,6 +4,7 @@
 // informers (the workers' Services and their Revisions), never from polling a project; it is
 // deleted with its project, and deleted by the sweeper after days unused (the next use creates it
 // again). Knative does the rest: routing, holding requests while a pod starts, scale to zero.
+import { BodError } from "@bod/contracts";
 import {
   ApiException,
   CustomObjectsApi,
@@ -74,11 +75,16 @@ export interface KnativeRuntime {
 }
 
 /** Thrown when a project's Service cannot be created or reached; `retryAfterSeconds` when trying again may help. */
-export class KnativeRuntimeError extends Error {
+export class KnativeRuntimeError extends BodError<"cluster_unavailable", { retryAfterSeconds?: number }> {
   override readonly name = "KnativeRuntimeError";
   readonly retryAfterSeconds: number | undefined;
   constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      "cluster_unavailable",
+      message,
+      options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds },
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
