@@ -55,6 +55,24 @@ async function openWorkerStores(urls: StorageUrls, logger: Logger) {
   return { artifactStore, sceneStore };
 }
 
+/**
+ * The flags with what a container's environment supplies where a flag is absent: BOD_PROJECT_ID
+ * for --project-id, and BOD_ALLOWED_HOSTS (comma-separated) added to --allowed-host, so that a
+ * pod's own host names can come from its spec without rewriting the image's command.
+ */
+export function withEnvironmentDefaults<Flags extends { projectId?: string; allowedHost?: string[] }>(
+  flags: Flags,
+  env: Record<string, string | undefined>,
+): Flags {
+  const projectId = flags.projectId ?? (env.BOD_PROJECT_ID || undefined);
+  const fromEnv = (env.BOD_ALLOWED_HOSTS ?? "")
+    .split(",")
+    .map((host) => host.trim())
+    .filter((host) => host !== "");
+  const allowedHost = [...(flags.allowedHost ?? []), ...fromEnv];
+  return { ...flags, ...(projectId !== undefined ? { projectId } : {}), ...(allowedHost.length > 0 ? { allowedHost } : {}) };
+}
+
 export function registerWorkerCommand(program: Command): void {
   program
     .command("worker")
@@ -63,11 +81,11 @@ export function registerWorkerCommand(program: Command): void {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--socket <path>", "listen on this Unix socket instead of TCP (give --public-url for artifact links)")
     .option("--data-dir <dir>", "the project's folder: scene snapshot, journal, artifacts")
-    .option("--project-id <id>", "the project this worker serves (keys its scene and artifacts in shared stores)")
+    .option("--project-id <id>", "the project this worker serves (keys its scene and artifacts in shared stores; also BOD_PROJECT_ID)")
     .option("--defer-bind", "start Blender now and wait for the runtime to bind a project (warm pool)")
     .option("--stdio", "serve MCP over stdin/stdout instead of HTTP")
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
-    .option("--allowed-host <host...>", "extra Host names to answer besides loopback")
+    .option("--allowed-host <host...>", "extra Host names to answer besides loopback (also BOD_ALLOWED_HOSTS, comma-separated)")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
     .option(
       "--state-url <url>",
@@ -79,16 +97,18 @@ export function registerWorkerCommand(program: Command): void {
     )
     .addOption(new Option("--adopt-blender <pid>", "take over the Blender `bod serve` started just before this worker").hideHelp())
     .addOption(new Option("--bridge-channel <prefix>", "the path prefix of that Blender's FIFOs").hideHelp())
-    .action(async (rawFlags: { blender?: string }) => {
+    .action(async (rawFlags: { blender?: string; projectId?: string; allowedHost?: string[] }) => {
       // Blender has been booting since `bod` started (main.ts); Node loads the rest meanwhile.
       const { takeEarlyBlender } = await import("@bod/worker/early-blender");
       const blenderPath = rawFlags.blender ?? process.env.BLENDER_PATH ?? "blender";
       const earlyBlender = takeEarlyBlender(blenderPath);
       const [{ z }, { PROJECT_ID_PATTERN }] = await Promise.all([import("zod"), import("@bod/contracts")]);
-      const parsed = flagsSchema(z, PROJECT_ID_PATTERN).safeParse(rawFlags);
+      const parsed = flagsSchema(z, PROJECT_ID_PATTERN).safeParse(withEnvironmentDefaults(rawFlags, process.env));
       if (!parsed.success) {
         earlyBlender.discard();
-        console.error(`bod worker: ${z.prettifyError(parsed.error)}`);
+        const fromEnvironment =
+          rawFlags.projectId === undefined && process.env.BOD_PROJECT_ID ? " (--project-id came from BOD_PROJECT_ID)" : "";
+        console.error(`bod worker: ${z.prettifyError(parsed.error)}${fromEnvironment}`);
         process.exit(2);
       }
       const flags = parsed.data;
