@@ -5,7 +5,8 @@
 # and the npm packages. Safe to run again; prints what it does.
 # --for-tests (test.sh passes it) also installs the servers the e2e tests start: PostgreSQL
 # (Debian's package) and the S3 server versitygw, built with Go into a cache folder kept
-# between runs. The quick start needs neither.
+# between runs; and what builds and runs the container images (scripts/build-images.sh):
+# buildah, podman, mmdebstrap and runc from Debian. The quick start needs none of them.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,7 +23,7 @@ done
 
 # Debian packages.
 wanted=(blender python3-numpy chromium bubblewrap)
-if $for_tests; then wanted+=(postgresql); fi
+if $for_tests; then wanted+=(postgresql buildah podman mmdebstrap runc); fi
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
