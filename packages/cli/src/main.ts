@@ -22,18 +22,25 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   docs: async () => (await import("./commands/docs.ts")).registerDocsCommand,
   deploy: async () => (await import("./commands/deploy.ts")).registerDeployCommand,
   bench: async () => {
-    const [{ registerBenchCommand }, { registerBenchRuntimeCommand }, { registerBenchAgentCommand }, { registerBenchStorageCommand }] =
-      await Promise.all([
-        import("./commands/bench.ts"),
-        import("./commands/bench-runtime.ts"),
-        import("./commands/bench-agent.ts"),
-        import("./commands/bench-storage.ts"),
-      ]);
+    const [
+      { registerBenchCommand },
+      { registerBenchRuntimeCommand },
+      { registerBenchAgentCommand },
+      { registerBenchStorageCommand },
+      { registerBenchImagesCommand },
+    ] = await Promise.all([
+      import("./commands/bench.ts"),
+      import("./commands/bench-runtime.ts"),
+      import("./commands/bench-agent.ts"),
+      import("./commands/bench-storage.ts"),
+      import("./commands/bench-images.ts"),
+    ]);
     return (program) => {
       const bench = registerBenchCommand(program);
       registerBenchRuntimeCommand(bench);
       registerBenchAgentCommand(bench);
       registerBenchStorageCommand(bench);
+      registerBenchImagesCommand(bench);
     };
   },
 };

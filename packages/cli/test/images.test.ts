@@ -134,7 +134,7 @@ describe("the worker image", () => {
     // Every process (Node and Blender) runs as the unprivileged user.
     const processes = await first.container.processes();
     expect(
-      processes.some((process) => /^node .*main\.ts worker/.test(process.command)),
+      processes.some((process) => /^node .*main\.ts worker /.test(process.command)),
       JSON.stringify(processes),
     ).toBe(true);
     expect(
