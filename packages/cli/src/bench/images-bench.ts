@@ -309,7 +309,7 @@ export function formatImagesBench(result: ImagesBenchResult, options: ImagesBenc
       ["worker: /healthz 200", ms(healthz), ms(healthz - plain)],
       ["worker: first tool result (add_object)", ms(firstTool), ms(firstTool - plain)],
       ["  of which, logged by the worker: Blender still booting once the rest was ready", ms(median(start.blenderWaitMs)), ""],
-      ["  of which, logged by the worker: scene restore (PostgreSQL + S3)", ms(median(start.sceneRestoreMs)), ""],
+      ["  of which, logged by the worker: scene restore (a new project, PostgreSQL + S3)", ms(median(start.sceneRestoreMs)), ""],
       ["plain blender -b --factory-startup: its Python runs", ms(plain), ""],
     ]),
     "",
