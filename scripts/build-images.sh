@@ -229,6 +229,13 @@ if [[ -z "$only" || "$only" == gateway ]]; then
   built+=(gateway)
 fi
 
+# Layers of earlier builds that no image uses any more (each source change leaves a few MB, a
+# new base a whole chain), then bases under other keys, once nothing stands on them.
+podman image prune --force --filter label=blender-on-demand.image >/dev/null || true
+while read -r old; do
+  [[ "$old" == "$base_image" ]] || podman rmi "$old" >/dev/null 2>&1 || true
+done < <(podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$repository/base")
+
 for image in "${built[@]}"; do
   bytes="$(podman image inspect --format '{{.Size}}' "$repository/$image:$tag")"
   printf '%s/%s:%s\t%d MB\n' "$repository" "$image" "$tag" "$((bytes / 1000000))"
