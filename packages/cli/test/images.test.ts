@@ -2,9 +2,10 @@
 // reuses the cached base and layers) and run with podman the way this machine allows. The worker
 // image serves one project from the run's real PostgreSQL and S3 server (reached over the host's
 // loopback): /healthz, add_object and render_frame through the official MCP client, the render in
-// the bucket, every process as uid 10001; `podman stop` (SIGTERM) drains it, leaving the scene's
+// the bucket, every process as uid 10001, the pod's host names from BOD_ALLOWED_HOSTS; `podman stop` (SIGTERM) drains it, leaving the scene's
 // snapshot in S3, and a second container for the same project restores the scene. The gateway
 // image runs `bod`, and starts `bod gateway` once the command line has that command.
+import { request as httpRequest } from "node:http";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { getScene } from "@bod/contracts";
 import { createS3Client } from "@bod/storage/scale-out";
@@ -53,14 +54,26 @@ afterAll(async () => {
 
 const storeEnvironment = () => ({ BOD_STATE_URL: database.url, BOD_ARTIFACT_URL: bucket.url });
 
-async function startWorker(projectId: string): Promise<{ container: Container; url: string }> {
+/** The status of GET `path` on `url` sent with the Host header `host` (fetch may not set Host). */
+function statusWithHost(url: string, path: string, host: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const request = httpRequest(new URL(path, url), { headers: { host } }, (response) => {
+      response.resume();
+      resolvePromise(response.statusCode ?? 0);
+    });
+    request.once("error", reject);
+    request.end();
+  });
+}
+
+async function startWorker(projectId: string, env: Record<string, string> = {}): Promise<{ container: Container; url: string }> {
   const port = await freePort();
   const container = await runContainer({
     image: WORKER_IMAGE,
     namePrefix: "bod-worker-test",
     // The image's command with a port of its own: the container shares the host's network.
     args: ["worker", "--host", "127.0.0.1", "--port", String(port), "--data-dir", "/tmp/bod-project"],
-    env: { BOD_PROJECT_ID: projectId, ...storeEnvironment() },
+    env: { BOD_PROJECT_ID: projectId, ...storeEnvironment(), ...env },
     passEnv: STORE_CREDENTIALS,
   });
   containers.push(container);
@@ -129,7 +142,13 @@ describe("the worker image", () => {
 
   it("serves a project from PostgreSQL and S3, renders into the bucket, drains on SIGTERM, and a new container restores the scene", async () => {
     const projectId = `img-${Date.now().toString(36)}`;
-    const first = await startWorker(projectId);
+    const first = await startWorker(projectId, { BOD_ALLOWED_HOSTS: "bod-img.ns.svc.cluster.local,bod-img.ns.svc" });
+
+    // The DNS-rebinding guard answers the pod's names from BOD_ALLOWED_HOSTS, and no others.
+    const missing = `/artifacts/${"0".repeat(32)}.png`;
+    expect(await statusWithHost(first.url, missing, "bod-img.ns.svc.cluster.local")).toBe(404);
+    expect(await statusWithHost(first.url, missing, "bod-img.ns.svc")).toBe(404);
+    expect(await statusWithHost(first.url, missing, "attacker.example")).toBe(403);
 
     // Every process (Node and Blender) runs as the unprivileged user.
     const processes = await first.container.processes();
