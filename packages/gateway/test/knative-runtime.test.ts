@@ -205,69 +205,6 @@ describe(`bod gateway --runtime knative (pods: ${PODS})`, () => {
     expect(standIn.requests().every((request) => request.timedOut === undefined)).toBe(true);
   });
 
-  it("cuts a render whose progress events are further apart than a Service's idleTimeoutSeconds (why the Service leaves it unset)", async () => {
-    // A second gateway replica, configured with a 1 s stream idle timeout, creates a project's Service.
-    const strict = await startGatewayProcess(
-      ["--runtime", "knative", "--kube-namespace", NAMESPACE, ...serviceFlags, "--stream-idle-timeout", "1"],
-      {
-        KUBECONFIG: await api.writeKubeconfig(NAMESPACE),
-      },
-    );
-    try {
-      const strictClient = createApiClient(strict.url, strict.signInToken);
-      const id = (await strictClient.json<{ id: string }>("/api/projects", { method: "POST", body: JSON.stringify({ name: "Strict" }) }))
-        .id;
-      const name = workerServiceName(id);
-      const events = await strictClient.stream(id, "Add a cube");
-      expect((events.at(-1)!.data as Turn).status).toBe("completed");
-      const service = api.get("services", NAMESPACE, name)!;
-      expect((service.spec as { template: { spec: { idleTimeoutSeconds?: number } } }).template.spec.idleTimeoutSeconds).toBe(1);
-      // A render called at the Service's address as the agent calls it, with a progress token.
-      const address = (service.status as { address: { url: string } }).address.url;
-      const response = await fetch(`${address}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2025-11-25",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "tools/call",
-          params: {
-            name: "render_frame",
-            arguments: { engine: "cycles", samples: 256, width: 640, height: 360 },
-            _meta: { progressToken: "p" },
-          },
-        }),
-      });
-      expect(response.status).toBe(200);
-      let body = "";
-      let ending = "end";
-      const reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      try {
-        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
-          body += decoder.decode(chunk.value, { stream: true });
-      } catch (error) {
-        ending = (error as Error).message;
-      }
-      // Progress arrived, then the stream broke off without the result.
-      expect(body).toContain("notifications/progress");
-      expect(body).not.toContain('"result"');
-      expect(ending).toBe("terminated");
-      const cut = standIn.requests().filter((request) => request.service === name && request.timedOut === "idle");
-      expect(cut.length, podLog.join("\n")).toBe(1);
-      // The response had started: the cut came from silence between progress events, not from a late start.
-      expect(cut[0]!.firstByteMs).toBeLessThan(1000);
-      expect(cut[0]!.durationMs).toBeGreaterThan(1000);
-      expect((await strictClient.fetch(`/api/projects/${id}`, { method: "DELETE" })).status).toBe(204);
-    } finally {
-      await strict.stop();
-    }
-  });
-
   it("deletes the project's Service with the project, and its pod ends", async () => {
     const pod = standIn.workerOf(serviceName)!;
     expect((await client.fetch(`/api/projects/${projectId}`, { method: "DELETE" })).status).toBe(204);
