@@ -11,9 +11,9 @@
 // Servers come from the flags, or are started here (PostgreSQL from Debian, versitygw) when absent.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { CreateBucketCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import type { S3Location } from "@bod/storage";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { buildImages, GATEWAY_IMAGE, imageSize, LOCAL_RUN_FLAGS, podman, WORKER_IMAGE, waitForHttp } from "../images/podman.ts";
+import { type BenchServers, prepareBenchServers } from "./bench-servers.ts";
 import { createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, table } from "./statistics.ts";
 
@@ -66,55 +66,6 @@ export const START_AIM_MS = 300;
 
 type Log = (line: string) => void;
 
-interface Servers {
-  postgresUrl: string;
-  location: S3Location;
-  artifactUrl: string;
-  stop(): Promise<void>;
-}
-
-async function prepareServers(options: ImagesBenchOptions, log: Log): Promise<Servers> {
-  const testing = await import("@bod/testing");
-  const stops: (() => Promise<void>)[] = [];
-  let serverUrl = options.postgresUrl;
-  if (!serverUrl) {
-    log("starting PostgreSQL for the run");
-    const server = await testing.startPostgres();
-    stops.push(() => server.destroy());
-    serverUrl = server.url;
-  }
-  let endpoint = options.s3Endpoint;
-  if (!endpoint) {
-    log("starting the S3 server (versitygw) for the run");
-    const server = await testing.startS3Server();
-    stops.push(() => server.destroy());
-    endpoint = server.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
-    process.env.AWS_REGION = server.region;
-  }
-  const database = await testing.createTestDatabase(serverUrl);
-  stops.unshift(() => database.drop());
-  const location: S3Location = {
-    bucket: `bod-bench-${randomBytes(4).toString("hex")}`,
-    prefix: "",
-    endpoint,
-    region: process.env.AWS_REGION ?? "us-east-1",
-    forcePathStyle: true,
-  };
-  const { createS3Client } = await import("@bod/storage/scale-out");
-  await createS3Client(location).send(new CreateBucketCommand({ Bucket: location.bucket }));
-  const artifactUrl = `s3://${location.bucket}?endpoint=${encodeURIComponent(endpoint)}&region=${location.region}&forcePathStyle=true`;
-  return {
-    postgresUrl: database.url,
-    location,
-    artifactUrl,
-    async stop() {
-      for (const stop of stops) await stop().catch(() => undefined);
-    },
-  };
-}
-
 /** `podman run --rm` in the foreground, as the tests and an operator start one. */
 function podmanRun(name: string, args: readonly string[]): ChildProcess {
   return spawn("podman", ["run", "--rm", "--name", name, ...LOCAL_RUN_FLAGS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -130,7 +81,7 @@ function exited(child: ChildProcess): Promise<number> {
 const STORE_CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "PGPASSWORD"];
 
 /** A worker container on `port` for a new project; resolves once /healthz answers. */
-async function startWorkerContainer(servers: Servers, port: number) {
+async function startWorkerContainer(servers: BenchServers, port: number) {
   const projectId = `bench-${randomBytes(4).toString("hex")}`;
   const name = `bod-bench-${projectId}`;
   const startedAt = performance.now();
@@ -221,7 +172,7 @@ export async function runImagesBench(options: ImagesBenchOptions, log: Log): Pro
     buildSeconds = (await buildImages({ onOutput: (line) => log(`  ${line}`) })).seconds;
   }
   const sizes = { workerBytes: await imageSize(WORKER_IMAGE), gatewayBytes: await imageSize(GATEWAY_IMAGE) };
-  const servers = await prepareServers(options, log);
+  const servers = await prepareBenchServers(options, log);
   const { freePort } = await import("@bod/testing");
   try {
     const start: ImagesBenchResult["start"] = {

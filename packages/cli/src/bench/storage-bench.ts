@@ -16,17 +16,10 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { State } from "@bod/state";
-import {
-  type ArtifactStore,
-  artifactResponse,
-  createFileSceneStore,
-  createFilesystemArtifactStore,
-  type S3Location,
-  type SceneStore,
-} from "@bod/storage";
+import { type ArtifactStore, artifactResponse, createFileSceneStore, createFilesystemArtifactStore, type SceneStore } from "@bod/storage";
 import type { WorkerToRuntime } from "@bod/worker";
+import { type BenchServers, prepareBenchServers } from "./bench-servers.ts";
 import { proportionalMiB, residentMiB } from "./process-memory.ts";
 import { createRawMcpClient, type RawMcpClient } from "./raw-mcp-client.ts";
 import { median, percentile } from "./statistics.ts";
@@ -71,59 +64,6 @@ export interface StorageBenchResult {
 
 type Log = (line: string) => void;
 
-interface Servers {
-  postgresUrl: string;
-  location: S3Location;
-  s3Endpoint: string;
-  postgresPid?: number | undefined;
-  stop(): Promise<void>;
-}
-
-/** The servers the flags name, or ones started for this run; a fresh database and bucket in either. */
-async function prepareServers(options: StorageBenchOptions, log: Log): Promise<Servers> {
-  const testing = await import("@bod/testing");
-  const stops: (() => Promise<void>)[] = [];
-  let serverUrl = options.postgresUrl;
-  let postgresPid: number | undefined;
-  if (!serverUrl) {
-    log("starting PostgreSQL for the run");
-    const server = await testing.startPostgres();
-    stops.push(() => server.destroy());
-    serverUrl = server.url;
-    postgresPid = Number((await readFile(join(server.dataDirectory, "postmaster.pid"), "utf8")).split("\n")[0]);
-  }
-  let endpoint = options.s3Endpoint;
-  if (!endpoint) {
-    log("starting the S3 server (versitygw) for the run");
-    const server = await testing.startS3Server();
-    stops.push(() => server.destroy());
-    endpoint = server.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
-    process.env.AWS_REGION = server.region;
-  }
-  const database = await testing.createTestDatabase(serverUrl);
-  stops.unshift(() => database.drop());
-  const location: S3Location = {
-    bucket: `bod-bench-${randomBytes(4).toString("hex")}`,
-    prefix: "",
-    endpoint,
-    region: process.env.AWS_REGION ?? "us-east-1",
-    forcePathStyle: true,
-  };
-  const { createS3Client } = await import("@bod/storage/scale-out");
-  await createS3Client(location).send(new CreateBucketCommand({ Bucket: location.bucket }));
-  return {
-    postgresUrl: database.url,
-    location,
-    s3Endpoint: endpoint,
-    postgresPid,
-    async stop() {
-      for (const stop of stops) await stop().catch(() => undefined);
-    },
-  };
-}
-
 function distribution(samples: readonly number[]): Distribution {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
@@ -158,15 +98,14 @@ async function stopWorker(worker: RunningWorker): Promise<void> {
 }
 
 /** add_object round trips to two workers, one per journal, in turns so that both see the same machine. */
-async function measureAcknowledgedChanges(servers: Servers, options: StorageBenchOptions, log: Log) {
+async function measureAcknowledgedChanges(servers: BenchServers, options: StorageBenchOptions, log: Log) {
   const root = await mkdtemp(join(tmpdir(), "bod-bench-storage-"));
-  const { formatS3Location } = await import("@bod/storage");
   const fileWorker = await startWorker(join(root, "file"), options.blender, []);
   const postgresWorker = await startWorker(join(root, "postgres"), options.blender, [
     "--state-url",
     servers.postgresUrl,
     "--artifact-url",
-    formatS3Location(servers.location),
+    servers.artifactUrl,
   ]);
   const rounds = { file: [] as number[], postgres: [] as number[], blenderFile: [] as number[], blenderPostgres: [] as number[] };
   try {
@@ -294,7 +233,7 @@ async function downloadMegabytesPerSecond(url: string, runs: number): Promise<nu
 }
 
 /** A 50 MB artifact: streamed from the folder store, streamed from S3, and fetched with a presigned URL. */
-async function measureDownloads(servers: Servers, runs: number, log: Log) {
+async function measureDownloads(servers: BenchServers, runs: number, log: Log) {
   const folder = await mkdtemp(join(tmpdir(), "bod-bench-artifacts-"));
   const { createS3ArtifactStore } = await import("@bod/storage/scale-out");
   const stores = {
@@ -367,7 +306,7 @@ async function databaseSize(url: string): Promise<{ rows: string }> {
 }
 
 /** `projects` projects over 100 users in each state store; listing one user's, and what memory it takes. */
-async function measureState(servers: Servers, projects: number, log: Log) {
+async function measureState(servers: BenchServers, projects: number, log: Log) {
   const { createState } = await import("@bod/state");
   const folder = await mkdtemp(join(tmpdir(), "bod-bench-state-"));
   const rows: StorageBenchResult["state"] = [];
@@ -412,7 +351,7 @@ async function measureState(servers: Servers, projects: number, log: Log) {
 }
 
 export async function runStorageBench(options: StorageBenchOptions, log: Log): Promise<StorageBenchResult> {
-  const servers = await prepareServers(options, log);
+  const servers = await prepareBenchServers(options, log);
   const { createPostgresS3SceneStore } = await import("@bod/storage/scale-out");
   const folder = await mkdtemp(join(tmpdir(), "bod-bench-scenes-"));
   await mkdir(folder, { recursive: true });
