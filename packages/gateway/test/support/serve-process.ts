@@ -1,5 +1,6 @@
-// Starts `bin/bod serve` as its own process, the way a person would, on a free port and a fresh
-// data dir, and reads its URL and tokens from what it prints. Also runs other `bod` commands.
+// Starts `bin/bod serve` (or `bod gateway`, gateway-process.ts) as its own process, the way a
+// person would, on a free port and a fresh data dir, and reads its URL and tokens from what it
+// prints. Also runs other `bod` commands.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,55 +10,61 @@ import { promisify } from "node:util";
 
 export const BOD = fileURLToPath(new URL("../../../../bin/bod", import.meta.url));
 
-export interface ServeProcess {
-  url: string;
-  runtimeToken: string;
-  signInToken: string;
+/** A `bod` server process and what it printed once it was up. */
+export type BodProcess<Printed> = Printed & {
   dataDir: string;
   child: ChildProcess;
   /** Everything it wrote to stderr (its JSON log). */
   log(): string;
   stop(): Promise<void>;
-}
+};
 
-export async function startServeProcess(
-  options: { idleTimeoutSeconds?: number; extraArgs?: string[]; env?: Record<string, string> } = {},
-): Promise<ServeProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), "bod-gateway-e2e-"));
-  const child = spawn(
-    BOD,
-    [
-      "serve",
-      "--port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--idle-timeout",
-      String(options.idleTimeoutSeconds ?? 60),
-      ...(options.extraArgs ?? []),
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BOD_LOG_LEVEL: "warn", ...options.env } },
-  );
+export type ServeProcess = BodProcess<{ url: string; runtimeToken: string; signInToken: string }>;
+
+const WEB_LINE = /web UI and API: (\S+?)\/?\s+sign-in token: (\S+)/;
+
+/**
+ * Runs `bod COMMAND --port 0 --data-dir <fresh dir> ARGS...` and waits until `started` finds what
+ * it needs in the process's stdout; stop() ends it (SIGTERM, SIGKILL after 20 s) and removes the dir.
+ */
+export async function startBodProcess<Printed>(options: {
+  command: string;
+  args: readonly string[];
+  env?: Record<string, string> | undefined;
+  dataDirPrefix: string;
+  readyTimeoutMs: number;
+  started: (stdout: string) => Printed | undefined;
+}): Promise<BodProcess<Printed>> {
+  const dataDir = await mkdtemp(join(tmpdir(), options.dataDirPrefix));
+  const child = spawn(BOD, [options.command, "--port", "0", "--data-dir", dataDir, ...options.args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BOD_LOG_LEVEL: "warn", ...options.env },
+  });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (chunk) => {
     stderr += chunk;
   });
-  const started = await new Promise<{ url: string; runtimeToken: string; signInToken: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bod serve did not start:\n${stdout}\n${stderr}`)), 30_000);
-    child.once("exit", (code) => reject(new Error(`bod serve exited with ${code}:\n${stdout}\n${stderr}`)));
+  const printed = await new Promise<Printed>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`bod ${options.command} did not start:\n${stdout}\n${stderr}`)),
+      options.readyTimeoutMs,
+    );
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bod ${options.command} exited with ${code}:\n${stdout}\n${stderr}`));
+    });
     child.stdout!.on("data", (chunk) => {
       stdout += chunk;
-      const web = /web UI and API: (\S+?)\/?\s+sign-in token: (\S+)/.exec(stdout);
-      const runtime = /^token: (\S+)$/m.exec(stdout);
-      if (web && runtime) {
+      const found = options.started(stdout);
+      if (found) {
         clearTimeout(timer);
-        resolve({ url: web[1]!, signInToken: web[2]!, runtimeToken: runtime[1]! });
+        resolve(found);
       }
     });
   });
   return {
-    ...started,
+    ...printed,
     dataDir,
     child,
     log: () => stderr,
@@ -72,6 +79,29 @@ export async function startServeProcess(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The web UI's URL and sign-in token, from the line `bod serve` and `bod gateway` print. */
+export function webLine(stdout: string): { url: string; signInToken: string } | undefined {
+  const web = WEB_LINE.exec(stdout);
+  return web ? { url: web[1]!, signInToken: web[2]! } : undefined;
+}
+
+export function startServeProcess(
+  options: { idleTimeoutSeconds?: number; extraArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<ServeProcess> {
+  return startBodProcess({
+    command: "serve",
+    args: ["--idle-timeout", String(options.idleTimeoutSeconds ?? 60), ...(options.extraArgs ?? [])],
+    env: options.env,
+    dataDirPrefix: "bod-gateway-e2e-",
+    readyTimeoutMs: 30_000,
+    started: (stdout) => {
+      const web = webLine(stdout);
+      const runtime = /^token: (\S+)$/m.exec(stdout);
+      return web && runtime ? { ...web, runtimeToken: runtime[1]! } : undefined;
+    },
+  });
 }
 
 /** Runs `bod ARGS...` and returns its stdout (throws with stderr when it fails). */
