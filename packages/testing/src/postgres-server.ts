@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { freePort } from "./free-port.ts";
 import { postgresBinDirectory, systemAccount } from "./server-binaries.ts";
-import { type ServerProcess, spawnServer, waitUntilReady } from "./server-process.ts";
+import { spawnServer, startManagedServer, waitUntilReady } from "./server-process.ts";
 
 const run = promisify(execFile);
 
@@ -82,53 +82,38 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     ...["-c", `max_connections=${options.maxConnections ?? 300}`],
   ];
   const url = `postgres://postgres@${host}:${port}/postgres`;
-  let server: ServerProcess | undefined;
-
-  const start = async () => {
-    // A restart right after kill() can find the killed backends still detaching from shared
-    // memory, which the new server refuses ("pre-existing shared memory block"); try again shortly.
-    for (let attempt = 1; ; attempt++) {
-      server = spawnServer(join(bin, "postgres"), args, { ...(account ?? {}), env: { ...process.env, LC_ALL: "C" } });
-      try {
-        await waitUntilReady(`PostgreSQL on port ${port}`, server, () => answers(url));
-        return;
-      } catch (error) {
-        if (attempt >= 20 || !/shared memory block|lock file .* already exists/.test(server.output())) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  };
-  const stop = async () => {
+  const server = await startManagedServer({
+    root,
     // SIGINT is PostgreSQL's fast shutdown: sessions are ended rather than waited for.
-    await server?.stop("SIGINT", 15_000);
-  };
-
-  try {
-    await start();
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
+    stopSignal: "SIGINT",
+    stopTimeoutMs: 15_000,
+    async start() {
+      // A restart right after kill() can find the killed backends still detaching from shared
+      // memory, which the new server refuses ("pre-existing shared memory block"); try again shortly.
+      for (let attempt = 1; ; attempt++) {
+        const candidate = spawnServer(join(bin, "postgres"), args, { ...(account ?? {}), env: { ...process.env, LC_ALL: "C" } });
+        try {
+          await waitUntilReady(`PostgreSQL on port ${port}`, candidate, () => answers(url));
+          return candidate;
+        } catch (error) {
+          if (attempt >= 20 || !/shared memory block|lock file .* already exists/.test(candidate.output())) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    },
+  });
   return {
     url,
     host,
     port,
     dataDirectory,
     get pid() {
-      return server?.pid ?? -1;
+      return server.pid;
     },
-    stop,
-    async kill() {
-      await server?.killGroup();
-    },
-    async restart() {
-      await stop();
-      await start();
-    },
-    async destroy() {
-      await stop();
-      await rm(root, { recursive: true, force: true });
-    },
+    stop: server.stop,
+    kill: server.kill,
+    restart: server.restart,
+    destroy: server.destroy,
   };
 }
 

@@ -1,13 +1,13 @@
 // A real S3 server on loopback for tests: versitygw (an S3 gateway with SigV4, presigned URLs,
 // multipart uploads and conditional writes) over a temporary folder, with its own random keys.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
 import { versitygwPath } from "./server-binaries.ts";
-import { type ServerProcess, spawnServer, waitUntilReady } from "./server-process.ts";
+import { spawnServer, startManagedServer, waitUntilReady } from "./server-process.ts";
 
 export interface S3ServerOptions {
   /** TCP port on 127.0.0.1; default a free one. restart() keeps it. */
@@ -59,24 +59,19 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     ...["--keep-alive", "--quiet", "posix", directory],
   ];
   const endpoint = `http://${host}:${port}`;
-  let server: ServerProcess | undefined;
-
-  const start = async () => {
-    // The keys go through the server's environment rather than its command line, which ps shows.
-    server = spawnServer(program, args, {
-      env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
-    });
-    await waitUntilReady(`versitygw on port ${port}`, server, () => answersHttp(host, port));
-  };
-  const stop = async () => {
-    await server?.stop("SIGTERM", 10_000);
-  };
-  try {
-    await start();
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
+  const server = await startManagedServer({
+    root,
+    stopSignal: "SIGTERM",
+    stopTimeoutMs: 10_000,
+    async start() {
+      // The keys go through the server's environment rather than its command line, which ps shows.
+      const candidate = spawnServer(program, args, {
+        env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
+      });
+      await waitUntilReady(`versitygw on port ${port}`, candidate, () => answersHttp(host, port));
+      return candidate;
+    },
+  });
   return {
     endpoint,
     host,
@@ -86,20 +81,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     region,
     directory,
     get pid() {
-      return server?.pid ?? -1;
+      return server.pid;
     },
-    stop,
-    async kill() {
-      await server?.killGroup();
-    },
-    async restart() {
-      await stop();
-      await start();
-    },
-    async destroy() {
-      await stop();
-      await rm(root, { recursive: true, force: true });
-    },
+    stop: server.stop,
+    kill: server.kill,
+    restart: server.restart,
+    destroy: server.destroy,
   };
 }
 

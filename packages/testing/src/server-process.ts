@@ -2,6 +2,7 @@
 // that kill() takes the server and all its children down at once like a crash, its output kept for
 // error messages, and never left running when the test process exits.
 import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
 import type { Socket } from "node:net";
 
 /** How much of a server's output is kept for error messages, in characters. */
@@ -139,4 +140,60 @@ export async function waitUntilReady(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** What a test does with a server of its own: its pid, and stop, kill, restart and destroy. */
+export interface ManagedServer {
+  /** The server process's pid (-1 before it first started). */
+  readonly pid: number;
+  stop(): Promise<void>;
+  /** SIGKILLs the server and everything it started at once, as a crash would. */
+  kill(): Promise<void>;
+  /** Stops the server when it runs, then starts it again on the same port and data. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes `root`. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a server with `start` (which returns its process once it answers) and gives a test
+ * control of it; `root`, the server's temporary folder, goes when the first start fails or on
+ * destroy(). `stopSignal` is the server's own clean, quick shutdown.
+ */
+export async function startManagedServer(options: {
+  root: string;
+  start: () => Promise<ServerProcess>;
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+}): Promise<ManagedServer> {
+  let server: ServerProcess | undefined;
+  const start = async () => {
+    server = await options.start();
+  };
+  const stop = async () => {
+    await server?.stop(options.stopSignal, options.stopTimeoutMs);
+  };
+  try {
+    await start();
+  } catch (error) {
+    await rm(options.root, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    get pid() {
+      return server?.pid ?? -1;
+    },
+    stop,
+    async kill() {
+      await server?.killGroup();
+    },
+    async restart() {
+      await stop();
+      await start();
+    },
+    async destroy() {
+      await stop();
+      await rm(options.root, { recursive: true, force: true });
+    },
+  };
 }
