@@ -12,6 +12,7 @@ export {
   type KubeWatchEventType,
   startKubeApiServer,
 } from "./kube-api-server.ts";
+export { LOCAL_PODMAN_RUN_FLAGS } from "./podman-run-flags.ts";
 export { type PostgresServer, type PostgresServerOptions, startPostgres } from "./postgres-server.ts";
 export { type S3Server, type S3ServerOptions, startS3Server } from "./s3-server.ts";
 export { postgresBinDirectory, VERSITYGW_VERSION, versitygwCacheDirectory, versitygwPath } from "./server-binaries.ts";

@@ -12,7 +12,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { buildImages, GATEWAY_IMAGE, imageSize, LOCAL_RUN_FLAGS, podman, WORKER_IMAGE, waitForHttp } from "../images/podman.ts";
+import { LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
+import { buildImages, GATEWAY_IMAGE, imageSize, podman, WORKER_IMAGE, waitForHttp } from "../images/podman.ts";
 import { type BenchServers, prepareBenchServers } from "./bench-servers.ts";
 import { createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, table } from "./statistics.ts";
@@ -68,7 +69,7 @@ type Log = (line: string) => void;
 
 /** `podman run --rm` in the foreground, as the tests and an operator start one. */
 function podmanRun(name: string, args: readonly string[]): ChildProcess {
-  return spawn("podman", ["run", "--rm", "--name", name, ...LOCAL_RUN_FLAGS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return spawn("podman", ["run", "--rm", "--name", name, ...LOCAL_PODMAN_RUN_FLAGS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 function exited(child: ChildProcess): Promise<number> {

@@ -14,7 +14,14 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { createLogger } from "../logger.ts";
 import { addWorkerServiceOptions, parseWorkerServiceFlags } from "../worker-service-flags.ts";
-import { createLocalRuntimeParts, openServeStores, parseServeConfig, type ServeConfig, type ServeStores } from "./serve.ts";
+import {
+  addMessageRateOptions,
+  createLocalRuntimeParts,
+  openServeStores,
+  parseServeConfig,
+  type ServeConfig,
+  type ServeStores,
+} from "./serve.ts";
 
 const GatewayFlagsSchema = z.object({
   runtime: z.enum(["local", "knative"]).default("local"),
@@ -240,9 +247,8 @@ export function registerGatewayCommand(program: Command): void {
     .option("--max-queue <n>", "with --runtime local: starts that may wait for a free slot", "64")
     .option("--start-timeout <seconds>", "with --runtime local: fail held requests if a worker is not ready by then", "30")
     .option("--sandbox <mode>", "with --runtime local: run workers in bubblewrap: auto, on, off", "auto")
-    .option("--blender <path>", "with --runtime local: Blender executable")
-    .option("--message-burst <n>", "chat messages a user may send in a burst, across all replicas", "20")
-    .option("--message-interval <seconds>", "then one message per this many seconds", "3");
+    .option("--blender <path>", "with --runtime local: Blender executable");
+  addMessageRateOptions(command);
   addWorkerServiceOptions(command).action(async (rawFlags: Record<string, unknown>) => {
     const parsed = await parseGatewayConfig(rawFlags, process.env);
     if (!parsed.ok) {

@@ -296,8 +296,15 @@ export async function openServeStores(storage: StorageUrls, dataDir: string): Pr
   };
 }
 
+/** `--message-burst` and `--message-interval`, which `bod serve` and `bod gateway` both take (parsed by ServeFlagsSchema). */
+export function addMessageRateOptions(command: Command): Command {
+  return command
+    .option("--message-burst <n>", "chat messages a user may send in a burst, across all replicas", "20")
+    .option("--message-interval <seconds>", "then one message per this many seconds", "3");
+}
+
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command("serve")
     .description(
       "Run blender-on-demand: the web UI and API, the agent, and each project's MCP endpoint at /projects/{id}/mcp with its Blender started on demand and stopped when idle",
@@ -319,35 +326,34 @@ export function registerServeCommand(program: Command): void {
     .option(
       "--artifact-url <url>",
       "S3 bucket for renders, exports and scene snapshots: s3://BUCKET[/PREFIX]?endpoint=URL&region=R&forcePathStyle=true, keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: the data dir; also BOD_ARTIFACT_URL)",
-    )
-    .option("--message-burst <n>", "chat messages a user may send in a burst, across all replicas", "20")
-    .option("--message-interval <seconds>", "then one message per this many seconds", "3")
-    .action(async (rawFlags) => {
-      const parsed = await parseServeConfig(rawFlags, process.env);
-      if (!parsed.ok) {
-        console.error(`bod serve: ${parsed.message}`);
-        process.exit(2);
-      }
-      const logger = createLogger();
-      const serve = await startServe(parsed.config, logger).catch((error: Error) => {
-        console.error(`bod serve: ${error.message}`);
-        process.exit(1);
-      });
-      console.log(`runtime ready: ${serve.url}/projects/{projectId}/mcp`);
-      console.log(`token: ${serve.token}`);
-      console.log(`web UI and API: ${serve.url}/  sign-in token: ${serve.signInToken}`);
-      console.log(`try: curl -H "Authorization: Bearer ${serve.token}" ${serve.url}/api/instances`);
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        logger.info("draining every worker before exit");
-        serve.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.on("SIGTERM", stop);
-      process.on("SIGINT", stop);
+    );
+  addMessageRateOptions(command);
+  command.action(async (rawFlags) => {
+    const parsed = await parseServeConfig(rawFlags, process.env);
+    if (!parsed.ok) {
+      console.error(`bod serve: ${parsed.message}`);
+      process.exit(2);
+    }
+    const logger = createLogger();
+    const serve = await startServe(parsed.config, logger).catch((error: Error) => {
+      console.error(`bod serve: ${error.message}`);
+      process.exit(1);
     });
+    console.log(`runtime ready: ${serve.url}/projects/{projectId}/mcp`);
+    console.log(`token: ${serve.token}`);
+    console.log(`web UI and API: ${serve.url}/  sign-in token: ${serve.signInToken}`);
+    console.log(`try: curl -H "Authorization: Bearer ${serve.token}" ${serve.url}/api/instances`);
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("draining every worker before exit");
+      serve.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
 }

@@ -5,30 +5,13 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
 
 const ROOT = resolve(import.meta.dirname, "../../../..");
 
 /** The images scripts/build-images.sh builds. */
 export const WORKER_IMAGE = "localhost/blender-on-demand/worker:dev";
 export const GATEWAY_IMAGE = "localhost/blender-on-demand/gateway:dev";
-
-/**
- * What `podman run` needs here: runc (crun fails in this VM), explicit rlimits (podman's
- * defaults raise them, which needs CAP_SYS_RESOURCE the VM does not grant), the host's network
- * (loopback servers are reachable, no bridge is set up), and no scheduled HEALTHCHECK (podman
- * schedules it with systemd timers, and this machine runs no systemd; `podman exec` runs the
- * image's check on demand).
- */
-export const LOCAL_RUN_FLAGS: readonly string[] = [
-  "--runtime",
-  "runc",
-  "--network=host",
-  "--ulimit",
-  "nofile=4096:4096",
-  "--ulimit",
-  "nproc=4096:4096",
-  "--no-healthcheck",
-];
 
 /** The result of one podman command. */
 export interface PodmanResult {
@@ -140,7 +123,7 @@ export function runOnce(
   return podmanResult([
     "run",
     "--rm",
-    ...LOCAL_RUN_FLAGS,
+    ...LOCAL_PODMAN_RUN_FLAGS,
     ...Object.entries(options.env ?? {}).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
     ...(options.entrypoint ? ["--entrypoint", options.entrypoint] : []),
     ...(options.user ? ["--user", options.user] : []),
@@ -191,7 +174,7 @@ export async function runContainer(options: ContainerOptions): Promise<Container
     "--detach",
     "--name",
     name,
-    ...LOCAL_RUN_FLAGS,
+    ...LOCAL_PODMAN_RUN_FLAGS,
     ...envArgs,
     ...(options.entrypoint ? ["--entrypoint", options.entrypoint] : []),
     options.image,

@@ -22,7 +22,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, type KubeApiServer, type KubeObject } from "@bod/testing";
+import { freePort, type KubeApiServer, type KubeObject, LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
 import { BOD } from "./serve-process.ts";
 
 /** One running pod's worker. */
@@ -178,28 +178,12 @@ export function startWorkerProcess(): StartServiceWorker {
   };
 }
 
-/**
- * What `podman run` needs on these development machines: runc, explicit rlimits, the host's
- * network (the loopback PostgreSQL and S3 server are reachable), no HEALTHCHECK timers (no
- * systemd). Knative gives the pod its own network; here the worker's port is a free one instead.
- */
-const PODMAN_RUN_FLAGS = [
-  "--runtime",
-  "runc",
-  "--network=host",
-  "--ulimit",
-  "nofile=4096:4096",
-  "--ulimit",
-  "nproc=4096:4096",
-  "--no-healthcheck",
-];
-
 /** Whether podman can run `image` here (it exists and a container starts). */
 export async function canRunContainers(image: string): Promise<boolean> {
   const run = promisify(execFile);
   try {
     await run("podman", ["image", "exists", image], { timeout: 30_000 });
-    await run("podman", ["run", "--rm", ...PODMAN_RUN_FLAGS, "--entrypoint", "true", image], { timeout: 60_000 });
+    await run("podman", ["run", "--rm", ...LOCAL_PODMAN_RUN_FLAGS, "--entrypoint", "true", image], { timeout: 60_000 });
     return true;
   } catch {
     return false;
@@ -222,7 +206,7 @@ export function startWorkerContainer(): StartServiceWorker {
       "--detach",
       "--name",
       name,
-      ...PODMAN_RUN_FLAGS,
+      ...LOCAL_PODMAN_RUN_FLAGS,
       ...Object.keys(pod.env).flatMap((key) => ["--env", key]),
       container.image,
       ...localArgs(container.args ?? [], port, undefined),
