@@ -25,50 +25,10 @@ import {
   Vector3Schema,
   WorldSchema,
 } from "./schemas.ts";
+import { defineTool, type ToolContract } from "./tool-contract.ts";
 
-/** MCP tool annotations (hints for clients; never security decisions). */
-export interface ToolAnnotations {
-  title: string;
-  readOnlyHint: boolean;
-  destructiveHint: boolean;
-  idempotentHint: boolean;
-  openWorldHint: boolean;
-}
-
-export interface ToolContract<
-  Input extends z.ZodObject = z.ZodObject,
-  Output extends z.ZodObject = z.ZodObject,
-  Name extends string = string,
-> {
-  name: Name;
-  title: string;
-  description: string;
-  inputSchema: Input;
-  outputSchema: Output;
-  annotations: ToolAnnotations;
-  /** Changes the scene: journaled before it is acknowledged and replayed on restore. */
-  mutatesScene: boolean;
-  /** Default time budget for one call, in milliseconds. */
-  timeoutMs: number;
-}
-
-function defineTool<const Name extends string, Input extends z.ZodObject, Output extends z.ZodObject>(
-  contract: Omit<ToolContract<Input, Output, Name>, "annotations"> & {
-    hints: Partial<Omit<ToolAnnotations, "title">>;
-  },
-): ToolContract<Input, Output, Name> {
-  const { hints, ...rest } = contract;
-  return {
-    ...rest,
-    annotations: {
-      title: contract.title,
-      readOnlyHint: hints.readOnlyHint ?? false,
-      destructiveHint: hints.destructiveHint ?? false,
-      idempotentHint: hints.idempotentHint ?? false,
-      openWorldHint: false,
-    },
-  };
-}
+export type { ToolAnnotations, ToolContract } from "./tool-contract.ts";
+export { defineTool } from "./tool-contract.ts";
 
 const ObjectResultSchema = z.object({ object: SceneObjectSchema });
 
@@ -335,7 +295,11 @@ export const importModel = defineTool({
   hints: {},
 });
 
-/** Every tool, in the order clients list them. */
+/**
+ * Every tool, in the order clients list them. The core tools are defined above; each further
+ * family of tools (modifiers, hierarchy, animation, ...) lives in its own file under tools/ and is
+ * spread in here.
+ */
 export const TOOL_CONTRACTS = [
   addObject,
   updateObject,

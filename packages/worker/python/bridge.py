@@ -1,5 +1,5 @@
 """What Blender runs: `blender -b --factory-startup --python bridge.py`. The bridge itself is the
-bod_bridge module beside this file. Imported rather than run, it can load from bytecode compiled
+bod_bridge package beside this file. Imported rather than run, it can load from bytecode compiled
 ahead of time (`bod serve` compiles it at start), which spares each Blender start the 20 ms or so
 of compiling it.
 """

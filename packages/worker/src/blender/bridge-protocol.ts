@@ -1,5 +1,5 @@
 // The private channel between the worker (TypeScript) and the bridge running inside Blender
-// (python/bod_bridge.py). JSON, one message per line, over two pipes: the worker writes requests to
+// (python/bod_bridge/). JSON, one message per line, over two pipes: the worker writes requests to
 // the bridge's fd 3 and reads responses and events from the bridge's fd 4. Blender's own stdout
 // and stderr carry only its logs.
 //

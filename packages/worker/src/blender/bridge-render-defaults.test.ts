@@ -4,12 +4,12 @@ import { readFileSync } from "node:fs";
 import { RENDER_DEFAULTS } from "@bod/contracts";
 import { describe, expect, it } from "vitest";
 
-const BRIDGE = readFileSync(new URL("../../python/bod_bridge.py", import.meta.url), "utf8");
+const BRIDGE = readFileSync(new URL("../../python/bod_bridge/common.py", import.meta.url), "utf8");
 
 describe("the bridge's render defaults", () => {
   it("are the contracts' RENDER_DEFAULTS", () => {
     const line = /^DEFAULT_RENDER = (\{.*\})$/m.exec(BRIDGE)?.[1];
-    expect(line, "bod_bridge.py defines DEFAULT_RENDER on one line").toBeDefined();
+    expect(line, "bod_bridge/common.py defines DEFAULT_RENDER on one line").toBeDefined();
     expect(JSON.parse(line!)).toEqual(RENDER_DEFAULTS);
   });
 });
