@@ -18,6 +18,40 @@ describe("link signer", () => {
     expect(signer.verify("/api/projects/p/artifacts/a.png", exp, sig)).toBe(false);
   });
 
+  it("accepts only the canonical spelling of the signature and the expiry", () => {
+    const signer = createLinkSigner({ key: new Uint8Array(32).fill(7), ttlSeconds: 60, now: () => 1_000_000_000_000 });
+    const path = "/api/projects/p/artifacts/a.png";
+    const params = new URLSearchParams(signer.sign(path).query);
+    const exp = params.get("exp") ?? "";
+    const sig = params.get("sig") ?? "";
+    expect(sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(signer.verify(path, exp, sig)).toBe(true);
+    // Each decodes to the same MAC bytes with a lenient base64 decoder.
+    // 32 bytes take 43 characters, whose last one carries two unused bits.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const sameBytesLastChar = sig.slice(0, 42) + alphabet[alphabet.indexOf(sig.slice(42)) ^ 1];
+    const variants = [
+      `${sig}=`,
+      `${sig}==`,
+      `${sig}!`,
+      `${sig}.`,
+      `${sig} `,
+      `${sig}\n`,
+      ` ${sig}`,
+      `${sig.slice(0, 20)}%${sig.slice(20)}`,
+      sig.replaceAll("-", "+").replaceAll("_", "/"),
+      sameBytesLastChar,
+    ].filter((v) => v !== sig);
+    expect(variants.length).toBeGreaterThanOrEqual(9);
+    for (const variant of variants) {
+      expect(Buffer.from(variant, "base64url").equals(Buffer.from(sig, "base64url"))).toBe(true);
+      expect(signer.verify(path, exp, variant), JSON.stringify(variant)).toBe(false);
+    }
+    for (const variant of [`0${exp}`, `${exp}.0`, `+${exp}`, ` ${exp}`, `${exp}e0`]) {
+      expect(signer.verify(path, variant, sig), variant).toBe(false);
+    }
+  });
+
   it("refuses short keys", () => {
     expect(() => createLinkSigner({ key: new Uint8Array(8) })).toThrow();
   });

@@ -29,11 +29,14 @@ export function createLinkSigner(options: LinkSignerOptions): LinkSigner {
       return { query: `exp=${exp}&sig=${mac(path, exp).toString("base64url")}`, expiresAt: new Date(exp * 1000) };
     },
     verify(path, exp, sig) {
-      if (!exp || !sig || !/^\d{1,12}$/.test(exp)) return false;
+      // Only the exact strings sign() writes pass: a decimal expiry without leading zeros, and the
+      // unpadded base64url of the MAC. Decoding first would let other spellings of the same bytes
+      // through ('=' padding, trailing characters the decoder drops, other unused low bits).
+      if (!exp || !sig || !/^[1-9]\d{0,11}$/.test(exp)) return false;
       const expSeconds = Number(exp);
       if (expSeconds * 1000 <= now()) return false;
-      const given = Buffer.from(sig, "base64url");
-      const expected = mac(path, expSeconds);
+      const given = Buffer.from(sig, "utf8");
+      const expected = Buffer.from(mac(path, expSeconds).toString("base64url"), "utf8");
       return given.length === expected.length && timingSafeEqual(given, expected);
     },
   };
