@@ -1,0 +1,205 @@
+"""What differs between the Blender versions the bridge runs in (Debian's 3.4, the bpy 4.5 LTS
+and 5.0 wheels): engine ids, Principled BSDF input names, smooth shading, material transparency,
+import/export operators and their options, Cycles denoising. Every other module asks here instead
+of testing the version itself, so supporting another version is a change to this file alone.
+
+Where Blender exposes what it has (an operator, a property, a socket), the helpers look for it
+rather than compare version numbers: a point release that moves something back or forth keeps
+working, and the version checks that remain say which release made the change."""
+
+import bpy
+
+#: Blender's version as a tuple, e.g. (4, 5, 3).
+VERSION = tuple(bpy.app.version)
+#: Blender's version as text, e.g. "4.5.3" (without " LTS" or the build hash).
+VERSION_STRING = "%d.%d.%d" % VERSION[:3]
+
+
+def at_least(major, minor=0):
+    """True when the running Blender is version major.minor or newer."""
+    return VERSION[:2] >= (major, minor)
+
+
+def blender_info():
+    """The running Blender as get_scene and the ready event report it: {"version": "4.5.3"}."""
+    return {"version": VERSION_STRING}
+
+
+# ---------------------------------------------------------------------------------------------
+# Render engines
+
+
+def _eevee_engine_id():
+    # "BLENDER_EEVEE" in 3.x and again from 5.0; 4.2 to 4.5 call the new EEVEE "BLENDER_EEVEE_NEXT".
+    # The engine enum lists only the current engine outside a render, so the version decides.
+    return "BLENDER_EEVEE_NEXT" if at_least(4, 2) and not at_least(5, 0) else "BLENDER_EEVEE"
+
+
+#: The contracts' engine names -> this Blender's engine ids.
+ENGINE_IDS = {"eevee": _eevee_engine_id(), "cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
+#: This Blender's engine ids -> the contracts' names (either EEVEE id reads as "eevee").
+ENGINE_NAMES = {"BLENDER_EEVEE": "eevee", "BLENDER_EEVEE_NEXT": "eevee", "CYCLES": "cycles", "BLENDER_WORKBENCH": "workbench"}
+
+
+def engine_id(name):
+    """This Blender's id of the contracts' engine `name` ("eevee", "cycles" or "workbench")."""
+    return ENGINE_IDS[name]
+
+
+def engine_name(identifier):
+    """The contracts' name of engine id `identifier`; "eevee" for an engine the contracts do not know."""
+    return ENGINE_NAMES.get(identifier, "eevee")
+
+
+def cycles_denoising_available():
+    """Whether Cycles can denoise here: it needs OpenImageDenoise, which Debian's 3.4 lacks (Cycles
+    fails the render outright when asked to denoise without it)."""
+    return bool(getattr(bpy.app.build_options, "openimagedenoise", False))
+
+
+# ---------------------------------------------------------------------------------------------
+# Principled BSDF
+
+#: Input names as 3.x calls them -> as 4.0 and later call them.
+PRINCIPLED_RENAMES = {
+    "Emission": "Emission Color",
+    "Subsurface": "Subsurface Weight",
+    "Specular": "Specular IOR Level",
+    "Transmission": "Transmission Weight",
+    "Clearcoat": "Coat Weight",
+    "Clearcoat Roughness": "Coat Roughness",
+    "Clearcoat Normal": "Coat Normal",
+    "Sheen": "Sheen Weight",
+}
+
+
+def principled_input(node, name):
+    """The Principled BSDF `node`'s input called `name` in either version's naming ("Emission" or
+    "Emission Color", "Specular" or "Specular IOR Level", ...). Raises KeyError for an unknown name."""
+    inputs = node.inputs
+    if name in inputs:
+        return inputs[name]
+    renamed = PRINCIPLED_RENAMES.get(name)
+    if renamed is not None and renamed in inputs:
+        return inputs[renamed]
+    for old, new in PRINCIPLED_RENAMES.items():
+        if new == name and old in inputs:
+            return inputs[old]
+    raise KeyError('The Principled BSDF has no input "%s".' % name)
+
+
+def emission_color_input(node):
+    """The Principled BSDF's emission color input ("Emission" in 3.x, "Emission Color" from 4.0)."""
+    return principled_input(node, "Emission Color")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shading and materials
+
+
+def shade_smooth(mesh, angle):
+    """Shades `mesh` smooth, keeping edges whose faces meet at more than `angle` (radians) sharp.
+
+    3.x: face smoothing plus the mesh's auto smooth. 4.1 removed auto smooth; there the sharp edges
+    are marked from the angle once (Mesh.set_sharp_from_angle), which needs no modifier, so the
+    object's dimensions and get_scene's view of it stay as they were."""
+    count = len(mesh.polygons)
+    if hasattr(mesh, "use_auto_smooth"):
+        mesh.polygons.foreach_set("use_smooth", [True] * count)
+        mesh.use_auto_smooth = True
+        mesh.auto_smooth_angle = angle
+        return
+    if hasattr(mesh, "shade_smooth"):
+        mesh.shade_smooth()
+    else:
+        mesh.polygons.foreach_set("use_smooth", [True] * count)
+    if hasattr(mesh, "set_sharp_from_angle"):
+        mesh.set_sharp_from_angle(angle=angle)
+
+
+def set_material_transparency(material, transparent):
+    """Makes EEVEE draw `material` blended (alpha below 1) or opaque.
+
+    3.x to 4.1: blend_method BLEND/OPAQUE and shadow_method HASHED/OPAQUE. 4.2 (EEVEE Next)
+    replaced both with surface_render_method BLENDED/DITHERED and use_transparent_shadow; Cycles and
+    Workbench read the Alpha input either way."""
+    if hasattr(material, "surface_render_method"):
+        material.surface_render_method = "BLENDED" if transparent else "DITHERED"
+        if hasattr(material, "use_transparent_shadow"):
+            material.use_transparent_shadow = transparent
+    else:
+        material.blend_method = "BLEND" if transparent else "OPAQUE"
+        if hasattr(material, "shadow_method"):
+            material.shadow_method = "HASHED" if transparent else "OPAQUE"
+    if transparent and hasattr(material, "show_transparent_back"):
+        material.show_transparent_back = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators
+
+
+def operator(path):
+    """The operator "module.name" (e.g. "wm.stl_export") when this Blender has it, else None."""
+    module, name = path.split(".")
+    op = getattr(getattr(bpy.ops, module), name)
+    try:
+        op.get_rna_type()
+    except (KeyError, AttributeError):
+        return None
+    return op
+
+
+def operator_options(op, wanted):
+    """`wanted` (a dict of keyword arguments) without the keys operator `op` does not take, so one
+    set of options serves versions that added or dropped some (glTF's exporter does often)."""
+    known = {prop.identifier for prop in op.get_rna_type().properties}
+    return {key: value for key, value in wanted.items() if key in known}
+
+
+def call_operator(paths, wanted):
+    """Calls the first operator of `paths` this Blender has with the options of `wanted` it takes.
+
+    Raises LookupError when none exists."""
+    for path in paths:
+        op = operator(path)
+        if op is not None:
+            return op(**operator_options(op, wanted))
+    raise LookupError("This Blender has none of the operators %s." % ", ".join(paths))
+
+
+# Per format: the operators that import or export it, newest first. The wm.* operators are
+# Blender's own C++ ones (OBJ 3.2/3.3, PLY 3.6, STL 4.1/4.2); the add-on ones went away in 4.0 (OBJ)
+# and 4.2 (PLY, STL).
+IMPORT_OPERATORS = {
+    "obj": ("wm.obj_import", "import_scene.obj"),
+    "stl": ("wm.stl_import", "import_mesh.stl"),
+    "ply": ("wm.ply_import", "import_mesh.ply"),
+    "fbx": ("import_scene.fbx",),
+    "gltf": ("import_scene.gltf",),
+}
+EXPORT_OPERATORS = {
+    "obj": ("wm.obj_export", "export_scene.obj"),
+    "stl": ("wm.stl_export", "export_mesh.stl"),
+    "ply": ("wm.ply_export", "export_mesh.ply"),
+    "fbx": ("export_scene.fbx",),
+    "gltf": ("export_scene.gltf",),
+}
+
+
+def import_file(fmt, path):
+    """Imports `path` as `fmt` ("obj", "stl", "ply", "fbx" or "gltf", which also reads .glb)."""
+    return call_operator(IMPORT_OPERATORS[fmt], {"filepath": path})
+
+
+def export_file(fmt, path, selection_only=False, **options):
+    """Exports the scene (or only the selected objects) to `path` as `fmt`.
+
+    `options` are the operator's own keywords; those this version's operator lacks are left out.
+    The selection keyword differs by operator and is set here."""
+    wanted = dict(options)
+    wanted["filepath"] = path
+    # wm.* exporters: export_selected_objects; add-on exporters: use_selection.
+    wanted["export_selected_objects"] = selection_only
+    wanted["use_selection"] = selection_only
+    return call_operator(EXPORT_OPERATORS[fmt], wanted)
