@@ -7,9 +7,35 @@ export { MAX_MESSAGE_CHARS };
 /** Longest project name, in characters. */
 export const MAX_PROJECT_NAME_CHARS = 100;
 
+/**
+ * Characters a project name may not hold: control characters (C0, DEL, C1: a terminal acts on them),
+ * line and paragraph separators, and the bidirectional formatting characters (embeddings, overrides,
+ * isolates, marks), with which a name could rewrite how a line around it reads in `bod chat` or a
+ * listing.
+ */
+export const PROJECT_NAME_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u;
+
+/** The rule for project names, as the API's errors and documentation state it. */
+export const PROJECT_NAME_RULE = `1 to ${MAX_PROJECT_NAME_CHARS} characters after trimming spaces, with no control characters, line separators or bidirectional formatting characters (U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069, U+061C)`;
+
+/** A project's name: trimmed, then held to PROJECT_NAME_RULE (refused, never silently altered). */
+export const ProjectNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_PROJECT_NAME_CHARS)
+  .refine((name) => !PROJECT_NAME_FORBIDDEN.test(name), {
+    error: (issue) => {
+      const found = typeof issue.input === "string" ? issue.input.match(PROJECT_NAME_FORBIDDEN)?.[0] : undefined;
+      const code = found?.codePointAt(0)?.toString(16).toUpperCase().padStart(4, "0");
+      return `holds ${code ? `U+${code}: ` : ""}control characters, line separators and bidirectional formatting characters are not allowed in a project name`;
+    },
+  })
+  .describe(`${PROJECT_NAME_RULE}.`);
+
 export const CreateProjectBodySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(MAX_PROJECT_NAME_CHARS).describe(`1 to ${MAX_PROJECT_NAME_CHARS} characters.`),
+    name: ProjectNameSchema,
   })
   .describe("A new project.");
 

@@ -63,6 +63,8 @@ describe("validation", () => {
       ['{"name": ""}', "name"],
       ['{"name": "ok", "extra": 1}', "extra"],
       [JSON.stringify({ name: "x".repeat(101) }), "name"],
+      [JSON.stringify({ name: "report\u202Etxt.exe" }), "U+202E"],
+      [JSON.stringify({ name: "red\u001b[2Jcube" }), "no control characters"],
     ];
     for (const [body, mention] of cases) {
       const response = await gateway.request("/api/projects", { method: "POST", token: gateway.alice, body });

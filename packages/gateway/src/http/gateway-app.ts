@@ -32,7 +32,7 @@ import {
   CreateProjectBodySchema,
   HistoryQuerySchema,
   MAX_MESSAGE_CHARS,
-  MAX_PROJECT_NAME_CHARS,
+  PROJECT_NAME_RULE,
   ProjectIdSchema,
   SendMessageBodySchema,
 } from "../schemas.ts";
@@ -166,7 +166,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono<Env> {
   app.post("/api/projects", async (c) => {
     const body = await readJsonBody(c.req.raw, CreateProjectBodySchema, {
       limitBytes: maxBodyBytes,
-      allowed: `{"name": string of 1 to ${MAX_PROJECT_NAME_CHARS} characters}`,
+      allowed: `{"name": string of ${PROJECT_NAME_RULE}}`,
     });
     const project = await state.createProject(c.get("user").id, body.name);
     return c.json(await projectView(project), 201, { location: `/api/projects/${project.id}` });
