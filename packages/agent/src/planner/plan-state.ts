@@ -1,6 +1,6 @@
 // What a plan is made of while it is being made: the calls so far, the notes for the reply, the
 // planner's world, and the shape every handler has.
-import type { ToolName } from "@bod/contracts";
+import { findToolContract, type ToolName } from "@bod/contracts";
 import type { Clause } from "./clauses.ts";
 import type { PlannerWorld } from "./world.ts";
 
@@ -32,4 +32,24 @@ export type Handler = (clause: Clause, state: PlanState) => boolean;
 /** Adds a call to the plan, with the sentence the reply shows for it. */
 export function push(state: PlanState, name: ToolName, args: Record<string, unknown>, summary: string): void {
   state.calls.push({ name, arguments: args, summary });
+}
+
+/**
+ * Whether the tool contracts include `name`. Tool families arrive one by one (modifiers, hierarchy,
+ * animation, textures); the planner plans with a family only once its contracts are there.
+ */
+export function hasTool(name: string): boolean {
+  return findToolContract(name) !== undefined;
+}
+
+/** Adds a call to a tool named at run time (one that `hasTool` confirmed), with its summary. */
+export function pushTool(state: PlanState, name: string, args: Record<string, unknown>, summary: string): void {
+  if (!hasTool(name)) throw new Error(`The planner planned ${name}, which has no contract.`);
+  state.calls.push({ name: name as ToolName, arguments: args, summary });
+}
+
+/** Whether the input schema of tool `name` has the top-level field `field` (a field added to an existing tool). */
+export function toolHasField(name: string, field: string): boolean {
+  const shape = findToolContract(name)?.inputSchema.shape as Record<string, unknown> | undefined;
+  return shape !== undefined && field in shape;
 }

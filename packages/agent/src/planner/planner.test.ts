@@ -543,7 +543,7 @@ const CASES: Case[] = [
   { text: "start over", scene: false, calls: [["clear_scene", { resetAll: true }]] },
   { text: "fly me to the moon", scene: false, refusal: 'I could not read "fly me to the moon", so I did no' },
   { text: "add a pyramid", scene: false, refusal: 'I could not read "add a pyramid", so I did nothing' },
-  { text: "make the cube happy", scene: true, refusal: 'What should change about the cube? e.g. a color ("' },
+  { text: "make the cube happy", scene: true, refusal: 'I do not know what "happy" means for the cube.' },
   { text: "delete the dragon", scene: true, refusal: "What should I delete? The scene has: Cube (cube), " },
   {
     text: "add a red cube and render the scene",
@@ -837,6 +837,32 @@ const CASES: Case[] = [
   { text: "zoom in on the cube", scene: true, calls: [["set_camera", { lens: 75, target: [0, 0, 0] }]] },
   { text: "focus on the sphere", scene: true, calls: [["set_camera", { target: [3, 0, 0] }]] },
   { text: "look at Box from the front", scene: true, calls: [["set_camera", { location: [0, -18.464, 3.37], target: [0, 4, 0] }]] },
+  // Numbers bind to the noun they count; "half" and "a bit" bind to the property they modify.
+  {
+    text: "stack two cubes",
+    scene: false,
+    calls: [
+      ["add_object", { type: "cube", name: "Cube", location: [0, 0, 0] }],
+      ["add_object", { type: "cube", name: "Cube.001", location: [0, 0, 2] }],
+    ],
+  },
+  { text: "make the cube half transparent", scene: true, calls: [["set_material", { name: "Cube", roughness: 0.05, alpha: 0.5 }]] },
+  { text: "make the sphere slightly transparent", scene: true, calls: [["set_material", { name: "Sphere", roughness: 0.05, alpha: 0.8 }]] },
+  { text: "make the cube half as big", scene: true, calls: [["update_object", { name: "Cube", scale: 0.5 }]] },
+  { text: "make the cube a bit bigger", scene: true, calls: [["update_object", { name: "Cube", scale: 1.2 }]] },
+  {
+    text: "make the cube wooden",
+    scene: true,
+    calls: [["set_material", { name: "Cube", color: "#8b5a2b", metallic: 0, roughness: 0.8 }]],
+  },
+  {
+    text: "add a tall cylinder",
+    scene: false,
+    calls: [["add_object", { type: "cylinder", name: "Cylinder", location: [0, 0, 0], scale: [1, 1, 1.5] }]],
+  },
+  // A word no vocabulary reads is asked about, never skipped.
+  { text: "add a fancy cube", scene: false, refusal: 'I do not know what "fancy" means for the cube.' },
+  { text: "make the cube sparkly", scene: true, refusal: 'I do not know what "sparkly" means for the cube.' },
 ];
 
 function planTwice(text: string): { first: PlanResult; final: PlanResult } {

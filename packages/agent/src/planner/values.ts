@@ -84,6 +84,24 @@ export function readMaterial(text: string): MaterialWords | undefined {
   for (const [pattern, words] of MATERIAL_WORDS) {
     if (pattern.test(text)) material = { ...words, ...material };
   }
+  // "half transparent", "slightly see-through": the degree binds to the transparency it modifies.
+  const degree =
+    /\b(half|halfway|partly|partially|slightly|a (?:little|bit)|somewhat|very|mostly|completely|fully|totally)\s+(?:transparent|see[- ]through|translucent|invisible)\b/.exec(
+      text,
+    );
+  if (degree && material) {
+    const word = degree[1]!;
+    const alpha = /^(?:completely|fully|totally)$/.test(word)
+      ? /invisible/.test(degree[0])
+        ? 0
+        : 0.05
+      : /^(?:very|mostly)$/.test(word)
+        ? 0.15
+        : /^(?:slightly|a little|a bit|somewhat)$/.test(word)
+          ? 0.8
+          : 0.5;
+    material = { ...material, alpha };
+  }
   return material;
 }
 

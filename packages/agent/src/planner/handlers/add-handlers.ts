@@ -3,8 +3,9 @@
 import { type ObjectType, parseColorToSrgb } from "@bod/contracts";
 import { MAX_OBJECTS_PER_INSTRUCTION } from "../capabilities.ts";
 import type { Clause } from "../clauses.ts";
+import { readDescription, SUBSTANCE_WORDS, unknownWordsQuestion } from "../describing-words.ts";
 import { TYPE_LABELS, withArticle } from "../descriptions.ts";
-import { BASE_NAMES, SIZE_WORDS } from "../lexicon.ts";
+import { BASE_NAMES } from "../lexicon.ts";
 import { describeMaterial, materialArgs } from "../materials.ts";
 import { defaultAnchor, floorHeight, placeRelative, readRelation } from "../placement.ts";
 import { type Handler, type PlanState, push } from "../plan-state.ts";
@@ -14,7 +15,7 @@ import { dimensionsOf, PlanRefusal, type Vec3 } from "../world.ts";
 import { validateName } from "./object-handlers.ts";
 
 const ADD_VERB =
-  /^(?:add|create|make|put|place|insert|give me|generate|build|spawn|draw|include|drop|there should be|i want|i need|i'd like|i would like|show me|new|and)\s+/;
+  /^(?:stack(?: up)?|pile(?: up)?|add|create|make|put|place|insert|give me|generate|build|spawn|draw|include|drop|there should be|i want|i need|i'd like|i would like|show me|new|and)\s+/;
 export const OBJECT_PHRASE = new RegExp(
   String.raw`(?:^|\s)(?:((?:a )?few|(?:a )?couple(?: of)?|(?:a )?pair of|(?:a )?dozen|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|another)\s+)?((?:[#\w'-]+\s+){0,5}?)(${OBJECT_NOUN_PATTERN})\b`,
 );
@@ -59,6 +60,11 @@ function readTextContent(phrase: string, clause: Clause, state: PlanState): stri
 const NESTED_ADD =
   /^(.*?)\s+(on top of|on|onto|above|over|below|under|underneath|beneath|next to|beside|to the left of|to the right of|left of|right of|in front of|behind|near)\s+((?:an?|one)\s+.*)$/;
 
+function withoutColor<T extends { color?: string }>(words: T): Omit<T, "color"> {
+  const { color: _color, ...rest } = words;
+  return rest;
+}
+
 interface AddSpec {
   type: ObjectType;
   count: number;
@@ -68,6 +74,8 @@ interface AddSpec {
 export const handleAdd: Handler = (clause, state) => {
   let text = clause.text;
   const verb = ADD_VERB.exec(text);
+  // "stack two cubes", "pile up three boxes": the objects are added in a stack.
+  const stacked = verb !== null && /^(?:stack|pile)/.test(verb[0]);
   if (verb) text = text.slice(verb[0].length);
   else if (!OBJECT_PHRASE.test(text) || /^(?:the|this|that|these|those|it|them)\b/.test(text)) return false;
   // "create a scene with a red cube and ...": the objects are what is added.
@@ -108,7 +116,9 @@ export const handleAdd: Handler = (clause, state) => {
       (determiner === "some" ? (plural ? 3 : 1) : determiner === "another" ? 1 : undefined) ??
       readCount(/^(\d+|\w+)\s/.exec(adjectives)?.[1]) ??
       (plural ? 3 : 1);
-    specs.push({ type, count, phrase });
+    const unknown = readDescription(adjectives).unknown;
+    if (unknown.length > 0) throw new PlanRefusal(unknownWordsQuestion(unknown, `the ${noun}`));
+    specs.push({ type, count, phrase: stacked ? `${phrase} stacked` : phrase });
   }
   if (specs.length === 0) return false;
   const total = specs.reduce((sum, spec) => sum + spec.count, 0);
@@ -138,12 +148,13 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   const relationAt = tail.search(relationWords);
   const tailOwn = relationAt >= 0 ? tail.slice(0, relationAt) : tail;
   const descriptive = `${ownWords} ${tailOwn.replace(/\b(?:named|called)\s+\S+/, "")}`.replace(/⟦\d+⟧/g, " ");
-  const color = readColor(descriptive.replace(/\b(?:saying|that says|reading).*$/, ""));
-  const material = readMaterial(descriptive);
-  // Size: adjectives, "size 2", "3 meters tall", "twice as big as the cube".
-  let scale: Vec3 = [1, 1, 1];
-  const sizeWord = Object.keys(SIZE_WORDS).find((word) => new RegExp(`\\b${word}\\b`).test(descriptive));
-  if (sizeWord) scale = [SIZE_WORDS[sizeWord]!, SIZE_WORDS[sizeWord]!, SIZE_WORDS[sizeWord]!];
+  const described = readDescription(ownWords);
+  const substance = described.substances[0] ? SUBSTANCE_WORDS[described.substances[0]] : undefined;
+  const color = readColor(descriptive.replace(/\b(?:saying|that says|reading).*$/, "")) ?? substance?.color;
+  const material = substance ? { ...withoutColor(substance), ...readMaterial(descriptive) } : readMaterial(descriptive);
+  // Size: adjectives ("small", "tall"), "size 2", "3 meters tall", "twice as big as the cube".
+  let scale: Vec3 = described.shape.map((value) => round(value * described.size)) as Vec3;
+  const sizeWord = described.size !== 1 || described.shape.some((value) => value !== 1);
   const sizeNumber = /\b(?:size|scale|scaled(?: by)?)\s*(?:of\s*|=\s*)?(\d+(?:\.\d+)?)\b/.exec(phrase);
   if (sizeNumber) scale = [Number(sizeNumber[1]), Number(sizeNumber[1]), Number(sizeNumber[1])];
   const meters = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|across|long|big|in size|in diameter)\b/.exec(phrase);

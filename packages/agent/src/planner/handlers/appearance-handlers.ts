@@ -1,10 +1,12 @@
 // The handler that changes how objects look: color, surface (metallic, glossy, glowing,
 // transparent) and size, for one object or several ("make the cube and the cone red").
 import { parseColorToSrgb } from "@bod/contracts";
+import { SUBSTANCE_WORDS, unknownWordsQuestion } from "../describing-words.ts";
+import { SIZE_WORDS } from "../lexicon.ts";
 import { describeMaterial, materialArgs } from "../materials.ts";
 import { type Handler, push } from "../plan-state.ts";
 import { findReferences } from "../references.ts";
-import { readColor, readMaterial } from "../values.ts";
+import { readColor, readColors, readMaterial } from "../values.ts";
 import { PlanRefusal, SceneNeeded, type Vec3 } from "../world.ts";
 import { OBJECT_PHRASE } from "./add-handlers.ts";
 import { planScale, readScaleChange } from "./transform-handlers.ts";
@@ -31,8 +33,12 @@ export const handleEdit: Handler = (clause, state) => {
   );
   const last = targets[targets.length - 1]!;
   const after = rest.slice(last.end);
-  const color = readColor(after.replace(/\bglow(?:ing|s)?\b/g, " "));
-  const material = readMaterial(after);
+  const unread = unreadEditWords(after);
+  if (unread.length > 0) throw new PlanRefusal(unknownWordsQuestion(unread, reference.phrase));
+  const substanceWord = Object.keys(SUBSTANCE_WORDS).find((word) => new RegExp(String.raw`\b${word}\b`).test(after));
+  const substance = substanceWord ? SUBSTANCE_WORDS[substanceWord] : undefined;
+  const color = readColor(after.replace(/\bglow(?:ing|s)?\b/g, " ")) ?? substance?.color;
+  const material = substance ? { ...substance, ...(color ? { color } : {}), ...readMaterial(after) } : readMaterial(after);
   const scaleChange = readScaleChange(after.replace(/\b(?:light|dark)\b/g, ""));
   const edited: string[] = [];
   if (!color && !material && !scaleChange) {
@@ -65,3 +71,32 @@ export const handleEdit: Handler = (clause, state) => {
   state.world.focus = edited;
   return true;
 };
+
+/** Words an edit may use besides colors: surfaces, degrees, sizes, measures and connectives. */
+const EDIT_WORDS = new Set(
+  (
+    "transparent translucent see through semi invisible glass glassy chrome mirror mirrored glossy shiny polished shinier glossier " +
+    "matte matt rough dull flat golden metallic metal steel iron plastic glowing glow glows emissive emitting neon luminous lit up shining " +
+    "half halfway partly partially slightly a an bit little touch somewhat very mostly completely fully totally much more less " +
+    "bigger larger smaller taller shorter wider narrower thinner longer deeper flatter broader higher grow shrink enlarge " +
+    "twice double triple times as the size its of to by factor scale m meter meters metre metres unit units tall high wide across long in diameter " +
+    "and color colour colored coloured with it look looks same into be made finish surface material appearance"
+  ).split(" "),
+);
+
+/** The words of an edit ("red and glossy", "half transparent") that no vocabulary reads. */
+function unreadEditWords(text: string): string[] {
+  let rest = text.replace(/#(?:[0-9a-f]{6}|[0-9a-f]{3})\b/g, " ");
+  for (const found of [...readColors(rest)].reverse()) rest = `${rest.slice(0, found.index)} ${rest.slice(found.index + found.length)}`;
+  return rest
+    .split(/[\s,.;:!?%()[\]-]+/)
+    .filter(Boolean)
+    .filter(
+      (word) =>
+        !EDIT_WORDS.has(word) &&
+        SIZE_WORDS[word] === undefined &&
+        SUBSTANCE_WORDS[word] === undefined &&
+        !/^\d+(?:\.\d+)?x?$/.test(word) &&
+        !/^(?:light|dark|bright|pale|deep)$/.test(word),
+    );
+}

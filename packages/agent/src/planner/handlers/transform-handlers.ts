@@ -123,7 +123,13 @@ export function readScaleChange(text: string): ScaleChange | undefined {
   }
   if (/\b(?:twice|double|2x)\b/.test(text)) return { factor: [2, 2, 2] };
   if (/\b(?:triple|three times|3x)\b/.test(text)) return { factor: [3, 3, 3] };
-  if (/\b(?:half|halve)\b/.test(text)) return { factor: [0.5, 0.5, 0.5] };
+  // "half" scales only where it modifies a size ("half as big", "half the size"), never "half transparent".
+  if (/\bhalve\b|\bhalf (?:as (?:big|large|tall|wide|high|long)|the size|size|its size)\b|\bby half\b|\bin half\b/.test(text))
+    return { factor: [0.5, 0.5, 0.5] };
+  if (/\b(?:a (?:little|bit|touch)|slightly|somewhat) (?:bigger|larger)\b/.test(text)) return { factor: [1.2, 1.2, 1.2] };
+  if (/\b(?:a (?:little|bit|touch)|slightly|somewhat) smaller\b/.test(text)) return { factor: [1 / 1.2, 1 / 1.2, 1 / 1.2] };
+  if (/\b(?:a (?:little|bit|touch)|slightly|somewhat) taller\b/.test(text)) return { factor: [1, 1, 1.2] };
+  if (/\b(?:a (?:little|bit|touch)|slightly|somewhat) wider\b/.test(text)) return { factor: [1.2, 1, 1] };
   const by = /\bby (?:a factor of )?(\d+(?:\.\d+)?)\b/.exec(text);
   if (by) return { factor: [Number(by[1]), Number(by[1]), Number(by[1])] };
   const to = /\b(?:to|size|scale)\s*(?:of\s*|=\s*)?(\d+(?:\.\d+)?)\b/.exec(text) ?? /^\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
