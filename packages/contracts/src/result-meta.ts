@@ -43,3 +43,34 @@ const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_K
 export function isIdempotencyKey(value: unknown): value is string {
   return typeof value === "string" && IDEMPOTENCY_KEY_PATTERN.test(value);
 }
+
+/** `_meta` keys the worker puts on `notifications/progress` (MCP allows `_meta` on every notification's params). */
+export const PROGRESS_META_KEYS = {
+  /**
+   * An image of the render so far, inline: a PartialImage. render_frame sends one (a Workbench
+   * first look, at most 480 px wide) while an eevee or cycles render runs, when the caller asked
+   * for progress; a client shows it until the finished render replaces it.
+   */
+  partialImage: "bod/partialImage",
+} as const;
+
+/** An image sent with a progress notification (PROGRESS_META_KEYS.partialImage). */
+export interface PartialImage {
+  mimeType: "image/png";
+  /** The PNG's bytes, base64. */
+  data: string;
+  /** Pixels. */
+  width: number;
+  height: number;
+  /** What made it: "workbench" (a first look in flat studio light before the real render). */
+  stage: string;
+}
+
+/** `value` as a PartialImage, or undefined when it is not one (a client checks what a server sends). */
+export function toPartialImage(value: unknown): PartialImage | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const image = value as Record<string, unknown>;
+  if (image.mimeType !== "image/png" || typeof image.data !== "string" || typeof image.stage !== "string") return undefined;
+  if (!Number.isInteger(image.width) || !Number.isInteger(image.height)) return undefined;
+  return { mimeType: "image/png", data: image.data, width: image.width as number, height: image.height as number, stage: image.stage };
+}

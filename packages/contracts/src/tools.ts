@@ -212,10 +212,20 @@ export const getScene = defineTool({
   hints: { readOnlyHint: true, idempotentHint: true },
 });
 
+/** Named render setups: `preview` is quick, `final` uses the scene's own render settings. */
+export const RENDER_PRESETS = ["preview", "final"] as const;
+export type RenderPreset = (typeof RENDER_PRESETS)[number];
+
+/**
+ * What the `preview` preset renders: Workbench (studio light, the objects' own colors, shadows)
+ * at 480x270 with FXAA, about 0.15 s warm on a 2-core machine where EEVEE takes 2 s or more.
+ */
+export const PREVIEW_RENDER = { engine: "workbench", width: 480, height: 270, samples: 1 } as const;
+
 export const renderFrame = defineTool({
   name: "render_frame",
   title: "Render frame",
-  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height}); samples up to ${MAX_SAMPLES}. Streams progress; cancellable. Returns the image and a link to the stored file.`,
+  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height}); samples up to ${MAX_SAMPLES}. preset preview for a quick look, final for the scene's own settings. Streams progress (with a first look as a small image while an eevee or cycles render runs); cancellable. Returns the image and a link to the stored file.`,
   inputSchema: z.strictObject({
     engine: z
       .enum(RENDER_ENGINES)
@@ -224,6 +234,12 @@ export const renderFrame = defineTool({
     width: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe(`Pixels, default ${RENDER_DEFAULTS.width}.`),
     height: z.number().int().min(16).max(MAX_RESOLUTION).optional().describe(`Pixels, default ${RENDER_DEFAULTS.height}.`),
     samples: z.number().int().min(1).max(MAX_SAMPLES).optional().describe(`Default ${RENDER_DEFAULTS.samples} (eevee, cycles).`),
+    preset: z
+      .enum(RENDER_PRESETS)
+      .optional()
+      .describe(
+        `One of: ${RENDER_PRESETS.join(", ")}. preview: a quick ${PREVIEW_RENDER.width}x${PREVIEW_RENDER.height} ${PREVIEW_RENDER.engine} look (about a second or less); final: the scene's own engine, size and samples. engine, width, height and samples given beside it win.`,
+      ),
   }),
   outputSchema: z.object({
     artifact: ArtifactSchema,
@@ -232,6 +248,11 @@ export const renderFrame = defineTool({
     height: z.number().int(),
     samples: z.number().int(),
     renderMs: z.number(),
+    preset: z.enum(RENDER_PRESETS).optional().describe("The preset the render started from, when one was asked for."),
+    firstLookMs: z
+      .number()
+      .optional()
+      .describe("Milliseconds spent on the first look sent with progress before an eevee or cycles render, when one was sent."),
   }),
   mutatesScene: false,
   timeoutMs: 600_000,

@@ -1,21 +1,39 @@
-"""Rendering a frame to PNG, with progress and cancellation."""
+"""Rendering a frame to PNG, with presets, progress, a first look while it runs, and cancellation."""
 
 import os
 import time
 
 import bpy
 
-from .channel import BridgeError, send_progress
-from .common import DEFAULT_RENDER, ENGINE_IDS, scene
+from .channel import BridgeError, send, send_progress
+from .common import DEFAULT_RENDER, scene
+from .compat import engine_id
+from .describe import describe_render
 from .registry import command
 
+#: What the `preview` preset renders (the contracts' PREVIEW_RENDER): Workbench in studio light with
+#: the objects' own colors and shadows, about 0.15 s warm where EEVEE takes 2 s or more here.
+PREVIEW_RENDER = {"engine": "workbench", "width": 480, "height": 270, "samples": 1}
+
+#: Widest first look sent while an eevee or cycles render runs: it travels inline with a progress
+#: notification, so it stays small (a 480x270 PNG is some tens of KB).
+FIRST_LOOK_MAX_WIDTH = 480
+
+#: Workbench anti-aliasing levels by sample count: FXAA, 5, 8, 11, 16 or 32.
+WORKBENCH_AA_LEVELS = ["5", "8", "11", "16", "32"]
+
+
 class RenderWatch:
-    """Turns Blender's render handlers into progress events; some fire on the render thread."""
+    """Turns Blender's render handlers into progress events; some fire on the render thread.
+
+    While `quiet` (the first look renders) it only listens for a cancel: its start and end are not
+    the render's."""
 
     def __init__(self, request_id, total):
         self.request_id = request_id
         self.total = total
         self.cancelled = False
+        self.quiet = False
         self.updates = 0
         self.last_sent = 0.0
         self.handlers = [
@@ -38,10 +56,13 @@ class RenderWatch:
         return False
 
     def on_pre(self, *_):
-        send_progress(self.request_id, 0, self.total, "rendering")
+        if not self.quiet:
+            send_progress(self.request_id, 0, self.total, "rendering")
 
     def on_stats(self, *_):
         # Blender 3.4 passes no stats text here; the worker reads sample counts from the log.
+        if self.quiet:
+            return
         now = time.monotonic()
         self.updates += 1
         if now - self.last_sent >= 0.25:
@@ -49,15 +70,52 @@ class RenderWatch:
             send_progress(self.request_id, 0, self.total, "rendering")
 
     def on_post(self, *_):
-        send_progress(self.request_id, self.total, self.total, "rendered")
+        if not self.quiet:
+            send_progress(self.request_id, self.total, self.total, "rendered")
 
     def on_cancel(self, *_):
         self.cancelled = True
 
 
+def resolve_render_settings(s, args):
+    """engine, width, height and samples of a render_frame call: the preset's (or the defaults when
+    there is none), with the fields given beside it winning."""
+    preset = args.get("preset")
+    if preset == "preview":
+        settings = dict(PREVIEW_RENDER)
+    elif preset == "final":
+        # The scene's own engine, size and samples, as get_scene shows them.
+        settings = dict(describe_render())
+    elif preset is None:
+        settings = dict(DEFAULT_RENDER)
+    else:
+        raise BridgeError("invalid_arguments", "preset must be one of: preview, final.")
+    for key in ("engine", "width", "height", "samples"):
+        if args.get(key) is not None:
+            settings[key] = args[key]
+    settings["width"] = int(settings["width"])
+    settings["height"] = int(settings["height"])
+    settings["samples"] = int(settings["samples"])
+    return settings
+
+
+def world_viewport_color(s):
+    """The color Workbench should show behind the scene: the world's plain background color (what
+    EEVEE and Cycles show), or its viewport color when an image or sky lights it."""
+    world = s.world
+    if world is None:
+        return None
+    if world.use_nodes and world.node_tree is not None:
+        node = next((n for n in world.node_tree.nodes if n.type == "BACKGROUND"), None)
+        color = node.inputs.get("Color") if node is not None else None
+        if color is not None and not color.is_linked:
+            return tuple(color.default_value)[:3]
+    return tuple(world.color)
+
+
 def apply_render_settings(s, engine, width, height, samples, output):
     """Sets up scene `s` to render one PNG to `output` (also what `bod bench worker` renders plain Blender with)."""
-    s.render.engine = ENGINE_IDS[engine]
+    s.render.engine = engine_id(engine)
     s.render.resolution_x = width
     s.render.resolution_y = height
     s.render.resolution_percentage = 100
@@ -70,25 +128,28 @@ def apply_render_settings(s, engine, width, height, samples, output):
     elif engine == "eevee":
         s.eevee.taa_render_samples = samples
     else:
-        # Workbench takes an anti-aliasing level, not a sample count: FXAA, 5, 8, 11, 16 or 32.
-        aa_levels = ["5", "8", "11", "16", "32"]
-        s.display.render_aa = "FXAA" if samples <= 1 else next((level for level in aa_levels if int(level) >= samples), "32")
+        apply_workbench_look(s, samples)
 
 
-@command("render_frame", progress=True)
-def render_frame(args, request_id):
-    s = scene()
-    engine = args.get("engine") or DEFAULT_RENDER["engine"]
-    width = int(args.get("width") or DEFAULT_RENDER["width"])
-    height = int(args.get("height") or DEFAULT_RENDER["height"])
-    samples = int(args.get("samples") or DEFAULT_RENDER["samples"])
-    output = args["output"]
-    if "#" in output:
-        # Blender would read # as a frame-number placeholder and write elsewhere.
-        raise BridgeError("invalid_arguments", "The render output path cannot contain #.")
-    if s.camera is None:
-        raise BridgeError("invalid_arguments", "The scene has no camera; add one with set_camera first.")
-    saved = {
+def apply_workbench_look(s, samples):
+    """Workbench as a quick stand-in for the real render: studio light, each object's own material
+    color, shadows, and the world's color behind; samples pick the anti-aliasing level."""
+    shading = s.display.shading
+    shading.light = "STUDIO"
+    shading.color_type = "MATERIAL"
+    shading.show_shadows = True
+    shading.show_cavity = False
+    color = world_viewport_color(s)
+    if color is not None:
+        s.world.color = color
+    # Workbench takes an anti-aliasing level, not a sample count.
+    s.display.render_aa = "FXAA" if samples <= 1 else next((level for level in WORKBENCH_AA_LEVELS if int(level) >= samples), "32")
+
+
+def save_render_state(s):
+    """Everything render_frame changes on the scene, to put back afterwards."""
+    shading = s.display.shading
+    return {
         "engine": s.render.engine,
         "x": s.render.resolution_x,
         "y": s.render.resolution_y,
@@ -97,25 +158,104 @@ def render_frame(args, request_id):
         "cycles": s.cycles.samples,
         "aa": s.display.render_aa,
         "filepath": s.render.filepath,
+        "light": shading.light,
+        "color_type": shading.color_type,
+        "shadows": shading.show_shadows,
+        "cavity": shading.show_cavity,
+        "world_color": tuple(s.world.color) if s.world is not None else None,
     }
+
+
+def restore_render_state(s, saved):
+    shading = s.display.shading
+    s.render.engine = saved["engine"]
+    s.render.resolution_x = saved["x"]
+    s.render.resolution_y = saved["y"]
+    s.render.resolution_percentage = saved["percentage"]
+    s.eevee.taa_render_samples = saved["eevee"]
+    s.cycles.samples = saved["cycles"]
+    s.display.render_aa = saved["aa"]
+    s.render.filepath = saved["filepath"]
+    shading.light = saved["light"]
+    shading.color_type = saved["color_type"]
+    shading.show_shadows = saved["shadows"]
+    shading.show_cavity = saved["cavity"]
+    if saved["world_color"] is not None and s.world is not None:
+        s.world.color = saved["world_color"]
+
+
+def render_first_look(s, request_id, settings, path, watch):
+    """Renders a quick Workbench image of the frame to `path` (at most FIRST_LOOK_MAX_WIDTH wide) and
+    tells the worker, which sends it with a progress notification. Blender keeps the pixels of a
+    render in progress to itself when it runs without a window (the Render Result has no image
+    until the render ends, for whole frames and tiles alike), so this is what can be shown early."""
+    width, height = settings["width"], settings["height"]
+    percentage = min(100, max(1, (FIRST_LOOK_MAX_WIDTH * 100) // width))
+    apply_render_settings(s, "workbench", width, height, 1, path)
+    s.render.resolution_percentage = percentage
+    started = time.monotonic()
+    watch.quiet = True
     try:
-        apply_render_settings(s, engine, width, height, samples, output)
+        bpy.ops.render.render(write_still=True)
+    finally:
+        watch.quiet = False
+    if watch.cancelled or not os.path.exists(path):
+        return
+    send(
+        {
+            "event": "progress",
+            "id": request_id,
+            "progress": 0,
+            "total": settings["samples"],
+            "message": "first look",
+            "image": {
+                "path": path,
+                "width": max(1, width * percentage // 100),
+                "height": max(1, height * percentage // 100),
+                "stage": "workbench",
+                "ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        }
+    )
+
+
+@command("render_frame", progress=True)
+def render_frame(args, request_id):
+    s = scene()
+    settings = resolve_render_settings(s, args)
+    engine, width, height, samples = settings["engine"], settings["width"], settings["height"], settings["samples"]
+    output = args["output"]
+    first_look = args.get("firstLookOutput")
+    for path in (output, first_look):
+        if path is not None and "#" in path:
+            # Blender would read # as a frame-number placeholder and write elsewhere.
+            raise BridgeError("invalid_arguments", "The render output path cannot contain #.")
+    if s.camera is None:
+        raise BridgeError("invalid_arguments", "The scene has no camera; add one with set_camera first.")
+    saved = save_render_state(s)
+    try:
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
-        started = time.monotonic()
+        first_look_ms = None
         with RenderWatch(request_id, samples) as watch:
-            bpy.ops.render.render(write_still=True)
-        render_ms = (time.monotonic() - started) * 1000
+            if first_look is not None and engine != "workbench":
+                started = time.monotonic()
+                render_first_look(s, request_id, settings, first_look, watch)
+                first_look_ms = (time.monotonic() - started) * 1000
+                restore_render_state(s, saved)
+            if not watch.cancelled:
+                apply_render_settings(s, engine, width, height, samples, output)
+                started = time.monotonic()
+                bpy.ops.render.render(write_still=True)
+                render_ms = (time.monotonic() - started) * 1000
         if watch.cancelled:
             raise BridgeError("cancelled", "The render was cancelled.")
         if not os.path.exists(output):
             raise BridgeError("internal", "Blender finished the render but wrote no image.")
-        return {"engine": engine, "width": width, "height": height, "samples": samples, "renderMs": round(render_ms, 1)}
+        result = {"engine": engine, "width": width, "height": height, "samples": samples, "renderMs": round(render_ms, 1)}
+        if args.get("preset") is not None:
+            result["preset"] = args["preset"]
+        if first_look_ms is not None:
+            result["firstLookMs"] = round(first_look_ms, 1)
+        return result
     finally:
-        s.render.engine = saved["engine"]
-        s.render.resolution_x = saved["x"]
-        s.render.resolution_y = saved["y"]
-        s.render.resolution_percentage = saved["percentage"]
-        s.eevee.taa_render_samples = saved["eevee"]
-        s.cycles.samples = saved["cycles"]
-        s.display.render_aa = saved["aa"]
-        s.render.filepath = saved["filepath"]
+        restore_render_state(s, saved)

@@ -10,7 +10,7 @@ import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { TOOL_ERROR_CODES, ToolError, type ToolErrorCode } from "@bod/contracts";
 import type { Logger } from "pino";
-import type { BridgeCommand, BridgeMessage, BridgeRequest } from "./bridge-protocol.ts";
+import type { BridgeCommand, BridgeMessage, BridgeProgressImage, BridgeRequest } from "./bridge-protocol.ts";
 
 /** The launcher, injectable so tests can run a stand-in for Blender. Same shape as `child_process.spawn`. */
 export type SpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -20,6 +20,8 @@ export interface BridgeProgress {
   progress: number;
   total: number;
   message: string;
+  /** An image of the work so far, when the bridge made one (render_frame's first look). */
+  image?: BridgeProgressImage;
 }
 
 export interface BridgeCallOptions {
@@ -203,7 +205,12 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     if ("event" in message) {
       if (message.event === "ready") onReady?.(message.blenderVersion);
       else if (message.event === "progress" && current && !current.settled && message.id === current.request.id) {
-        report(current, { progress: message.progress, total: message.total, message: message.message });
+        report(current, {
+          progress: message.progress,
+          total: message.total,
+          message: message.message,
+          ...(message.image ? { image: message.image } : {}),
+        });
       }
       return;
     }

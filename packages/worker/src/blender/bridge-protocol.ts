@@ -43,6 +43,19 @@ export type BridgeResponse =
 /** Unsolicited messages: `ready` once after start, `progress` while a command runs. */
 export type BridgeEvent =
   | { event: "ready"; blenderVersion: string }
-  | { event: "progress"; id: number; progress: number; total: number; message: string };
+  | { event: "progress"; id: number; progress: number; total: number; message: string; image?: BridgeProgressImage };
+
+/** An image of a render in progress that the bridge wrote (render_frame's first look). */
+export interface BridgeProgressImage {
+  /** The PNG file, in the call's scratch folder; the worker reads it once and removes it. */
+  path: string;
+  /** Pixels. */
+  width: number;
+  height: number;
+  /** What made it, e.g. "workbench". */
+  stage: string;
+  /** Milliseconds Blender took to make it. */
+  ms: number;
+}
 
 export type BridgeMessage = BridgeResponse | BridgeEvent;

@@ -13,6 +13,9 @@ import {
   type ImportFormat,
   isIdempotencyKey,
   MAX_UPLOAD_BYTES,
+  type PartialImage,
+  PREVIEW_RENDER,
+  PROGRESS_META_KEYS,
   RENDER_DEFAULTS,
   REQUEST_META_KEYS,
   RESULT_META_KEYS,
@@ -29,7 +32,7 @@ import {
   InvalidArtifactInputError,
 } from "@bod/storage";
 import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
-import type { BridgeCommand, CallIdempotency, SceneEngine } from "../blender/index.ts";
+import type { BridgeCommand, BridgeProgress, CallIdempotency, SceneEngine } from "../blender/index.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
 import { requestDigest } from "./request-digest.ts";
@@ -60,7 +63,7 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
   blend: "application/x-blender",
 };
 
-type Progress = { progress: number; total: number; message: string };
+type Progress = { progress: number; total: number; message: string; _meta?: Record<string, unknown> };
 /**
  * What every engine call of one tool call is given: its cancel signal, progress, where Blender's
  * time adds up, and the idempotency key of a change that carries one.
@@ -70,6 +73,8 @@ type CallOptions = {
   onProgress: (progress: Progress) => void;
   onBlenderTime: (blenderMs: number) => void;
   idempotency?: CallIdempotency;
+  /** The caller asked for progress (sent a progress token): worth making images of a render in progress. */
+  progressRequested: boolean;
 };
 type ToolOutcome = {
   structured: Record<string, unknown>;
@@ -154,10 +159,42 @@ function createRunner(deps: SceneToolDependencies) {
   }
 
   async function renderFrame(input: Record<string, unknown>, options: CallOptions): Promise<ToolOutcome> {
-    const settings = { ...RENDER_DEFAULTS, ...input };
+    // The final preset reads the scene's own settings, so the bridge resolves presets; the engine of
+    // a preview is known here, which tells how a cancel can stop it.
+    const settings =
+      input.preset === undefined ? { ...RENDER_DEFAULTS, ...input } : input.preset === "preview" ? { ...PREVIEW_RENDER, ...input } : input;
     const output = await scratchPath("png");
+    // A first look is made only for a caller that listens to progress.
+    const firstLookOutput = options.progressRequested ? output.replace(/\.png$/, ".first-look.png") : undefined;
+    let imageSent: Promise<void> = Promise.resolve();
+    const onProgress = (progress: BridgeProgress) => {
+      const { image, ...rest } = progress;
+      if (!image) {
+        options.onProgress(rest);
+        return;
+      }
+      imageSent = readFile(image.path)
+        .then((png) => {
+          const partial: PartialImage = {
+            mimeType: "image/png",
+            data: png.toString("base64"),
+            width: image.width,
+            height: image.height,
+            stage: image.stage,
+          };
+          options.onProgress({ ...rest, _meta: { [PROGRESS_META_KEYS.partialImage]: partial } });
+        })
+        .catch(() => {})
+        .finally(() => rm(image.path, { force: true }));
+    };
     try {
-      const result = (await engine.call("render_frame", { ...settings, output }, options)) as Record<string, unknown>;
+      const result = (await engine.call(
+        "render_frame",
+        { ...settings, output, ...(firstLookOutput ? { firstLookOutput } : {}) },
+        { ...options, onProgress },
+      )) as Record<string, unknown>;
+      // The image goes out before the answer: a client drops progress that comes after it.
+      await imageSent;
       const png = await readFile(output);
       const { store, projectId } = deps;
       const artifact = toArtifact(await store.put({ projectId, kind: "render", extension: "png", mimeType: "image/png", body: png }));
@@ -166,11 +203,13 @@ function createRunner(deps: SceneToolDependencies) {
         content: [
           { type: "image", data: png.toString("base64"), mimeType: "image/png" },
           resourceLink(artifact, "render.png"),
-          { type: "text", text: `Rendered ${settings.width}x${settings.height} with ${settings.engine}. ${describeArtifact(artifact)}` },
+          { type: "text", text: `Rendered ${result.width}x${result.height} with ${result.engine}. ${describeArtifact(artifact)}` },
         ],
       };
     } finally {
+      await imageSent;
       await rm(output, { force: true });
+      if (firstLookOutput) await rm(firstLookOutput, { force: true });
     }
   }
 
@@ -327,6 +366,7 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
             signal,
             onProgress,
             onBlenderTime,
+            progressRequested: progressToken !== undefined,
             ...(idempotency ? { idempotency } : {}),
           });
           if (outcome.saved && hooks?.holdAnswer) {

@@ -1,0 +1,158 @@
+// End-to-end: render_frame's presets (preview, final) and the first look an eevee or cycles render
+// sends with its progress, against a real `bod worker` with real Blender through the official MCP
+// client. Images are checked by their pixels.
+import { getScene, PREVIEW_RENDER, PROGRESS_META_KEYS, renderFrame, toPartialImage } from "@bod/contracts";
+import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { centerColor, decodePng } from "./support/png.ts";
+import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+
+let worker: WorkerProcess;
+let client: Client;
+
+async function call(name: string, args: Record<string, unknown> = {}, options: Parameters<Client["callTool"]>[1] = {}) {
+  const result = (await client.callTool({ name, arguments: args }, options)) as CallToolResult;
+  expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+  return result;
+}
+
+function imageOf(result: CallToolResult) {
+  const image = result.content.find((block) => block.type === "image");
+  return decodePng(Buffer.from(image?.type === "image" ? image.data : "", "base64"));
+}
+
+function isRed(color: { r: number; g: number; b: number }) {
+  return color.r > 70 && color.r > color.g * 2.5 && color.r > color.b * 2.5;
+}
+
+beforeAll(async () => {
+  worker = await startWorkerProcess();
+  client = new Client({ name: "render-presets-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  await call("add_object", { type: "cube", name: "RedCube", color: "red" });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await worker?.stop();
+  if (worker) await removeDir(worker.dataDir);
+});
+
+describe("render_frame presets", () => {
+  it("preview renders 480x270 with Workbench, in the objects' own colors", async () => {
+    const result = await call("render_frame", { preset: "preview" });
+    const output = renderFrame.outputSchema.parse(result.structuredContent);
+    expect(output).toMatchObject({ ...PREVIEW_RENDER, preset: "preview" });
+    const png = imageOf(result);
+    expect([png.width, png.height]).toEqual([480, 270]);
+    expect(isRed(centerColor(png)), JSON.stringify(centerColor(png))).toBe(true);
+    // The world stays dark behind the cube, as EEVEE shows it (Workbench's own default is grey).
+    const corner = { r: png.data[0] ?? 0, g: png.data[1] ?? 0, b: png.data[2] ?? 0 };
+    expect(corner.r + corner.g + corner.b).toBeLessThan(3 * 90);
+  });
+
+  it("fields given beside a preset win over it", async () => {
+    const result = await call("render_frame", { preset: "preview", width: 64, height: 48 });
+    expect(renderFrame.outputSchema.parse(result.structuredContent)).toMatchObject({ engine: "workbench", width: 64, height: 48 });
+    const png = imageOf(result);
+    expect([png.width, png.height]).toEqual([64, 48]);
+  });
+
+  it("final renders with the scene's own settings (a new project's: eevee 960x540, 32 samples)", async () => {
+    const result = await call("render_frame", { preset: "final", width: 96, height: 54, samples: 2 });
+    expect(renderFrame.outputSchema.parse(result.structuredContent)).toMatchObject({
+      engine: "eevee",
+      width: 96,
+      height: 54,
+      samples: 2,
+      preset: "final",
+    });
+    // Only the engine and samples were given: the size is the scene's.
+    const engineOnly = await call("render_frame", { preset: "final", engine: "workbench", samples: 1 });
+    expect(renderFrame.outputSchema.parse(engineOnly.structuredContent)).toMatchObject({
+      engine: "workbench",
+      width: 960,
+      height: 540,
+    });
+    expect(isRed(centerColor(imageOf(result)))).toBe(true);
+  });
+
+  it("a preview and a first look leave the scene's own render settings as they were", async () => {
+    const before = getScene.outputSchema.parse((await call("get_scene")).structuredContent).render;
+    expect(before).toEqual({ engine: "eevee", width: 960, height: 540, samples: 32 });
+    await call("render_frame", { preset: "preview" });
+    await call("render_frame", { engine: "cycles", width: 32, height: 32, samples: 1 }, { onprogress: () => {} });
+    expect(getScene.outputSchema.parse((await call("get_scene")).structuredContent).render).toEqual(before);
+  });
+
+  it("names the presets it takes", async () => {
+    const result = (await client.callTool({ name: "render_frame", arguments: { preset: "draft" } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/preview.*final/);
+  });
+});
+
+describe("the first look of a render in progress", () => {
+  for (const engine of ["eevee", "cycles"] as const) {
+    it(`${engine}: a progress notification carries a Workbench image before the render ends`, async () => {
+      const updates: Array<{ progress: number; message?: string; image?: ReturnType<typeof toPartialImage> }> = [];
+      const result = await call(
+        "render_frame",
+        { engine, width: 160, height: 90, samples: 4 },
+        {
+          onprogress: (update) => {
+            const meta = (update as { _meta?: Record<string, unknown> })._meta;
+            updates.push({
+              progress: update.progress,
+              ...(update.message ? { message: update.message } : {}),
+              image: toPartialImage(meta?.[PROGRESS_META_KEYS.partialImage]),
+            });
+          },
+        },
+      );
+      const output = renderFrame.outputSchema.parse(result.structuredContent);
+      const withImage = updates.filter((update) => update.image);
+      expect(withImage.length, JSON.stringify(updates.map((u) => u.message))).toBe(1);
+      const first = withImage[0]?.image;
+      expect(first).toMatchObject({ mimeType: "image/png", width: 160, height: 90, stage: "workbench" });
+      const png = decodePng(Buffer.from(first?.data ?? "", "base64"));
+      expect([png.width, png.height]).toEqual([160, 90]);
+      expect(isRed(centerColor(png))).toBe(true);
+      // It comes first, before the render reports its end.
+      expect(updates.findIndex((update) => update.image)).toBeLessThan(updates.findIndex((update) => update.message === "rendered"));
+      expect(output.firstLookMs).toBeGreaterThan(0);
+      expect(isRed(centerColor(imageOf(result)))).toBe(true);
+    });
+  }
+
+  it("a large render's first look is at most 480 px wide", async () => {
+    const images: Array<ReturnType<typeof toPartialImage>> = [];
+    await call(
+      "render_frame",
+      { engine: "eevee", width: 960, height: 540, samples: 1 },
+      {
+        onprogress: (update) => {
+          const meta = (update as { _meta?: Record<string, unknown> })._meta;
+          const image = toPartialImage(meta?.[PROGRESS_META_KEYS.partialImage]);
+          if (image) images.push(image);
+        },
+      },
+    );
+    expect(images.map((image) => [image?.width, image?.height])).toEqual([[480, 270]]);
+  });
+
+  it("none is made for a caller that does not listen to progress, nor for Workbench or a preview", async () => {
+    const quiet = await call("render_frame", { engine: "eevee", width: 64, height: 36, samples: 1 });
+    expect(renderFrame.outputSchema.parse(quiet.structuredContent).firstLookMs).toBeUndefined();
+    for (const args of [{ preset: "preview" }, { engine: "workbench", width: 64, height: 36 }]) {
+      let images = 0;
+      const result = await call("render_frame", args, {
+        onprogress: (update) => {
+          if ((update as { _meta?: Record<string, unknown> })._meta?.[PROGRESS_META_KEYS.partialImage]) images++;
+        },
+      });
+      expect(images).toBe(0);
+      expect(renderFrame.outputSchema.parse(result.structuredContent).firstLookMs).toBeUndefined();
+    }
+  });
+});
