@@ -2,7 +2,7 @@
 // and where a new group goes when the message gives no position. Sizes and positions in meters.
 import type { PlanState } from "./plan-state.ts";
 import { findReferences } from "./references.ts";
-import type { PlannerWorld, Vec3, WorldObject } from "./world.ts";
+import type { Box, PlannerWorld, Vec3, WorldObject } from "./world.ts";
 
 export type Relation = "on" | "above" | "below" | "left" | "right" | "front" | "behind" | "beside";
 
@@ -31,10 +31,13 @@ function relationOf(words: string): Relation {
   return "beside";
 }
 
-/** Where an object of `size` goes so that it sits in `relation` to `anchor`, in meters. */
-export function placeRelative(anchor: WorldObject, relation: Relation, size: Vec3, gap?: number): Vec3 {
-  const [x, y, z] = anchor.location;
-  const half = anchor.dimensions.map((value) => value / 2) as Vec3;
+/**
+ * Where the center of a box of `size` goes so that it sits in `relation` to the `anchor` box, in
+ * meters. "on" rests it on the anchor's top (touching); the others leave `gap` between the boxes.
+ */
+export function placeRelative(anchor: Box, relation: Relation, size: Vec3, gap?: number): Vec3 {
+  const [x, y, z] = anchor.center;
+  const half = anchor.size.map((value) => value / 2) as Vec3;
   const own = size.map((value) => value / 2) as Vec3;
   switch (relation) {
     case "on":
@@ -59,7 +62,7 @@ export function readRelation(
   text: string,
   state: PlanState,
   exclude?: WorldObject[],
-): { relation: Relation; anchor: WorldObject; gap?: number } | undefined {
+): { relation: Relation; anchor: WorldObject; box: Box; gap?: number } | undefined {
   for (const reference of findReferences(text, state)) {
     const before = text.slice(0, reference.index);
     const match = RELATION_PATTERN.exec(before);
@@ -68,7 +71,7 @@ export function readRelation(
     if (!anchor) continue;
     const distance = /(\d+(?:\.\d+)?)\s*(?:units?|meters?|metres?|m)?\s+$/.exec(before.slice(0, match.index));
     const relation = relationOf(match[1]!);
-    return { relation, anchor, ...(distance ? { gap: Number(distance[1]) } : {}) };
+    return { relation, anchor, box: state.world.boxOf(anchor), ...(distance ? { gap: Number(distance[1]) } : {}) };
   }
   return undefined;
 }
@@ -80,6 +83,20 @@ export function defaultAnchor(world: PlannerWorld, groupWidth: number, size: Vec
   const right = Math.max(...objects.map((object) => object.location[0] + object.dimensions[0] / 2));
   const bottom = Math.min(...objects.map((object) => object.location[2] - object.dimensions[2] / 2));
   return [right + 1 + groupWidth / 2, 0, Math.max(bottom + size[2] / 2, 0)];
+}
+
+/**
+ * The height things stand on where nothing is given: the top of the widest floor plane, else the
+ * bottom of the lowest object, else 0.
+ */
+export function groundHeight(world: PlannerWorld): number {
+  const floors = world
+    .meshes()
+    .filter((object) => (object.primitive === "plane" || object.primitive === "circle") && object.dimensions[0] >= 6);
+  if (floors.length > 0) return Math.max(...floors.map((floor) => floor.location[2] + floor.dimensions[2] / 2));
+  const objects = world.placementObjects();
+  if (objects.length === 0) return 0;
+  return Math.min(...objects.map((object) => object.location[2] - object.dimensions[2] / 2));
 }
 
 export function floorHeight(world: PlannerWorld): number {

@@ -542,7 +542,6 @@ const CASES: Case[] = [
   { text: "reset the scene", scene: false, calls: [["clear_scene", { resetAll: true }]] },
   { text: "start over", scene: false, calls: [["clear_scene", { resetAll: true }]] },
   { text: "fly me to the moon", scene: false, refusal: 'I could not read "fly me to the moon", so I did no' },
-  { text: "add a pyramid", scene: false, refusal: 'I could not read "add a pyramid", so I did nothing' },
   { text: "make the cube happy", scene: true, refusal: 'I do not know what "happy" means for the cube.' },
   { text: "delete the dragon", scene: true, refusal: "What should I delete? The scene has: Cube (cube), " },
   {

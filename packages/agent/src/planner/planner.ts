@@ -22,11 +22,13 @@
 //     transform-handlers.ts     move, rotate, scale
 //     appearance-handlers.ts    color, surface and size of existing objects
 //     add-handlers.ts           add objects
+//     composite-handlers.ts     build composites (table, snowman, house, ...) as one group
 import type { Scene } from "../scene.ts";
 import { capabilitiesText } from "./capabilities.ts";
 import { extractQuotes, restoreQuotes, splitClauses } from "./clauses.ts";
 import { handleAdd } from "./handlers/add-handlers.ts";
 import { handleEdit } from "./handlers/appearance-handlers.ts";
+import { handleComposite } from "./handlers/composite-handlers.ts";
 import { handleDescribe, handleGreeting, handleHelp } from "./handlers/conversation-handlers.ts";
 import { handleAddLight } from "./handlers/light-handlers.ts";
 import { handleClear, handleDelete, handleDuplicate, handleRename } from "./handlers/object-handlers.ts";
@@ -76,6 +78,7 @@ const HANDLERS: Handler[] = [
   handleRotate,
   handleScale,
   handleMove,
+  handleComposite,
   handleAddLight,
   handleEdit,
   handleAdd,

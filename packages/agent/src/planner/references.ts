@@ -1,6 +1,7 @@
 // Finding the objects a clause refers to: quoted names, noun phrases with adjectives ("the big red
 // cube"), names as the scene shows them, "everything", and pronouns for what the last turn touched.
 import { type LightType, type ObjectType, parseColorToSrgb } from "@bod/contracts";
+import { COMPOSITE_NOUNS, findComposite } from "./composites.ts";
 import { describeObjects } from "./descriptions.ts";
 import { LIGHT_NOUNS, OBJECT_NOUNS } from "./lexicon.ts";
 import type { PlanState } from "./plan-state.ts";
@@ -12,7 +13,7 @@ export const LIGHT_NOUN_PATTERN = LIGHT_NOUNS.map(([noun]) => escapeRegExp(noun)
 const GENERIC_NOUNS = "objects|object|things|thing|shapes|shape|ones|one|meshes|mesh";
 const DETERMINER = "(?:the|this|that|these|those|all(?: of)?(?: the)?|every|each|both(?: of)?(?: the)?|my|your|our)";
 const NOUN_PHRASE_PATTERN = new RegExp(
-  String.raw`\b(${DETERMINER})\s+((?:(?!(?:of|the|a|an|to|on|in|at|and|with|from|by|for)\b)[#\w-]+\s+){0,3}?)(${OBJECT_NOUN_PATTERN}|${LIGHT_NOUN_PATTERN}|${GENERIC_NOUNS})\b`,
+  String.raw`\b(${DETERMINER})\s+((?:(?!(?:of|the|a|an|to|on|in|at|and|with|from|by|for)\b)[#\w-]+\s+){0,3}?)(${COMPOSITE_NOUNS.map(escapeRegExp).join("|")}|${OBJECT_NOUN_PATTERN}|${LIGHT_NOUN_PATTERN}|${GENERIC_NOUNS})\b`,
   "g",
 );
 const PRONOUN_PATTERN = /\b(it|them|they|that one|this one|the new one|the last one|the other one|both|all of them|each of them)\b/g;
@@ -59,7 +60,18 @@ function selectByAdjectives(candidates: WorldObject[], adjectives: string): Worl
   return selected;
 }
 
+/** A name without Blender's numeric suffix: "Table.001" is a Table. */
+function baseName(name: string): string {
+  return name.replace(/\.\d{3}$/, "").toLowerCase();
+}
+
 function candidatesForNoun(world: PlannerWorld, noun: string): WorldObject[] {
+  const composite = findComposite(noun);
+  if (composite) {
+    const groups = world.objects.filter((object) => object.kind === "group" && baseName(object.name) === composite.name.toLowerCase());
+    // "the lamp" is a lamp composite where there is one, else a light.
+    if (groups.length > 0 || !LIGHT_NOUN_MAP.has(noun)) return groups;
+  }
   const objectType = OBJECT_NOUN_MAP.get(noun);
   if (objectType) return world.objects.filter((object) => object.kind === "object" && object.primitive === objectType);
   const lightType = LIGHT_NOUN_MAP.get(noun);

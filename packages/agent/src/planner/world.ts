@@ -8,7 +8,8 @@ export type Vec3 = [number, number, number];
 
 export interface WorldObject {
   name: string;
-  kind: "object" | "light";
+  /** A group is an Empty that parents other objects (create_group): a composite such as a table. */
+  kind: "object" | "light" | "group";
   primitive: ObjectType | undefined;
   lightType: LightType | undefined;
   location: Vec3;
@@ -21,6 +22,16 @@ export interface WorldObject {
   order: number;
   /** Added by the plan being made (not from a scene). */
   planned: boolean;
+  /** The group or object it moves with, if any. */
+  parent?: string | undefined;
+  /** The objects parented to it (a group's members). */
+  children?: string[] | undefined;
+}
+
+/** An axis-aligned box in the world: its center and size along x, y, z, in meters. */
+export interface Box {
+  center: Vec3;
+  size: Vec3;
 }
 
 export interface WorldCamera {
@@ -84,10 +95,13 @@ export class PlannerWorld {
     for (const object of scene.objects) {
       this.objects.push({
         name: object.name,
-        kind: "object",
-        primitive: inferPrimitive(object),
+        kind: object.type === "EMPTY" ? "group" : "object",
+        primitive: object.type === "EMPTY" ? undefined : inferPrimitive(object),
         lightType: undefined,
-        location: vec3(object.location, 0),
+        parent: object.parent ?? undefined,
+        children: object.children,
+        // A child's own location is where it was when parented; where it is now is worldLocation.
+        location: vec3(object.worldLocation ?? object.location, 0),
         rotation: vec3(object.rotation, 0),
         scale: vec3(object.scale, 1),
         dimensions: vec3(object.dimensions, 0),
@@ -136,8 +150,53 @@ export class PlannerWorld {
   }
 
   remove(name: string): void {
-    this.objects = this.objects.filter((object) => object.name !== name);
+    const object = this.find(name);
+    // Deleting a group deletes its members.
+    const members = object?.kind === "group" ? this.members(object).map((member) => member.name) : [];
+    this.objects = this.objects.filter((entry) => entry.name !== name && !members.includes(entry.name) && entry.parent !== name);
     this.focus = this.focus.filter((entry) => entry !== name);
+  }
+
+  /** The box around an object: a group's is the box around its members. */
+  boxOf(object: WorldObject): Box {
+    const members = object.kind === "group" ? this.members(object) : [];
+    if (members.length === 0) return { center: [...object.location], size: [...object.dimensions] };
+    const min: Vec3 = [Infinity, Infinity, Infinity];
+    const max: Vec3 = [-Infinity, -Infinity, -Infinity];
+    for (const member of members) {
+      for (let axis = 0; axis < 3; axis++) {
+        min[axis] = Math.min(min[axis]!, member.location[axis]! - member.dimensions[axis]! / 2);
+        max[axis] = Math.max(max[axis]!, member.location[axis]! + member.dimensions[axis]! / 2);
+      }
+    }
+    return {
+      center: min.map((value, axis) => (value + max[axis]!) / 2) as Vec3,
+      size: min.map((value, axis) => max[axis]! - value) as Vec3,
+    };
+  }
+
+  /** The objects in a group, its members' members included (not the groups themselves). */
+  members(group: WorldObject): WorldObject[] {
+    const found: WorldObject[] = [];
+    const visit = (parent: WorldObject, depth: number) => {
+      if (depth > 32) return;
+      for (const child of this.objects.filter((object) => object.parent === parent.name || parent.children?.includes(object.name))) {
+        if (found.includes(child)) continue;
+        if (child.kind === "group") visit(child, depth + 1);
+        else found.push(child);
+      }
+    };
+    visit(group, 0);
+    return found;
+  }
+
+  /** Moves an object in the planner's view; a group's members move with it. */
+  moveBy(object: WorldObject, offset: Vec3): void {
+    object.location = object.location.map((value, axis) => value + offset[axis]!) as Vec3;
+    if (object.kind !== "group") return;
+    for (const member of this.members(object)) member.location = member.location.map((value, axis) => value + offset[axis]!) as Vec3;
+    for (const child of this.objects.filter((entry) => entry.kind === "group" && entry.parent === object.name))
+      child.location = child.location.map((value, axis) => value + offset[axis]!) as Vec3;
   }
 
   meshes(): WorldObject[] {

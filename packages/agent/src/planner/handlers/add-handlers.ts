@@ -235,7 +235,7 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   else if (relation) {
     const groupSize: Vec3 =
       arrangement === "row" ? [groupWidth, size[1], size[2]] : arrangement === "stack" ? [size[0], size[1], size[2] * count] : size;
-    anchor = placeRelative(relation.anchor, relation.relation, groupSize, relation.gap);
+    anchor = placeRelative(relation.box, relation.relation, groupSize, relation.gap);
     if (arrangement === "stack") anchor[2] -= (size[2] * (count - 1)) / 2;
   } else if (isFloor) anchor = [0, 0, floorHeight(world)];
   else if (sideways) {

@@ -51,7 +51,7 @@ export const handleAddLight: Handler = (clause, state) => {
     let location: Vec3 | undefined = explicit;
     if (!location && relation) {
       const offset = relation.relation === "on" || relation.relation === "above" ? 3 : (relation.gap ?? 3);
-      location = placeRelative(relation.anchor, relation.relation, [0, 0, 0], offset);
+      location = placeRelative(relation.box, relation.relation, [0, 0, 0], offset);
       if (type !== "point") target ??= relation.anchor.location;
     }
     if (!location && count > 1) {

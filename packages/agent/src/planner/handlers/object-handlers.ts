@@ -3,7 +3,7 @@
 import { MAX_OBJECTS_PER_INSTRUCTION } from "../capabilities.ts";
 import type { Clause } from "../clauses.ts";
 import { describeObjects } from "../descriptions.ts";
-import { type Handler, type PlanState, push } from "../plan-state.ts";
+import { type Handler, type PlanState, push, toolHasField } from "../plan-state.ts";
 import { findReferences, firstReference } from "../references.ts";
 import { formatVec, readCount, roundVec } from "../values.ts";
 import { type PlannerWorld, PlanRefusal, SceneNeeded, type Vec3 } from "../world.ts";
@@ -46,7 +46,14 @@ export const handleDelete: Handler = (clause, state) => {
     for (const object of reference.objects) {
       if (deleted.has(object.name)) continue;
       deleted.add(object.name);
-      push(state, "delete_object", { name: object.name }, `Deleted ${object.name}.`);
+      const whole = object.kind === "group" && toolHasField("delete_object", "withChildren");
+      push(
+        state,
+        "delete_object",
+        whole ? { name: object.name, withChildren: true } : { name: object.name },
+        `Deleted ${object.name}${whole ? " and its parts" : ""}.`,
+      );
+      if (whole) for (const member of state.world.members(object)) deleted.add(member.name);
       state.world.remove(object.name);
     }
   }

@@ -2,7 +2,7 @@
 // big", "2 m tall"), which the appearance handler reuses.
 import { SIZE_WORDS } from "../lexicon.ts";
 import { placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
-import { type Handler, type PlanState, push } from "../plan-state.ts";
+import { type Handler, hasTool, type PlanState, push, pushTool } from "../plan-state.ts";
 import { firstReference } from "../references.ts";
 import { formatVec, readAmount, readCount, readDegrees, readDirection, readVector, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3, type WorldObject } from "../world.ts";
@@ -40,7 +40,10 @@ export const handleMove: Handler = (clause, state) => {
       args.translate = vector;
       summary = `Moved ${object.name} by ${formatVec(vector)}.`;
     } else if (relation) {
-      const location = roundVec(placeRelative(relation.anchor, relation.relation, object.dimensions, relation.gap));
+      // The object's box goes in relation to the anchor's; its origin keeps its offset from its box's center.
+      const own = world.boxOf(object);
+      const center = placeRelative(relation.box, relation.relation, own.size, relation.gap);
+      const location = roundVec(center.map((value, axis) => value - own.center[axis]! + object.location[axis]!));
       args.location = location;
       summary = `Moved ${object.name} ${RELATION_LABELS[relation.relation]} ${relation.anchor.name}, to ${formatVec(location)}.`;
     } else {
@@ -55,8 +58,27 @@ export const handleMove: Handler = (clause, state) => {
       summary = `Moved ${object.name} by ${formatVec(translate)}.`;
     }
     push(state, "update_object", args, summary);
-    if (args.location) object.location = [...(args.location as Vec3)];
-    if (args.translate) object.location = object.location.map((value, axis) => value + (args.translate as Vec3)[axis]!) as Vec3;
+    // Resting on a group (a table) means moving with it: "put the lamp on the table, move the table".
+    if (
+      relation?.relation === "on" &&
+      relation.anchor.kind === "group" &&
+      !vector &&
+      hasTool("set_parent") &&
+      object.parent !== relation.anchor.name
+    ) {
+      pushTool(
+        state,
+        "set_parent",
+        { object: object.name, parent: relation.anchor.name },
+        `${object.name} now moves with ${relation.anchor.name}.`,
+      );
+      object.parent = relation.anchor.name;
+      relation.anchor.children = [...(relation.anchor.children ?? []), object.name];
+    }
+    const offset = args.location
+      ? ((args.location as Vec3).map((value, axis) => value - object.location[axis]!) as Vec3)
+      : ((args.translate as Vec3 | undefined) ?? [0, 0, 0]);
+    world.moveBy(object, offset);
     moved.push(object.name);
   }
   world.focus = moved;

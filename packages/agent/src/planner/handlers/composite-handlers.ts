@@ -1,0 +1,242 @@
+// The handler that builds composites ("build a snowman", "a small wooden table with three legs next
+// to the cube"): the parts from composites.ts as add_object calls, grouped under one name
+// (create_group) so that the composite moves, turns and is deleted as one.
+import { parseColorToSrgb } from "@bod/contracts";
+import type { Clause } from "../clauses.ts";
+import {
+  buildComposite,
+  COMPOSITE_NOUNS,
+  type CompositeKind,
+  type CompositePart,
+  findComposite,
+  partsBounds,
+  partTransform,
+} from "../composites.ts";
+import { readDescription, SUBSTANCE_WORDS, unknownWordsQuestion } from "../describing-words.ts";
+import { NUMBER_WORDS } from "../lexicon.ts";
+import { materialArgs } from "../materials.ts";
+import { defaultAnchor, groundHeight, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
+import { type Handler, hasTool, type PlanState, push, pushTool, toolHasField } from "../plan-state.ts";
+import { escapeRegExp, formatVec, readColors, readCount, readVector, roundVec } from "../values.ts";
+import { PlanRefusal, type Vec3 } from "../world.ts";
+import { validateName } from "./object-handlers.ts";
+
+/** Most composites one instruction builds. */
+const MAX_COMPOSITES = 10;
+
+const COUNT = String.raw`an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|a few|few|a couple of|a pair of`;
+const COMPOSITE_PATTERN = new RegExp(
+  String.raw`^(?:(?:add|create|make|build|put|place|insert|give me|generate|draw|construct|model|i want|i need|i'd like|i would like|there should be|let there be)\s+)?(?:(${COUNT})\s+)?((?:[#\w%-]+\s+){0,5}?)(${COMPOSITE_NOUNS.map(escapeRegExp).join("|")})\b(.*)$`,
+);
+
+/** What may follow the noun, each read into the plan; anything else is asked about. */
+const TAIL_PARTS: readonly RegExp[] = [
+  /^\s*with (?:(\w+) )?(legs?|posts?|steps?|shelves|boards|levels|floors|storeys|stories)\b/,
+  /^\s*(?:named|called) (?:⟦\d+⟧|[^\s,]+)/,
+  /^\s*at (?:the )?(?:origin|center|centre|middle)\b/,
+  /^\s*(?:at|to)\s+\(?\[?-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*\]?\)?/,
+  /^\s*in a row\b/,
+  /^\s*(?:on|to) the (?:left|right)\b|^\s*in (?:the )?(?:front|back)\b/,
+];
+
+export const handleComposite: Handler = (clause, state) => {
+  const match = COMPOSITE_PATTERN.exec(clause.text);
+  if (!match) return false;
+  const [, countWord, adjectives = "", noun = "", rawTail = ""] = match;
+  if (
+    /\b(?:the|this|that|these|those|my|it)\b/.test(adjectives) ||
+    (!countWord && !/^(?:add|create|make|build|put|place|insert|give|generate|draw|construct|model|i |there|let)/.test(clause.text))
+  )
+    return false;
+  const kind = findComposite(noun)!;
+  const described = readDescription(adjectives);
+  if (described.unknown.length > 0) throw new PlanRefusal(unknownWordsQuestion(described.unknown, `the ${noun}`));
+  const plural = noun !== kind.nouns.find((word) => word === noun) || noun === "stairs";
+  const number = countWord?.replace(/^a (?:few|couple of|pair of)$/, (words) =>
+    words === "a few" ? "few" : words.includes("couple") ? "couple" : "pair",
+  );
+  const count =
+    readCount(number) ?? (number === "some" ? (plural ? 3 : 1) : undefined) ?? (plural && noun !== "stairs" && noun !== "steps" ? 3 : 1);
+  if (count > MAX_COMPOSITES) throw new PlanRefusal(`That is ${count} ${noun}; I build at most ${MAX_COMPOSITES} at a time.`);
+
+  // The words after the noun: a count of parts, a name, a position, a relation to another object.
+  let tail = rawTail;
+  let partCount: number | undefined;
+  let name: string | undefined;
+  let explicit: Vec3 | undefined;
+  let side: string | undefined;
+  for (;;) {
+    const trimmed = tail.replace(/^\s*(?:,|and)\s*/, " ");
+    const part = TAIL_PARTS.map((pattern) => pattern.exec(trimmed)).find((found) => found !== null);
+    if (!part) break;
+    const words = part[0];
+    if (/^\s*with/.test(words)) {
+      if (!kind.counts?.noun.test(part[2]!)) throw new PlanRefusal(`A ${kind.name.toLowerCase()} has no ${part[2]} I can count.`);
+      partCount = readCount(part[1]) ?? (part[1] ? NUMBER_WORDS[part[1]] : undefined);
+      if (partCount === undefined)
+        throw new PlanRefusal(`How many ${part[2]}? e.g. "a ${kind.nouns.at(-1)} with ${kind.counts.default} ${part[2]}".`);
+      if (partCount < kind.counts.min || partCount > kind.counts.max)
+        throw new PlanRefusal(
+          `A ${kind.name.toLowerCase()} has ${kind.counts.min} to ${kind.counts.max} ${part[2]} (asked for ${partCount}).`,
+        );
+    } else if (/^\s*(?:named|called)/.test(words)) {
+      name = readName(words, clause, state, rawTail, tail);
+    } else if (/origin|center|centre|middle/.test(words)) explicit = [0, 0, 0];
+    else if (/left|right|front|back/.test(words)) side = /left|right|front|back/.exec(words)![0];
+    else if (/^\s*in a row/.test(words)) {
+      // The default arrangement for several.
+    } else explicit = readVector(words);
+    tail = trimmed.slice(words.length);
+  }
+  const relation = tail.trim() ? readRelation(tail, state) : undefined;
+  if (tail.trim() && !relation) throw new PlanRefusal(unknownWordsQuestion([tail.trim()], `the ${noun}`));
+  if (relation) {
+    // Only the relation and its object may remain: "on the floor", "next to the red cube".
+    const relationWords =
+      /^\s*(?:(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)?\s+)?(on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|on the left of|to the right of|right of|on the right of|in front of|behind|next to|beside|near|by)\s+/.exec(
+        tail,
+      );
+    if (!relationWords) throw new PlanRefusal(unknownWordsQuestion([tail.trim()], `the ${noun}`));
+  }
+
+  const substance = described.substances[0] ? SUBSTANCE_WORDS[described.substances[0]] : undefined;
+  const colors = readColors(adjectives).map((found) => found.color);
+  const mainColor = colors[0] ?? substance?.color;
+  const accentColor = colors[1];
+  const material = described.material ?? (substance ? { roughness: substance.roughness, metallic: substance.metallic } : undefined);
+  const pyramids = toolHasField("add_object", "segments");
+  const parts = buildComposite(kind, {
+    size: described.size,
+    shape: described.shape,
+    ...(partCount !== undefined ? { count: partCount } : {}),
+    pyramids,
+  });
+  const bounds = partsBounds(parts);
+  const size = bounds.max.map((value, axis) => value - bounds.min[axis]!) as Vec3;
+  const step = size[0] + 1;
+  const rowWidth = size[0] + (count - 1) * step;
+
+  // The origin of the first one: on the ground, beside what is there, unless told otherwise.
+  let origin: Vec3;
+  const ground = groundHeight(state.world);
+  if (explicit) origin = explicit;
+  else if (relation) {
+    const center = placeRelative(relation.box, relation.relation, [rowWidth, size[1], size[2]], relation.gap);
+    const onTop = relation.relation === "on" || relation.relation === "above" || relation.relation === "below";
+    origin = [
+      center[0] - ((count - 1) * step) / 2,
+      center[1],
+      onTop ? center[2] - size[2] / 2 : Math.max(ground, relation.box.center[2] - relation.box.size[2] / 2),
+    ];
+  } else {
+    const beside = defaultAnchor(state.world, rowWidth, size);
+    const objects = state.world.placementObjects();
+    const extent = (pick: (values: number[]) => number, axis: number, sign: number) =>
+      objects.length === 0
+        ? sign * 3
+        : pick(objects.map((object) => object.location[axis]! + (sign * object.dimensions[axis]!) / 2)) +
+          sign * (1 + (axis === 0 ? rowWidth : size[1]) / 2);
+    origin =
+      side === "left"
+        ? [extent((values) => Math.min(...values), 0, -1), 0, ground]
+        : side === "right"
+          ? [extent((values) => Math.max(...values), 0, 1), 0, ground]
+          : side === "front"
+            ? [0, extent((values) => Math.min(...values), 1, -1), ground]
+            : side === "back"
+              ? [0, extent((values) => Math.max(...values), 1, 1), ground]
+              : [beside[0] - ((count - 1) * step) / 2, 0, ground];
+  }
+  const focus: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const at = roundVec([origin[0] + index * step, origin[1], origin[2]]);
+    const groupName = name && count === 1 ? validateName(name, state.world) : state.world.uniqueName(name ?? kind.name);
+    buildOne(
+      state,
+      kind,
+      parts,
+      groupName,
+      at,
+      { mainColor, accentColor, material },
+      relation ? `${RELATION_LABELS[relation.relation]} ${relation.anchor.name}` : undefined,
+    );
+    focus.push(groupName);
+  }
+  state.world.focus = focus;
+  return true;
+};
+
+function readName(words: string, clause: Clause, state: PlanState, rawTail: string, tail: string): string {
+  const quoted = /⟦(\d+)⟧/.exec(words);
+  if (quoted) return state.quotes[Number(quoted[1])] ?? "";
+  const token = /(?:named|called)\s+(\S+)/.exec(words)![1]!;
+  // The user's case: the same span of the original text.
+  const start = clause.text.length - rawTail.length + (rawTail.length - tail.length) + words.indexOf(token);
+  return clause.original.slice(start, start + token.length) || token;
+}
+
+function buildOne(
+  state: PlanState,
+  kind: CompositeKind,
+  parts: readonly CompositePart[],
+  groupName: string,
+  origin: Vec3,
+  look: { mainColor: string | undefined; accentColor: string | undefined; material: ReturnType<typeof readDescription>["material"] },
+  where: string | undefined,
+): void {
+  const { world } = state;
+  const names: string[] = [];
+  for (const part of parts) {
+    // A composite of one part (a pyramid) is that part, named as the composite, with no group.
+    const name = parts.length === 1 ? groupName : world.uniqueName(`${groupName} ${part.label}`);
+    const { rotation, scale } = partTransform(part);
+    const location = roundVec(part.center.map((value, axis) => value + origin[axis]!));
+    const color =
+      part.role === "main" ? (look.mainColor ?? part.color) : part.role === "accent" ? (look.accentColor ?? part.color) : part.color;
+    const args: Record<string, unknown> = { type: part.type, name, color, location };
+    if (part.segments !== undefined) args.segments = part.segments;
+    if (rotation.some((value) => value !== 0)) args.rotation = rotation;
+    args.scale = roundVec(scale);
+    push(state, "add_object", args, `Added ${name} (${part.type}) at ${formatVec(location)}.`);
+    const surface = materialArgs(part.role === "main" && look.material ? { ...part.material, ...look.material } : part.material, color);
+    delete surface.color;
+    if (Object.keys(surface).length > 0) push(state, "set_material", { name, ...surface }, `Set ${name}'s surface.`);
+    world.addObject({
+      name,
+      kind: "object",
+      primitive: part.type,
+      lightType: undefined,
+      location,
+      rotation,
+      scale: roundVec(scale),
+      dimensions: [...part.size],
+      color: parseColorToSrgb(color) as Vec3 | undefined,
+      parent: hasTool("create_group") && parts.length > 1 ? groupName : undefined,
+    });
+    names.push(name);
+  }
+  const label = `${kind.name.toLowerCase()} of ${parts.length} parts`;
+  if (parts.length === 1) return;
+  if (hasTool("create_group")) {
+    pushTool(
+      state,
+      "create_group",
+      { name: groupName, objects: names, location: origin },
+      `Built a ${label} named ${groupName} at ${formatVec(origin)}${where ? `, ${where}` : ""}.`,
+    );
+    world.addObject({
+      name: groupName,
+      kind: "group",
+      primitive: undefined,
+      lightType: undefined,
+      location: origin,
+      rotation: [0, 0, 0],
+      scale: [1, 1, 1],
+      dimensions: [0, 0, 0],
+      color: undefined,
+      children: names,
+    });
+  } else {
+    state.notes.push(`Built a ${label} (${names.join(", ")}); this worker has no create_group, so they are not grouped.`);
+  }
+}
