@@ -48,8 +48,22 @@ export const ObjectNameSchema = z
   .refine((name) => name.trim().length > 0, "Names need a visible character; a name of only spaces cannot be told apart.")
   .describe("An object name as shown by get_scene (1..63 characters).");
 
+/** The shapes add_object makes. */
 export const OBJECT_TYPES = ["cube", "uv_sphere", "ico_sphere", "cylinder", "cone", "torus", "plane", "circle", "monkey", "text"] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
+
+/** What add_object takes: a shape, or an empty (an invisible point that groups or carries other objects). */
+export const ADD_OBJECT_TYPES = [...OBJECT_TYPES, "empty"] as const;
+export type AddObjectType = (typeof ADD_OBJECT_TYPES)[number];
+
+/** The add_object types whose round profile takes `segments` (a cone of 4 is a square pyramid). */
+export const SEGMENTED_OBJECT_TYPES = ["cylinder", "cone", "circle"] as const;
+/** Fewest and most segments of a round primitive; Blender's Add menu uses 32. */
+export const MIN_SEGMENTS = 3;
+export const MAX_SEGMENTS = 256;
+
+/** The collection every scene has, which holds objects put in no other collection. */
+export const SCENE_COLLECTION = "Scene Collection";
 
 export const LIGHT_TYPES = ["point", "sun", "spot", "area"] as const;
 export type LightType = (typeof LIGHT_TYPES)[number];
@@ -100,6 +114,25 @@ export const MaterialSchema = z.object({
 });
 export type Material = z.infer<typeof MaterialSchema>;
 
+/** A modifier as get_scene lists it: its name, type and the settings of that type. */
+export const ModifierSchema = z
+  .object({
+    name: z.string(),
+    type: z.string().describe("bevel, subdivision, array, mirror, solidify, boolean, displace, or Blender's own type name for others."),
+    with: z.string().nullable().optional().describe("Boolean: the object it cuts with, or null when that object is gone."),
+    problem: z.string().optional().describe("Why the modifier does nothing now, when it does nothing."),
+  })
+  .catchall(z.unknown());
+
+/** How a text or curve object is shaped: depth of its extrusion and round bevel, in meters. */
+export const ShapeSchema = z.object({
+  extrude: z.number(),
+  bevelDepth: z.number(),
+  bevelResolution: z.number().int(),
+  points: z.number().int().optional().describe("Curve: how many points it passes through."),
+  closed: z.boolean().optional().describe("Curve: whether it closes into a loop."),
+});
+
 export const SceneObjectSchema = z.object({
   name: z.string(),
   type: z.string().describe("Blender object type: MESH, FONT, CURVE, EMPTY, ..."),
@@ -110,6 +143,16 @@ export const SceneObjectSchema = z.object({
   dimensions: z.array(z.number()).describe("Bounding box size in meters."),
   material: MaterialSchema.nullable(),
   text: z.string().optional(),
+  parent: z.string().nullable().optional().describe("The object it moves with (set_parent, create_group), or null."),
+  children: z.array(z.string()).optional().describe("Objects parented to it, by name."),
+  worldLocation: z
+    .array(z.number())
+    .optional()
+    .describe("Where a child is in the world, in meters, after its parents' moves; its `location` is its own, as when it was parented."),
+  collection: z.string().optional().describe(`The collection it is in; "${SCENE_COLLECTION}" when none other.`),
+  hidden: z.boolean().optional().describe("True when it does not render: its collection is hidden, or it is a boolean's cutter."),
+  modifiers: z.array(ModifierSchema).optional().describe("Modifiers in the order they apply."),
+  shape: ShapeSchema.optional().describe("Extrusion and bevel of a text or curve object."),
 });
 export type SceneObject = z.infer<typeof SceneObjectSchema>;
 
@@ -120,6 +163,8 @@ export const SceneLightSchema = z.object({
   rotation: z.array(z.number()),
   color: z.string(),
   energy: z.number(),
+  parent: z.string().nullable().optional().describe("The object it moves with, or null."),
+  worldLocation: z.array(z.number()).optional().describe("Where a parented light is in the world, in meters."),
 });
 export type SceneLight = z.infer<typeof SceneLightSchema>;
 
@@ -128,6 +173,15 @@ export const CameraSchema = z.object({
   location: z.array(z.number()),
   rotation: z.array(z.number()),
   lens: z.number().describe("Focal length in millimeters."),
+  dof: z
+    .object({
+      enabled: z.boolean(),
+      focusObject: z.string().nullable().describe("The object kept in focus, or null to focus at focusDistance."),
+      focusDistance: z.number().describe("Meters from the camera."),
+      fStop: z.number().describe("Aperture; lower blurs more."),
+    })
+    .optional()
+    .describe("Depth of field."),
 });
 
 export const RenderSettingsSchema = z.object({
@@ -137,6 +191,18 @@ export const RenderSettingsSchema = z.object({
   samples: z.number().int(),
 });
 
+/** The Blender that runs the scene, as get_scene reports it. */
+export const BlenderInfoSchema = z.object({
+  version: z.string().describe('Blender\'s version, major.minor.patch, e.g. "4.5.3".'),
+});
+
 export const WorldSchema = z.object({ color: z.string(), strength: z.number() });
+
+/** A collection as get_scene lists it. */
+export const CollectionSchema = z.object({
+  name: z.string(),
+  hidden: z.boolean().describe("Hidden collections' objects do not render."),
+  objects: z.number().int().describe("How many objects it holds directly."),
+});
 
 export { ColorSchema };

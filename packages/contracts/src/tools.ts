@@ -3,17 +3,21 @@
 // so reasoning about tools never needs Blender.
 import { z } from "zod";
 import {
+  ADD_OBJECT_TYPES,
   ArtifactIdSchema,
   ArtifactSchema,
+  BlenderInfoSchema,
   CameraSchema,
+  CollectionSchema,
   ColorSchema,
   EXPORT_FORMATS,
   IMPORT_FORMATS,
   LIGHT_TYPES,
   MAX_RESOLUTION,
   MAX_SAMPLES,
+  MAX_SEGMENTS,
   MAX_UPLOAD_BYTES,
-  OBJECT_TYPES,
+  MIN_SEGMENTS,
   ObjectNameSchema,
   RENDER_DEFAULTS,
   RENDER_ENGINES,
@@ -22,13 +26,16 @@ import {
   ScaleSchema,
   SceneLightSchema,
   SceneObjectSchema,
+  SEGMENTED_OBJECT_TYPES,
   Vector3Schema,
   WorldSchema,
 } from "./schemas.ts";
 import { defineTool, type ToolContract } from "./tool-contract.ts";
+import { HIERARCHY_TOOLS } from "./tools/hierarchy.ts";
 
 export type { ToolAnnotations, ToolContract } from "./tool-contract.ts";
 export { defineTool } from "./tool-contract.ts";
+export * from "./tools/hierarchy.ts";
 
 const ObjectResultSchema = z.object({ object: SceneObjectSchema });
 
@@ -36,12 +43,21 @@ export const addObject = defineTool({
   name: "add_object",
   title: "Add object",
   description:
-    "Add a primitive object to the scene: cube, uv_sphere, ico_sphere, cylinder, cone, torus, plane, circle, monkey, or text (give `text`). Optional name, color, location, rotation in degrees and scale. Returns the object as stored.",
+    "Add a primitive object to the scene: cube, uv_sphere, ico_sphere, cylinder, cone, torus, plane, circle, monkey, text (give `text`), or empty (an invisible point to group or parent objects to). Optional name, color, location, rotation in degrees and scale; cylinder, cone and circle take `segments` (a cone with 4 is a square pyramid). Returns the object as stored.",
   inputSchema: z
     .strictObject({
-      type: z.enum(OBJECT_TYPES).describe(`One of: ${OBJECT_TYPES.join(", ")}.`),
+      type: z.enum(ADD_OBJECT_TYPES).describe(`One of: ${ADD_OBJECT_TYPES.join(", ")}.`),
       name: ObjectNameSchema.optional().describe("Name for the new object; defaults to a unique name from the type."),
       text: z.string().min(1).max(1000).optional().describe("The text to show; required when type is text."),
+      segments: z
+        .number()
+        .int()
+        .min(MIN_SEGMENTS)
+        .max(MAX_SEGMENTS)
+        .optional()
+        .describe(
+          `Sides of a ${SEGMENTED_OBJECT_TYPES.join(", ")} (${MIN_SEGMENTS}..${MAX_SEGMENTS}, default 32); a cone with 4 is a square pyramid.`,
+        ),
       color: ColorSchema.optional(),
       location: Vector3Schema.optional(),
       rotation: RotationSchema.optional(),
@@ -53,6 +69,16 @@ export const addObject = defineTool({
       }
       if (input.type !== "text" && input.text !== undefined) {
         context.addIssue({ code: "custom", path: ["text"], message: "`text` is only for type text." });
+      }
+      if (input.segments !== undefined && !(SEGMENTED_OBJECT_TYPES as readonly string[]).includes(input.type)) {
+        context.addIssue({
+          code: "custom",
+          path: ["segments"],
+          message: `\`segments\` is only for types ${SEGMENTED_OBJECT_TYPES.join(", ")}.`,
+        });
+      }
+      if (input.type === "empty" && input.color !== undefined) {
+        context.addIssue({ code: "custom", path: ["color"], message: "An empty has no surface to color." });
       }
     }),
   outputSchema: ObjectResultSchema,
@@ -84,9 +110,19 @@ export const updateObject = defineTool({
 export const deleteObject = defineTool({
   name: "delete_object",
   title: "Delete object",
-  description: "Remove an object (or light) from the scene by name.",
-  inputSchema: z.strictObject({ name: ObjectNameSchema }),
-  outputSchema: z.object({ deleted: z.string() }),
+  description:
+    "Remove an object (or light) from the scene by name. Its children go with it when withChildren is true (the default for a group, an empty); otherwise they stay where they are, detached. An object another one cuts with (a boolean modifier's `with`) cannot be deleted until that modifier is removed.",
+  inputSchema: z.strictObject({
+    name: ObjectNameSchema,
+    withChildren: z
+      .boolean()
+      .optional()
+      .describe("Also delete its children and theirs; default true for an empty (a group), false for other objects."),
+  }),
+  outputSchema: z.object({
+    deleted: z.string(),
+    alsoDeleted: z.array(z.string()).optional().describe("Children deleted with it (withChildren)."),
+  }),
   mutatesScene: true,
   timeoutMs: 30_000,
   hints: { destructiveHint: true, idempotentHint: true },
@@ -149,12 +185,23 @@ export const addLight = defineTool({
 export const setCamera = defineTool({
   name: "set_camera",
   title: "Set camera",
-  description: "Move the scene camera, aim it at a target point, and set its lens (focal length in mm).",
-  inputSchema: z.strictObject({
-    location: Vector3Schema.optional(),
-    target: Vector3Schema.optional().describe("Point the camera looks at."),
-    lens: z.number().min(1).max(5000).optional().describe("Focal length in millimeters (50 is normal, 24 wide)."),
-  }),
+  description:
+    "Move the scene camera, aim it at a target point, and set its lens (focal length in mm). Depth of field: focus on an object (focusObject) or at a distance (focusDistance), with an fStop (lower blurs more); giving any of them turns it on, dof false turns it off.",
+  inputSchema: z
+    .strictObject({
+      location: Vector3Schema.optional(),
+      target: Vector3Schema.optional().describe("Point the camera looks at."),
+      lens: z.number().min(1).max(5000).optional().describe("Focal length in millimeters (50 is normal, 24 wide)."),
+      dof: z.boolean().optional().describe("Depth of field on or off; on by itself when a focus or fStop is given."),
+      focusObject: ObjectNameSchema.optional().describe("The object kept sharp, wherever it moves; not with focusDistance."),
+      focusDistance: z.number().min(0.01).max(10_000).optional().describe("Meters from the camera that are sharp; not with focusObject."),
+      fStop: z.number().min(0.1).max(128).optional().describe("Aperture f-number: 1.4 blurs strongly, 16 barely; Blender's default 2.8."),
+    })
+    .superRefine((input, context) => {
+      if (input.focusObject !== undefined && input.focusDistance !== undefined) {
+        context.addIssue({ code: "custom", path: ["focusDistance"], message: "Give focusObject or focusDistance, not both." });
+      }
+    }),
   outputSchema: z.object({ camera: CameraSchema }),
   mutatesScene: true,
   timeoutMs: 30_000,
@@ -165,6 +212,7 @@ export const setWorld = defineTool({
   name: "set_world",
   title: "Set world",
   description: "Set the background: its color and how strongly it lights the scene.",
+  description:
   inputSchema: z.strictObject({
     color: ColorSchema.optional(),
     strength: z.number().min(0).max(1000).optional(),
@@ -206,6 +254,8 @@ export const getScene = defineTool({
     camera: CameraSchema.nullable(),
     world: WorldSchema,
     render: RenderSettingsSchema,
+    collections: z.array(CollectionSchema).optional().describe("Every collection but the scene's own, with whether it is hidden."),
+    blender: BlenderInfoSchema.optional().describe("The Blender that runs the scene."),
   }),
   mutatesScene: false,
   timeoutMs: 30_000,
@@ -336,6 +386,7 @@ export const TOOL_CONTRACTS = [
   exportGlb,
   exportScene,
   importModel,
+  ...HIERARCHY_TOOLS,
 ] as const;
 
 export type ToolName = (typeof TOOL_CONTRACTS)[number]["name"];

@@ -4,7 +4,14 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createSceneEngine } from "./blender/index.ts";
-import { adoptionFromFlags, BRIDGE_SCRIPT, blenderLaunchArgs, blenderPathFromFlags } from "./early-blender.ts";
+import {
+  adoptionFromFlags,
+  BRIDGE_SCRIPT,
+  blenderLaunchArgs,
+  blenderPathFromFlags,
+  bridgeLaunchArgs,
+  isPythonInterpreter,
+} from "./early-blender.ts";
 
 describe("early Blender start", () => {
   it("launches Blender exactly as the engine would, so the engine can adopt the child", async () => {
@@ -18,7 +25,21 @@ describe("early Blender start", () => {
       },
     });
     await expect(engine.start()).rejects.toThrow();
-    expect(launches[0]).toEqual({ command: "blender", args: blenderLaunchArgs(BRIDGE_SCRIPT) });
+    expect(launches[0]).toEqual({
+      command: process.env.BLENDER_PATH ?? "blender",
+      args: bridgeLaunchArgs(process.env.BLENDER_PATH ?? "blender", BRIDGE_SCRIPT),
+    });
+  });
+
+  it("runs a Python interpreter with bpy as a script and a Blender executable with Blender's flags", () => {
+    for (const python of ["python", "python3", "/venv/bin/python3.11", "/usr/bin/python3.11"]) {
+      expect(isPythonInterpreter(python)).toBe(true);
+      expect(bridgeLaunchArgs(python, "/b/bridge.py")).toEqual(["-I", "/b/bridge.py"]);
+    }
+    for (const blender of ["blender", "/opt/blender-4.5/blender", "/usr/bin/blender-3.4", "/opt/python3/blender", "pythonista"]) {
+      expect(isPythonInterpreter(blender)).toBe(false);
+      expect(bridgeLaunchArgs(blender, "/b/bridge.py")).toEqual(blenderLaunchArgs("/b/bridge.py"));
+    }
   });
 
   it("points at the bridge script that ships with the worker", async () => {

@@ -12,9 +12,28 @@ import { BRIDGE_CHANNEL_FIFOS } from "./blender/bridge-channel.ts";
 
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("../python/bridge.py", import.meta.url));
 
-/** The arguments the engine launches Blender with (checked against it by a unit test). */
+/** The arguments the engine launches a Blender executable with (checked against it by a unit test). */
 export function blenderLaunchArgs(script: string = BRIDGE_SCRIPT): string[] {
   return ["-b", "--factory-startup", "--disable-autoexec", "--python-exit-code", "1", "--python", script];
+}
+
+/**
+ * Whether `blenderPath` names a Python interpreter (one with the `bpy` module, as the official
+ * bpy wheels install it) rather than a Blender executable: its file name is python, python3,
+ * python3.11 and so on. Told by the name alone, so the launch spends no time finding out.
+ */
+export function isPythonInterpreter(blenderPath: string): boolean {
+  const name = blenderPath.slice(blenderPath.lastIndexOf("/") + 1);
+  return /^python\d*(\.\d+)*$/.test(name);
+}
+
+/**
+ * The arguments `blenderPath` runs the bridge with: Blender's own flags for a Blender executable;
+ * for a Python interpreter, isolated mode (-I: no PYTHON* variables, no user site-packages) and
+ * the script, which imports bpy and starts from the factory settings itself.
+ */
+export function bridgeLaunchArgs(blenderPath: string, script: string = BRIDGE_SCRIPT): string[] {
+  return isPythonInterpreter(blenderPath) ? ["-I", script] : blenderLaunchArgs(script);
 }
 
 export type SpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -31,7 +50,11 @@ export interface EarlyBlender {
  * so nothing the bridge says is lost.
  */
 export function startBlenderEarly(blenderPath: string, env: NodeJS.ProcessEnv = process.env): EarlyBlender {
-  const child = spawn(blenderPath, blenderLaunchArgs(), { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"], env, detached: true });
+  const child = spawn(blenderPath, bridgeLaunchArgs(blenderPath), {
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    env,
+    detached: true,
+  });
   // An early spawn error (no such executable) resurfaces when the engine spawns for real.
   child.on("error", () => {});
   return handOver(blenderPath, child);
@@ -41,7 +64,7 @@ let bootedForCommand: { blenderPath: string; early: EarlyBlender } | undefined;
 
 /** Hands over a Blender that was started for us: once, and only for the launch it was started as. */
 function handOver(blenderPath: string, child: ChildProcess): EarlyBlender {
-  const args = blenderLaunchArgs();
+  const args = bridgeLaunchArgs(blenderPath);
   let early: ChildProcess | undefined = child;
   return {
     spawn(command, launchArgs, options) {
@@ -81,7 +104,7 @@ export function blenderFirstCommand(blenderPath: string, workerCommand: readonly
     // setsid: Blender's own session, as the engine spawns it (a signal for the worker's group must
     // not stop Blender before the scene is saved). Logs go to FIFOs opened read-write, which never
     // waits for the worker to open the other end.
-    `BOD_BRIDGE_CHANNEL="$channel" setsid ${[blenderPath, ...blenderLaunchArgs()].map(quote).join(" ")} </dev/null 1<>"$channel-stdout" 2<>"$channel-stderr" &`,
+    `BOD_BRIDGE_CHANNEL="$channel" setsid ${[blenderPath, ...bridgeLaunchArgs(blenderPath)].map(quote).join(" ")} </dev/null 1<>"$channel-stdout" 2<>"$channel-stderr" &`,
     `exec "$@" ${ADOPT_FLAG} "$!" ${CHANNEL_FLAG} "$channel"`,
   ].join("\n");
   return ["/bin/sh", "-c", script, "bod-blender-first", ...workerCommand];

@@ -22,6 +22,8 @@ validated against the tool contracts.
   render     render_frame
   files      export and import
   control    ping, reset, snapshots
+  hierarchy  parents, groups, collections
+  object_parts  how hierarchy, modifiers and shapes are read and written on an object
 """
 
 import json
@@ -34,6 +36,8 @@ import bpy
 
 # Every command module registers its commands when imported.
 from . import control, describe, files, objects, render, staging  # noqa: F401
+from . import hierarchy  # noqa: F401
+from . import compat
 from .channel import REQUEST_FD, RESPONSE_FD, BridgeError, attach, send
 from .new_scene import new_project_scene
 from .registry import COMMANDS, PROGRESS_COMMANDS
@@ -104,8 +108,12 @@ def main():
         sys.stderr.write("The bridge needs the worker's pipes on fd 3 and fd 4; start it through the worker.\n")
         sys.stderr.flush()
         os._exit(3)
-    new_project_scene(factory_loaded=True)
-    send({"event": "ready", "blenderVersion": bpy.app.version_string})
+    # Blender's --factory-startup has loaded the factory scene already; the bpy module starts from
+    # the user's startup file and preferences, if any, so it loads the factory settings here.
+    new_project_scene(factory_loaded=not compat.BPY_MODULE)
+    # Python stored inside a .blend (drivers, text blocks) never runs (--disable-autoexec).
+    bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+    send({"event": "ready", "blenderVersion": compat.VERSION_STRING})
     for line in requests:
         line = line.strip()
         if not line:

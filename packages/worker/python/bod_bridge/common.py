@@ -24,8 +24,6 @@ DEFAULT_LIGHT_LOCATION = (4.0, 1.0, 6.0)
 DEFAULT_WORLD_COLOR = (0.0509, 0.0509, 0.0509)
 DEFAULT_RENDER = {"engine": "eevee", "width": 960, "height": 540, "samples": 32}
 
-ENGINE_IDS = {"eevee": "BLENDER_EEVEE", "cycles": "CYCLES", "workbench": "BLENDER_WORKBENCH"}
-ENGINE_NAMES = {value: key for key, value in ENGINE_IDS.items()}
 LIGHT_TYPE_IDS = {"point": "POINT", "sun": "SUN", "spot": "SPOT", "area": "AREA"}
 LIGHT_TYPE_NAMES = {value: key for key, value in LIGHT_TYPE_IDS.items()}
 DEFAULT_LIGHT_ENERGY = {"point": 1000.0, "sun": 5.0, "spot": 1000.0, "area": 500.0}

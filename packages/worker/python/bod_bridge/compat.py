@@ -15,6 +15,11 @@ VERSION = tuple(bpy.app.version)
 VERSION_STRING = "%d.%d.%d" % VERSION[:3]
 
 
+#: True when the bridge runs in a Python interpreter that imported the bpy module (the official
+#: wheels) rather than inside a Blender executable.
+BPY_MODULE = bool(getattr(bpy.app, "module", False)) or not bpy.app.binary_path
+
+
 def at_least(major, minor=0):
     """True when the running Blender is version major.minor or newer."""
     return VERSION[:2] >= (major, minor)
@@ -54,7 +59,11 @@ def engine_name(identifier):
 def cycles_denoising_available():
     """Whether Cycles can denoise here: it needs OpenImageDenoise, which Debian's 3.4 lacks (Cycles
     fails the render outright when asked to denoise without it)."""
-    return bool(getattr(bpy.app.build_options, "openimagedenoise", False))
+    try:
+        import _cycles
+    except ImportError:
+        return False
+    return bool(getattr(_cycles, "with_openimagedenoise", False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +95,13 @@ def principled_input(node, name):
         if new == name and old in inputs:
             return inputs[old]
     raise KeyError('The Principled BSDF has no input "%s".' % name)
+
+
+def clear_principled_emission(node):
+    """Sets the Principled BSDF `node` to emit nothing the way 3.x's starts: black at strength 1.
+    (4.0's starts white at strength 0, also dark, but get_scene would read differently.)"""
+    emission_color_input(node).default_value = (0.0, 0.0, 0.0, 1.0)
+    node.inputs["Emission Strength"].default_value = 1.0
 
 
 def emission_color_input(node):
@@ -203,3 +219,15 @@ def export_file(fmt, path, selection_only=False, **options):
     wanted["export_selected_objects"] = selection_only
     wanted["use_selection"] = selection_only
     return call_operator(EXPORT_OPERATORS[fmt], wanted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Render output
+
+
+def set_output_format(image_settings, file_format):
+    """Sets the render output's file format ("PNG", "FFMPEG", ...). 5.0 groups the formats by media
+    type (image, multi-layer image, video) and takes a video format only once media_type is VIDEO."""
+    if hasattr(image_settings, "media_type"):
+        image_settings.media_type = "VIDEO" if file_format == "FFMPEG" else "IMAGE"
+    image_settings.file_format = file_format

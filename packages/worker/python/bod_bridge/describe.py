@@ -4,7 +4,6 @@ contracts' output schemas, and get_scene."""
 import bpy
 
 from .common import (
-    ENGINE_NAMES,
     LIGHT_TYPE_NAMES,
     PRIMITIVE_PROPERTY,
     degrees,
@@ -12,7 +11,9 @@ from .common import (
     rounded,
     scene,
 )
+from .compat import ENGINE_NAMES, blender_info
 from .materials import describe_material
+from .object_parts import describe_collections, describe_parts, world_matrix
 from .registry import command
 
 def mesh_dimensions(obj):
@@ -51,18 +52,23 @@ def describe_object(obj, refresh=True):
         record["primitive"] = str(primitive)
     if obj.type == "FONT":
         record["text"] = obj.data.body
+    record.update(describe_parts(obj))
     return record
 
 
 def describe_light(obj):
-    return {
+    record = {
         "name": obj.name,
         "type": LIGHT_TYPE_NAMES.get(obj.data.type, "point"),
         "location": rounded(obj.location),
         "rotation": degrees(obj.rotation_euler),
         "color": linear_to_hex(obj.data.color),
         "energy": round(obj.data.energy, 4),
+        "parent": obj.parent.name if obj.parent is not None else None,
     }
+    if obj.parent is not None:
+        record["worldLocation"] = rounded(world_matrix(obj).to_translation())
+    return record
 
 
 def describe_camera():
@@ -74,6 +80,12 @@ def describe_camera():
         "location": rounded(camera.location),
         "rotation": degrees(camera.rotation_euler),
         "lens": round(camera.data.lens, 4),
+        "dof": {
+            "enabled": bool(camera.data.dof.use_dof),
+            "focusObject": camera.data.dof.focus_object.name if camera.data.dof.focus_object is not None else None,
+            "focusDistance": round(camera.data.dof.focus_distance, 4),
+            "fStop": round(camera.data.dof.aperture_fstop, 4),
+        },
     }
 
 
@@ -142,6 +154,8 @@ def get_scene(args):
         "camera": describe_camera(),
         "world": describe_world(),
         "render": describe_render(),
+        "blender": blender_info(),
+        "collections": describe_collections(),
     }
     if len(after) > limit:
         result["nextCursor"] = page[-1].name

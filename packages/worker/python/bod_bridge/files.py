@@ -6,6 +6,7 @@ import sys
 import bpy
 from mathutils import Vector
 
+from . import compat
 from .channel import BridgeError
 from .common import link_to_scene, remove_object, scene
 from .objects import deselect_all
@@ -32,23 +33,24 @@ def export_scene(args):
     os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     files = [output]
     if fmt in ("glb", "gltf"):
-        bpy.ops.export_scene.gltf(
-            filepath=output,
+        compat.export_file(
+            "gltf",
+            output,
             export_format="GLB" if fmt == "glb" else "GLTF_EMBEDDED",
             export_apply=True,
             export_cameras=False,
             export_lights=False,
         )
     elif fmt == "obj":
-        bpy.ops.wm.obj_export(filepath=output, export_materials=True, export_selected_objects=False)
+        compat.export_file("obj", output, export_materials=True)
         mtl = os.path.splitext(output)[0] + ".mtl"
         if os.path.exists(mtl):
             files.append(mtl)
     elif fmt == "stl":
-        bpy.ops.export_mesh.stl(filepath=output, use_selection=False)
+        compat.export_file("stl", output)
     elif fmt == "fbx":
         # The model only, as in the other formats: no camera or lights.
-        bpy.ops.export_scene.fbx(filepath=output, use_selection=False, object_types={"EMPTY", "MESH", "OTHER", "ARMATURE"})
+        compat.export_file("fbx", output, object_types={"EMPTY", "MESH", "OTHER", "ARMATURE"})
     elif fmt == "blend":
         bpy.ops.wm.save_as_mainfile(filepath=output, copy=True, compress=True)
     else:
@@ -70,13 +72,9 @@ def import_model(args):
     try:
         if fmt in ("glb", "gltf"):
             restore_numpy_aliases()
-            bpy.ops.import_scene.gltf(filepath=path)
-        elif fmt == "obj":
-            bpy.ops.wm.obj_import(filepath=path)
-        elif fmt == "stl":
-            bpy.ops.import_mesh.stl(filepath=path)
-        elif fmt == "fbx":
-            bpy.ops.import_scene.fbx(filepath=path)
+            compat.import_file("gltf", path)
+        elif fmt in ("obj", "stl", "fbx"):
+            compat.import_file(fmt, path)
         else:
             raise BridgeError("unsupported_format", "Cannot import %s; use glb, gltf, obj, stl or fbx." % fmt)
     except RuntimeError as error:

@@ -3,7 +3,9 @@
 import bpy
 
 from .channel import BridgeError
+from . import compat
 from .common import linear_to_hex
+from .compat import emission_color_input, set_material_transparency
 
 def find_principled(material):
     """The material's Principled BSDF node, or None; changes nothing."""
@@ -39,6 +41,7 @@ def ensure_material(obj):
     if material is None:
         material = bpy.data.materials.new(obj.name)
         material.use_nodes = True
+        compat.clear_principled_emission(principled(material))
         if len(obj.data.materials):
             obj.data.materials[0] = material
         else:
@@ -56,13 +59,7 @@ def set_base_color(material, rgb):
 
 def set_alpha(material, alpha):
     principled(material).inputs["Alpha"].default_value = alpha
-    if alpha < 1.0:
-        material.blend_method = "BLEND"
-        material.shadow_method = "HASHED"
-        material.show_transparent_back = False
-    else:
-        material.blend_method = "OPAQUE"
-        material.shadow_method = "OPAQUE"
+    set_material_transparency(material, alpha < 1.0)
     diffuse = list(material.diffuse_color)
     material.diffuse_color = (diffuse[0], diffuse[1], diffuse[2], alpha)
 
@@ -87,7 +84,7 @@ def describe_material(material):
         "baseColor": linear_to_hex(inputs["Base Color"].default_value),
         "metallic": round(inputs["Metallic"].default_value, 4),
         "roughness": round(inputs["Roughness"].default_value, 4),
-        "emissionColor": linear_to_hex(inputs["Emission"].default_value),
+        "emissionColor": linear_to_hex(emission_color_input(node).default_value),
         "emissionStrength": round(inputs["Emission Strength"].default_value, 4),
         "alpha": round(inputs["Alpha"].default_value, 4),
     }

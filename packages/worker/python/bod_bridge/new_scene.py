@@ -7,7 +7,6 @@ from .common import (
     DEFAULT_LIGHT_LOCATION,
     DEFAULT_RENDER,
     DEFAULT_WORLD_COLOR,
-    ENGINE_IDS,
     JOURNAL_SEQ_PROPERTY,
     TARGET_PROPERTY,
     aim_rotation,
@@ -15,6 +14,7 @@ from .common import (
     remove_object,
     scene,
 )
+from .compat import ENGINE_IDS
 from .describe import world_background
 
 def new_project_scene(factory_loaded=False):

@@ -6,6 +6,7 @@ import bmesh
 import bpy
 from mathutils import Vector
 
+from . import compat
 from .channel import BridgeError
 from .common import (
     PRIMITIVE_PROPERTY,
@@ -20,6 +21,7 @@ from .common import (
 from .describe import describe_object, is_scene_object
 from .materials import ensure_material, principled, set_alpha, set_base_color
 from .new_scene import new_project_scene
+from .object_parts import attach, boolean_users, descendants
 from .registry import command
 
 def build_torus(bm, major_radius=1.0, minor_radius=0.25, major_segments=48, minor_segments=12):
@@ -52,28 +54,30 @@ PRIMITIVES = {
     "ico_sphere": ("Icosphere", lambda bm: bmesh.ops.create_icosphere(bm, subdivisions=2, radius=1.0, calc_uvs=True)),
     "cylinder": (
         "Cylinder",
-        lambda bm: bmesh.ops.create_cone(bm, cap_ends=True, cap_tris=False, segments=32, radius1=1.0, radius2=1.0, depth=2.0, calc_uvs=True),
+        lambda bm, segments=32: bmesh.ops.create_cone(
+            bm, cap_ends=True, cap_tris=False, segments=segments, radius1=1.0, radius2=1.0, depth=2.0, calc_uvs=True
+        ),
     ),
     "cone": (
         "Cone",
-        lambda bm: bmesh.ops.create_cone(bm, cap_ends=True, cap_tris=False, segments=32, radius1=1.0, radius2=0.0, depth=2.0, calc_uvs=True),
+        lambda bm, segments=32: bmesh.ops.create_cone(
+            bm, cap_ends=True, cap_tris=False, segments=segments, radius1=1.0, radius2=0.0, depth=2.0, calc_uvs=True
+        ),
     ),
     "torus": ("Torus", build_torus),
     "plane": ("Plane", lambda bm: bmesh.ops.create_grid(bm, x_segments=1, y_segments=1, size=1.0, calc_uvs=True)),
-    "circle": ("Circle", lambda bm: bmesh.ops.create_circle(bm, cap_ends=False, segments=32, radius=1.0)),
+    "circle": ("Circle", lambda bm, segments=32: bmesh.ops.create_circle(bm, cap_ends=False, segments=segments, radius=1.0)),
     "monkey": ("Suzanne", lambda bm: bmesh.ops.create_monkey(bm, calc_uvs=True)),
 }
 
-# Curved primitives are shaded smooth, with auto smooth keeping hard edges (a cylinder's caps)
+# Curved primitives are shaded smooth, with edges sharper than the angle kept hard (a cylinder's caps)
 # crisp, so a sphere renders as a sphere and not as facets.
 SMOOTH_PRIMITIVES = {"uv_sphere", "ico_sphere", "cylinder", "cone", "torus", "monkey"}
 AUTO_SMOOTH_ANGLE = math.radians(40)
 
 
 def shade_smooth(mesh):
-    mesh.polygons.foreach_set("use_smooth", [True] * len(mesh.polygons))
-    mesh.use_auto_smooth = True
-    mesh.auto_smooth_angle = AUTO_SMOOTH_ANGLE
+    compat.shade_smooth(mesh, AUTO_SMOOTH_ANGLE)
 
 
 def apply_transform(obj, args):
@@ -110,7 +114,8 @@ def add_object(args):
         bm = bmesh.new()
         try:
             bm.loops.layers.uv.new("UVMap")
-            build(bm)
+            # Only cylinder, cone and circle take segments (the contract refuses it for others).
+            build(bm, args["segments"]) if args.get("segments") is not None else build(bm)
             bm.to_mesh(mesh)
         finally:
             bm.free()
@@ -119,13 +124,19 @@ def add_object(args):
         # A free name is taken as given (checked above); otherwise Blender makes the default unique.
         obj = bpy.data.objects.new(name or default_name, mesh)
         link_to_scene(obj)
+    elif kind == "empty":
+        # No data: a point that carries children (a group's origin) and never renders.
+        obj = bpy.data.objects.new(name or "Empty", None)
+        obj.empty_display_type = "PLAIN_AXES"
+        link_to_scene(obj)
     else:
         raise BridgeError("invalid_arguments", "Unknown object type %s." % kind)
     obj[PRIMITIVE_PROPERTY] = kind
     apply_transform(obj, args)
-    material = ensure_material(obj)
-    if args.get("color") is not None:
-        set_base_color(material, args["color"])
+    if kind != "empty":
+        material = ensure_material(obj)
+        if args.get("color") is not None:
+            set_base_color(material, args["color"])
     return {"object": describe_object(obj)}
 
 
@@ -149,10 +160,34 @@ def update_object(args):
 def delete_object(args):
     obj = find_object(args["name"])
     name = obj.name
-    if scene().camera == obj:
-        scene().camera = None
-    remove_object(obj)
-    return {"deleted": name}
+    # A group (an empty) is its members; other objects leave their children where they are.
+    with_children = args.get("withChildren")
+    if with_children is None:
+        with_children = obj.type == "EMPTY"
+    going = [obj] + (descendants(obj) if with_children else [])
+    for item in going:
+        users = boolean_users(item, ignore=going)
+        if users:
+            owner, modifier = users[0]
+            raise BridgeError(
+                "invalid_arguments",
+                '"%s" is what the boolean modifier "%s" of "%s" cuts with; remove that modifier first (remove_modifier), or delete "%s" too.'
+                % (item.name, modifier.name, owner.name, owner.name),
+                {"object": item.name, "usedBy": [{"object": o.name, "modifier": m.name} for o, m in users]},
+            )
+    if not with_children:
+        for child in list(obj.children):
+            attach(child, None)
+    also = [item.name for item in going[1:]]
+    # Children before parents, so no object is left pointing at a removed one.
+    for item in reversed(going):
+        if scene().camera == item:
+            scene().camera = None
+        remove_object(item)
+    result = {"deleted": name}
+    if also:
+        result["alsoDeleted"] = also
+    return result
 
 
 @command("duplicate_object")
@@ -195,7 +230,7 @@ def set_material(args):
         material.roughness = args["roughness"]
     if args.get("emissionColor") is not None:
         rgb = args["emissionColor"]
-        node.inputs["Emission"].default_value = (rgb[0], rgb[1], rgb[2], 1.0)
+        compat.emission_color_input(node).default_value = (rgb[0], rgb[1], rgb[2], 1.0)
         if args.get("emissionStrength") is None and node.inputs["Emission Strength"].default_value == 0:
             node.inputs["Emission Strength"].default_value = 1.0
     if args.get("emissionStrength") is not None:

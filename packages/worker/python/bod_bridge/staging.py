@@ -2,6 +2,7 @@
 
 import bpy
 
+from .channel import BridgeError
 from .common import (
     DEFAULT_CAMERA_LOCATION,
     DEFAULT_LIGHT_ENERGY,
@@ -9,6 +10,7 @@ from .common import (
     TARGET_PROPERTY,
     aim_rotation,
     ensure_name_free,
+    find_object,
     link_to_scene,
     scene,
 )
@@ -57,7 +59,29 @@ def set_camera(args):
         camera.rotation_euler = aim_rotation(camera.location, aim)
     if args.get("lens") is not None:
         camera.data.lens = args["lens"]
+    set_depth_of_field(camera, args)
     return {"camera": describe_camera()}
+
+
+def set_depth_of_field(camera, args):
+    """Focus on an object or at a distance, with an f-stop; any of them turns depth of field on
+    unless `dof` is given."""
+    dof = camera.data.dof
+    if args.get("focusObject") is not None:
+        target = find_object(args["focusObject"])
+        if target == camera:
+            raise BridgeError("invalid_arguments", "The camera cannot focus on itself; give another object or a focusDistance.")
+        dof.focus_object = target
+    if args.get("focusDistance") is not None:
+        # A distance replaces an object to focus on.
+        dof.focus_object = None
+        dof.focus_distance = args["focusDistance"]
+    if args.get("fStop") is not None:
+        dof.aperture_fstop = args["fStop"]
+    if args.get("dof") is not None:
+        dof.use_dof = bool(args["dof"])
+    elif any(args.get(key) is not None for key in ("focusObject", "focusDistance", "fStop")):
+        dof.use_dof = True
 
 
 @command("set_world")

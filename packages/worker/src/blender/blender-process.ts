@@ -10,6 +10,7 @@ import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { TOOL_ERROR_CODES, ToolError, type ToolErrorCode } from "@bod/contracts";
 import type { Logger } from "pino";
+import { bridgeLaunchArgs } from "../early-blender.ts";
 import type { BridgeCommand, BridgeMessage, BridgeProgressImage, BridgeRequest } from "./bridge-protocol.ts";
 
 /** The launcher, injectable so tests can run a stand-in for Blender. Same shape as `child_process.spawn`. */
@@ -49,7 +50,10 @@ export interface BlenderExit {
 
 export interface BlenderProcessOptions {
   logger: Logger;
-  /** The Blender executable. Default "blender" (found on PATH). */
+  /**
+   * The Blender executable, or a Python interpreter that can import bpy (its file name is
+   * python…: see `isPythonInterpreter`). Default BLENDER_PATH, else "blender" (found on PATH).
+   */
   blenderPath?: string;
   /** The bridge script. Default this package's python/bridge.py. */
   bridgeScriptPath?: string;
@@ -114,7 +118,7 @@ interface PendingCall {
 export function createBlenderProcess(options: BlenderProcessOptions): BlenderProcess {
   const logger = options.logger;
   const spawn = options.spawn ?? (nodeSpawn as SpawnFunction);
-  const blenderPath = options.blenderPath ?? "blender";
+  const blenderPath = options.blenderPath ?? process.env.BLENDER_PATH ?? "blender";
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const forceKillAfterMs = options.forceKillAfterMs ?? 2_000;
   const cancelGraceMs = options.cancelGraceMs ?? 1_500;
@@ -344,8 +348,9 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     state = "starting";
     const started = performance.now();
     const script = options.bridgeScriptPath ?? DEFAULT_BRIDGE_SCRIPT;
-    // --disable-autoexec: Python stored inside a .blend (drivers, text blocks) never runs.
-    const args = ["-b", "--factory-startup", "--disable-autoexec", "--python-exit-code", "1", "--python", script];
+    // A Blender executable or a Python interpreter with bpy; either way Python stored inside a
+    // .blend (drivers, text blocks) never runs.
+    const args = bridgeLaunchArgs(blenderPath, script);
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (message: string) => {
