@@ -212,7 +212,6 @@ export const setWorld = defineTool({
   name: "set_world",
   title: "Set world",
   description: "Set the background: its color and how strongly it lights the scene.",
-  description:
   inputSchema: z.strictObject({
     color: ColorSchema.optional(),
     strength: z.number().min(0).max(1000).optional(),
