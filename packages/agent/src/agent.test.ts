@@ -3,7 +3,8 @@
 // and everything stored. The MCP and LLM paths have their own tests.
 import { MAX_MESSAGE_CHARS } from "@bod/contracts";
 import { describe, expect, it } from "vitest";
-import { type AgentEvent, createAgent } from "./agent.ts";
+import { type AgentEvent, createAgent, needsPreview, PREVIEW_ARTIFACT_KIND, PREVIEW_CALL_ID } from "./agent.ts";
+import { ReasonerError } from "./errors/reasoner-error.ts";
 import { createPlannerReasoner } from "./planner/planner-reasoner.ts";
 import type { Reasoner, ReasonerInput } from "./reasoner.ts";
 import { createMemoryAgentStore } from "./testing/memory-agent-store.ts";
@@ -101,13 +102,21 @@ describe("createAgent with the offline planner", () => {
   it("calls get_scene only when the message refers to existing objects", async () => {
     const { agent, tools } = setup();
     await agent.runTurn({ projectId: "p", text: "add a cube" });
-    expect(tools.calls.map((call) => call.name)).toEqual(["add_object"]);
+    // Each turn that changed the scene ends with its preview.
+    expect(tools.calls.map((call) => call.name)).toEqual(["add_object", "render_frame"]);
     await agent.runTurn({ projectId: "p", text: "make the cube blue and move it up by 2" });
-    expect(tools.calls.map((call) => call.name)).toEqual(["add_object", "get_scene", "update_object", "update_object"]);
+    expect(tools.calls.map((call) => call.name)).toEqual([
+      "add_object",
+      "render_frame",
+      "get_scene",
+      "update_object",
+      "update_object",
+      "render_frame",
+    ]);
     expect(tools.scene.objects[0]!.location).toEqual([0, 0, 2]);
     // "it" in the next message is the cube the last turn touched.
     await agent.runTurn({ projectId: "p", text: "make it metallic" });
-    expect(tools.calls.at(-1)).toMatchObject({ name: "set_material", arguments: { name: "Cube", metallic: 1 } });
+    expect(tools.calls.at(-2)).toMatchObject({ name: "set_material", arguments: { name: "Cube", metallic: 1 } });
   });
 
   it("plans nothing for a message it cannot read", async () => {
@@ -126,6 +135,89 @@ describe("createAgent with the offline planner", () => {
     expect(result.reply).toContain("Failed: Rendered the scene: Blender is not running");
     expect(result.reply).toContain("Not done (an earlier step failed): Exported the scene as GLB.");
     expect(result.reply).toContain("The steps before the failure were applied.");
+  });
+});
+
+describe("the preview a turn ends with", () => {
+  it("follows a change: a preview render, its events before the reply, its image recorded as a preview", async () => {
+    const { agent, tools, store } = setup();
+    const events: AgentEvent[] = [];
+    const result = await agent.runTurn({ projectId: "p", text: "add a red cube", onEvent: (event) => events.push(event) });
+    expect(result.status).toBe("completed");
+    expect(tools.calls.map((call) => [call.name, call.arguments])).toEqual([
+      ["add_object", expect.anything()],
+      ["render_frame", { preset: "preview" }],
+    ]);
+    expect(events.map((event) => event.type)).toEqual([
+      "turn-start",
+      "plan",
+      "tool-call-start",
+      "tool-call-end",
+      "tool-call-start",
+      "progress",
+      "progress",
+      "progress",
+      "tool-call-end",
+      "reply",
+      "turn-end",
+    ]);
+    const end = events.findLast((event) => event.type === "tool-call-end");
+    expect(end).toMatchObject({ id: PREVIEW_CALL_ID, name: "render_frame", isError: false });
+    expect(result.artifacts).toEqual([
+      expect.objectContaining({ kind: PREVIEW_ARTIFACT_KIND, mimeType: "image/png", toolCallId: PREVIEW_CALL_ID }),
+    ]);
+    expect(result.toolCalls.at(-1)).toMatchObject({ id: PREVIEW_CALL_ID, name: "render_frame", arguments: { preset: "preview" } });
+    const [, stored] = await store.listMessages("p");
+    expect(stored?.artifacts.map((artifact) => artifact.kind)).toEqual([PREVIEW_ARTIFACT_KIND]);
+  });
+
+  it("is not made when nothing changed, the turn rendered, or the turn failed", async () => {
+    const { agent, tools } = setup();
+    await agent.runTurn({ projectId: "p", text: "what can you do?" });
+    await agent.runTurn({ projectId: "p", text: "add a cube and render the scene" });
+    expect(tools.calls.map((call) => call.name)).toEqual(["add_object", "render_frame"]);
+    // The render the turn asked for failed: still no preview in its place.
+    tools.failNext("render_frame", "blender_unavailable", "Blender is not running; try again in a moment.");
+    await agent.runTurn({ projectId: "p", text: "add a sphere and render the scene" });
+    expect(tools.calls.map((call) => call.name)).toEqual(["add_object", "render_frame", "add_object", "render_frame"]);
+
+    const failing = scriptedReasoner(async (input) => {
+      if (input.steps.length === 0) return { toolCalls: [{ id: "a", name: "add_object", arguments: { type: "cone" } }] };
+      throw new ReasonerError("provider_unavailable", "The model did not answer.");
+    });
+    const failed = setup(failing);
+    const result = await failed.agent.runTurn({ projectId: "p", text: "add a cone" });
+    expect(result.status).toBe("failed");
+    expect(failed.tools.calls.map((call) => call.name)).toEqual(["add_object"]);
+  });
+
+  it("is not made when the agent is told not to", async () => {
+    const tools = createRecordingToolClient();
+    const agent = createAgent({
+      reasoner: createPlannerReasoner(),
+      toolClient: tools,
+      store: createMemoryAgentStore(),
+      previewAfterChanges: false,
+    });
+    await agent.runTurn({ projectId: "p", text: "add a cube" });
+    expect(tools.calls.map((call) => call.name)).toEqual(["add_object"]);
+  });
+
+  it("needsPreview: a change that succeeded, and no render asked for", () => {
+    const call = (name: string, error?: string) => ({
+      id: name,
+      name,
+      arguments: {},
+      durationMs: 1,
+      ...(error ? { error: { code: error, message: error } } : {}),
+    });
+    expect(needsPreview([call("add_object")])).toBe(true);
+    expect(needsPreview([call("get_scene")])).toBe(false);
+    expect(needsPreview([call("add_object", "object_not_found")])).toBe(false);
+    expect(needsPreview([call("add_object"), call("render_frame")])).toBe(false);
+    expect(needsPreview([call("add_object"), call("render_frame", "timeout")])).toBe(false);
+    // A render that never ran because an earlier call of its step failed asked for nothing.
+    expect(needsPreview([call("add_object"), call("update_object", "object_not_found"), call("render_frame", "skipped")])).toBe(true);
   });
 });
 
@@ -157,7 +249,7 @@ describe("createAgent loop", () => {
     expect(result.status).toBe("completed");
     expect(result.reply).toBe("Added a cone instead.");
     // The invalid call never reached the worker; the unknown object did and came back as an error.
-    expect(tools.calls.map((call) => call.name)).toEqual(["update_object", "add_object"]);
+    expect(tools.calls.map((call) => call.name)).toEqual(["update_object", "add_object", "render_frame"]);
     const seen = reasoner.inputs[3]!.steps.map((step) => step.toolCalls[0]!.error?.code);
     expect(seen).toEqual(["invalid_arguments", "object_not_found", undefined]);
     expect(reasoner.inputs[1]!.steps[0]!.toolCalls[0]!.error?.message).toMatch(/type/);

@@ -2,7 +2,7 @@
 // make its tool calls through the tool client, repeat until it replies or the step budget runs
 // out, then store the turn. Every step is reported as an event while it happens.
 import { randomUUID } from "node:crypto";
-import { findToolContract, MAX_MESSAGE_CHARS } from "@bod/contracts";
+import { findToolContract, MAX_MESSAGE_CHARS, type PartialImage } from "@bod/contracts";
 import { ReasonerError } from "./errors/reasoner-error.ts";
 import { ToolClientError } from "./errors/tool-client-error.ts";
 import type { ProposedToolCall, Reasoner, TurnStep } from "./reasoner.ts";
@@ -26,7 +26,17 @@ export type AgentEvent =
       reasoningMs: number;
     }
   | { type: "tool-call-start"; turnId: string; id: string; name: string; arguments: unknown }
-  | { type: "progress"; turnId: string; id: string; name: string; progress: number; total?: number; message?: string }
+  | {
+      type: "progress";
+      turnId: string;
+      id: string;
+      name: string;
+      progress: number;
+      total?: number;
+      message?: string;
+      /** An image of the render so far (its first look), shown until the finished render replaces it. */
+      image?: PartialImage;
+    }
   | {
       type: "tool-call-end";
       turnId: string;
@@ -89,6 +99,29 @@ export interface AgentOptions {
   now?: () => number;
   /** Turn ids (tests inject one); default random UUIDs. */
   createId?: () => string;
+  /**
+   * Whether a turn that changed the scene without rendering it ends with a quick preview render
+   * (render_frame preset "preview", recorded as an artifact of kind "preview"); default true.
+   */
+  previewAfterChanges?: boolean;
+}
+
+/** The tool call id of the preview a turn ends with. */
+export const PREVIEW_CALL_ID = "preview";
+
+/** The artifact kind of that preview's image. */
+export const PREVIEW_ARTIFACT_KIND = "preview";
+
+/** Tools whose call shows the user the scene, so a turn that made one needs no preview. */
+const RENDERING_TOOLS: ReadonlySet<string> = new Set(["render_frame", "render_animation"]);
+
+/**
+ * Whether a turn whose calls were `records` should end with a preview: it changed the scene (a
+ * change succeeded) and did not render it (no render was asked for, whatever became of it).
+ */
+export function needsPreview(records: readonly ToolCallRecord[]): boolean {
+  if (records.some((record) => RENDERING_TOOLS.has(record.name) && record.error?.code !== "skipped")) return false;
+  return records.some((record) => record.error === undefined && findToolContract(record.name)?.mutatesScene === true);
 }
 
 /** A message the agent will not reason about (empty, too long); stays inside the turn loop. */
@@ -356,6 +389,21 @@ export function createAgent(options: AgentOptions): Agent {
         reply = `Something went wrong: ${error.message} ${describeApplied(toolCalls)}`;
       }
       emit({ type: "error", turnId, ...error });
+    }
+
+    // The user sees what the turn did without asking for a render: a quick preview, made only
+    // when the turn completed, changed something, and showed nothing yet.
+    if (status === "completed" && (options.previewAfterChanges ?? true) && needsPreview(toolCalls)) {
+      const preview = await makeCall(
+        turnId,
+        projectId,
+        { id: PREVIEW_CALL_ID, name: "render_frame", arguments: { preset: "preview" } },
+        controller.signal,
+        emit,
+        context,
+      );
+      toolCalls.push(preview.record);
+      artifacts.push(...preview.artifacts.map((artifact) => ({ ...artifact, kind: PREVIEW_ARTIFACT_KIND })));
     }
 
     const touched = toolCalls

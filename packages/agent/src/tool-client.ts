@@ -5,7 +5,14 @@
 // key (`_meta["bod/idempotencyKey"]`), fresh per call and the same on the client's own retries,
 // so a change sent again after a broken connection is applied once.
 import { randomUUID } from "node:crypto";
-import { findToolContract, REQUEST_META_KEYS, RESULT_META_KEYS } from "@bod/contracts";
+import {
+  findToolContract,
+  type PartialImage,
+  PROGRESS_META_KEYS,
+  REQUEST_META_KEYS,
+  RESULT_META_KEYS,
+  toPartialImage,
+} from "@bod/contracts";
 import { Client, type FetchLike, SdkError, SdkErrorCode, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { ToolClientError } from "./errors/tool-client-error.ts";
 
@@ -24,6 +31,8 @@ export interface ToolCallProgress {
   progress: number;
   total?: number;
   message?: string;
+  /** An image of the work so far (a render's first look), when the worker sent one. */
+  image?: PartialImage;
 }
 
 export interface ToolCallOptions {
@@ -242,12 +251,15 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
           ...(signal ? { signal } : {}),
           ...(onProgress
             ? {
-                onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+                onprogress: (progress: { progress: number; total?: number; message?: string; _meta?: Record<string, unknown> }) => {
+                  const image = toPartialImage(progress._meta?.[PROGRESS_META_KEYS.partialImage]);
                   onProgress({
                     progress: progress.progress,
                     ...(progress.total !== undefined ? { total: progress.total } : {}),
                     ...(progress.message !== undefined ? { message: progress.message } : {}),
-                  }),
+                    ...(image ? { image } : {}),
+                  });
+                },
               }
             : {}),
         },

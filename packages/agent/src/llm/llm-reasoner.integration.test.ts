@@ -29,7 +29,8 @@ async function setup(script: ScriptedReply[], config: Partial<LlmConfig> = {}) {
   });
   const tools = createRecordingToolClient();
   const store = createMemoryAgentStore();
-  const agent = createAgent({ reasoner, toolClient: tools, store, maxSteps: 6 });
+  // These tests follow the model's own calls; the preview a turn ends with has its tests in agent.test.ts.
+  const agent = createAgent({ reasoner, toolClient: tools, store, maxSteps: 6, previewAfterChanges: false });
   return { server, tools, store, agent };
 }
 
@@ -256,7 +257,11 @@ describe("LLM reasoner over the Anthropic Messages API", () => {
     const agent = createAgent({ reasoner, toolClient: tools, store: createMemoryAgentStore() });
     const result = await agent.runTurn({ projectId: "p", text: "add a golden monkey" });
     expect(result.reply).toBe("Added a golden monkey.");
-    expect(tools.calls.map((call) => [call.name, call.arguments])).toEqual([["add_object", { type: "monkey", color: "gold" }]]);
+    // The model's call, then the preview of the changed scene.
+    expect(tools.calls.map((call) => [call.name, call.arguments])).toEqual([
+      ["add_object", { type: "monkey", color: "gold" }],
+      ["render_frame", { preset: "preview" }],
+    ]);
     expect(server.requests[0]!.path).toBe("/v1/messages");
     expect(server.requests[0]!.headers["x-api-key"]).toBe("anthropic-key");
     const second = server.requests[1]!.body.messages as Array<{ role: string; content: Array<{ type: string; content?: unknown }> }>;
