@@ -553,7 +553,7 @@ function stepRow(step) {
     status,
     h(
       "div.step-body",
-      h("span.step-name", TOOL_LABELS[step.name] ?? step.label ?? step.name),
+      h("span.step-name", step.arguments?.preset === "preview" ? "Preview" : (TOOL_LABELS[step.name] ?? step.label ?? step.name)),
       h("span.step-args", step.detail ?? describeArguments(step.arguments)),
       step.progress !== undefined && step.status === "running"
         ? h(
@@ -582,29 +582,54 @@ function liveView(live) {
         : live.steps.length === 0
           ? h("div.thinking", h("span.dots", h("i"), h("i"), h("i")), "Thinking")
           : null,
-      artifactsView(live.artifacts),
+      artifactsView(live.artifacts, live.steps),
     ),
   );
 }
 
-function artifactsView(artifacts) {
-  if (!artifacts?.length) return null;
+/** The preview a turn ends with after changing the scene (the agent records its image as kind "preview"). */
+function isPreview(artifact) {
+  return artifact.kind === "preview";
+}
+
+/**
+ * The turn's images and files; `steps` (a turn in progress) adds the first look of each render still
+ * running, in the place its render takes once it is done.
+ */
+function artifactsView(artifacts, steps = []) {
+  const partials = steps.filter((step) => step.status === "running" && step.partial);
+  if (!artifacts?.length && partials.length === 0) return null;
   return h(
     "div.artifacts",
-    artifacts.map((artifact) =>
+    (artifacts ?? []).map((artifact) =>
       artifact.mimeType.startsWith("image/")
         ? h(
             "a.render",
-            { href: artifact.signedUrl, target: "_blank", rel: "noopener" },
+            { href: artifact.signedUrl, target: "_blank", rel: "noopener", class: isPreview(artifact) ? "preview" : "" },
             h("img", {
               src: artifact.signedUrl,
-              alt: "Render of the scene",
+              alt: isPreview(artifact) ? "Preview of the scene" : "Render of the scene",
               width: RENDER_DEFAULTS.width,
               height: RENDER_DEFAULTS.height,
               onload: keepScrolledDown,
             }),
+            isPreview(artifact) ? h("span.render-label", "Preview") : null,
           )
         : exportCard(artifact),
+    ),
+    partials.map((step) =>
+      h(
+        "div.render.partial",
+        { "aria-busy": "true" },
+        h("img", {
+          src: step.partial.src,
+          alt: "First look while the render runs",
+          width: RENDER_DEFAULTS.width,
+          height: RENDER_DEFAULTS.height,
+          onload: keepScrolledDown,
+        }),
+        h("span.render-label", "Rendering…"),
+      ),
     ),
   );
 }
@@ -690,6 +715,9 @@ async function send(text) {
           const step = stepFor(data.id);
           if (step && data.total) step.progress = Math.max(step.progress ?? 0, data.progress / data.total);
           if (step && data.message) step.detail = data.message;
+          // A first look of a render in progress: shown where the render will appear, until it does.
+          if (step && data.image?.mimeType === "image/png" && typeof data.image.data === "string")
+            step.partial = { src: `data:image/png;base64,${data.image.data}`, width: data.image.width, height: data.image.height };
           break;
         }
         case "tool-call-end": {
