@@ -163,3 +163,31 @@ describe("composite plans", () => {
       expect(result.calls.at(-1)).toMatchObject({ name: "set_parent", arguments: { object: "Sphere", parent: "Table" } });
   });
 });
+
+describe("looks", () => {
+  it("set the world, the lights and the camera together", () => {
+    for (const [text, light] of [
+      ["make it look like sunset", "Sunset Sun"],
+      ["studio lighting", "Key Light"],
+      ["make it night", "Moonlight"],
+      ["overcast", "Overcast Sun"],
+      ["neon lighting", "Neon Pink"],
+    ] as const) {
+      const result = plan(text, true);
+      const names = result.calls.map((call) => call.name);
+      expect(names[0], text).toBe("set_world");
+      expect(names.at(-1), text).toBe("set_camera");
+      expect(
+        result.calls.some((call) => call.name === "add_light" && call.arguments.name === light),
+        text,
+      ).toBe(true);
+    }
+  });
+
+  it("are only read when every word is about the look", () => {
+    expect(plan("make the cube neon", true).calls).toEqual([
+      expect.objectContaining({ name: "set_material", arguments: expect.objectContaining({ name: "Cube", emissionStrength: 5 }) }),
+    ]);
+    expect(planInstructions("add a neon dragon")).toMatchObject({ kind: "refusal" });
+  });
+});

@@ -115,6 +115,8 @@ export function readDescription(text: string): Description {
     else if (SUBSTANCE_WORDS[word]) substances.push(word);
     else if (COUNT_WORDS.test(word) || NEUTRAL_WORDS.has(word)) continue;
     else if (readMaterial(word) || /^(?:semi|see|through|lit|up)$/.test(word) || /^\d{1,3}%$/.test(word)) continue;
+    // "half transparent", "slightly see-through": degrees of a surface word.
+    else if (material && /^(?:half|halfway|partly|partially|slightly|somewhat|mostly|completely|fully|totally|bit)$/.test(word)) continue;
     else if (/^(?:light|dark|bright|pale|deep)$/.test(word) && colors.length > 0) continue;
     else unknown.push(word);
   }

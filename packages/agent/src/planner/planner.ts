@@ -17,6 +17,7 @@
 //     conversation-handlers.ts  help, greetings, describe the scene
 //     output-handlers.ts        render, export
 //     view-handlers.ts          background, camera
+//     look-handlers.ts          looks: sunset, night, studio, overcast, neon (world, lights, camera)
 //     light-handlers.ts         add lights
 //     object-handlers.ts        clear, delete, rename, duplicate
 //     transform-handlers.ts     move, rotate, scale
@@ -31,6 +32,7 @@ import { handleEdit } from "./handlers/appearance-handlers.ts";
 import { handleComposite } from "./handlers/composite-handlers.ts";
 import { handleDescribe, handleGreeting, handleHelp } from "./handlers/conversation-handlers.ts";
 import { handleAddLight } from "./handlers/light-handlers.ts";
+import { handleLook } from "./handlers/look-handlers.ts";
 import { handleClear, handleDelete, handleDuplicate, handleRename } from "./handlers/object-handlers.ts";
 import { handleExport, handleRender } from "./handlers/output-handlers.ts";
 import { handleMove, handleRotate, handleScale } from "./handlers/transform-handlers.ts";
@@ -67,6 +69,7 @@ const HANDLERS: Handler[] = [
   handleHelp,
   handleGreeting,
   handleDescribe,
+  handleLook,
   handleClear,
   handleRender,
   handleExport,

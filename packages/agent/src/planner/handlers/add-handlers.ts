@@ -214,7 +214,9 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
 
   // Position: explicit, relative to another object, arranged, or beside what is there.
   const explicit = readVector(phrase.replace(/\b(?:size|scale)\s*\d+(?:\.\d+)?/g, ""));
-  const relation = relationAt >= 0 && !comparison ? readRelation(tail.slice(relationAt), state) : undefined;
+  // "2 m to the left of the cone": the distance before the relation belongs to it.
+  const distanceAt = relationAt >= 0 ? tail.slice(0, relationAt).search(/\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)?\s+$/) : -1;
+  const relation = relationAt >= 0 && !comparison ? readRelation(tail.slice(distanceAt >= 0 ? distanceAt : relationAt), state) : undefined;
   const sideways =
     !relation && !explicit ? /\b(?:on|to) the (left|right)\b|\bin (front)\b|\b(behind)\b|\bin the (back)\b/.exec(phrase) : null;
   const arrangement = /\b(?:in a (?:circle|ring)|around (?:a|the) (?:circle|origin|center))\b/.test(phrase)

@@ -46,27 +46,35 @@ export const handleEdit: Handler = (clause, state) => {
       `What should change about ${reference.phrase}? e.g. a color ("blue", "#ff8800"), a surface (metallic, glossy, matte, glowing, transparent) or a size (bigger, twice as big).`,
     );
   }
-  for (const object of targets.flatMap((entry) => entry.objects)) {
-    if (edited.includes(object.name)) continue;
-    if (object.kind === "light") {
-      if (!color) throw new PlanRefusal(`${object.name} is a light: I can change its color, move it or delete it.`);
-      push(state, "update_object", { name: object.name, color }, `Made ${object.name} ${color}.`);
+  for (const target of targets.flatMap((entry) => entry.objects)) {
+    // A group's color and surface are its parts'; its size is the group's own scale.
+    const parts = target.kind === "group" && (color || material) ? state.world.members(target) : [target];
+    if (target.kind === "group" && scaleChange) {
+      planScale(state, target, scaleChange);
+      edited.push(target.name);
+    }
+    for (const object of parts) {
+      if (edited.includes(object.name)) continue;
+      if (object.kind === "light") {
+        if (!color) throw new PlanRefusal(`${object.name} is a light: I can change its color, move it or delete it.`);
+        push(state, "update_object", { name: object.name, color }, `Made ${object.name} ${color}.`);
+        edited.push(object.name);
+        continue;
+      }
+      const surface = materialArgs(material, color);
+      if (Object.keys(surface).length > 0) {
+        const args = { name: object.name, ...(color ? { color } : {}), ...surface };
+        push(state, "set_material", args, `Made ${object.name} ${describeMaterial(args)}.`);
+      } else if (color) {
+        push(state, "update_object", { name: object.name, color }, `Made ${object.name} ${color}.`);
+      }
+      if (scaleChange && object.kind !== "group" && object === target) {
+        planScale(state, object, scaleChange);
+      }
+      const newColor = color ?? material?.color;
+      if (newColor) object.color = parseColorToSrgb(newColor) as Vec3 | undefined;
       edited.push(object.name);
-      continue;
     }
-    const surface = materialArgs(material, color);
-    if (Object.keys(surface).length > 0) {
-      const args = { name: object.name, ...(color ? { color } : {}), ...surface };
-      push(state, "set_material", args, `Made ${object.name} ${describeMaterial(args)}.`);
-    } else if (color) {
-      push(state, "update_object", { name: object.name, color }, `Made ${object.name} ${color}.`);
-    }
-    if (scaleChange) {
-      planScale(state, object, scaleChange);
-    }
-    const newColor = color ?? material?.color;
-    if (newColor) object.color = parseColorToSrgb(newColor) as Vec3 | undefined;
-    edited.push(object.name);
   }
   state.world.focus = edited;
   return true;

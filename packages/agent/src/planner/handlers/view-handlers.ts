@@ -33,7 +33,7 @@ export const handleWorld: Handler = (clause, state) => {
 export const handleCamera: Handler = (clause, state) => {
   const text = clause.text;
   if (
-    !/\bcamera\b|^(?:look|view|see|show)(?:ing)?\s+(?:it\s+|the scene\s+|everything\s+)?(?:from|at|down)\b|\b(?:top|front|side|back|bottom|isometric) view\b|^zoom\b|^(?:focus on|frame)\b|\bpoint of view\b/.test(
+    !/\bcamera\b|^(?:use|switch to|give me|set) (?:an? |the )?(?:wide[- ]angle|telephoto|\d+(?:\.\d+)?\s*mm) lens$|^(?:look|view|see|show)(?:ing)?\s+(?:it\s+|the scene\s+|everything\s+)?(?:from|at|down)\b|\b(?:top|front|side|back|bottom|isometric) view\b|^zoom\b|^(?:focus on|frame)\b|\bpoint of view\b/.test(
       text,
     )
   )
