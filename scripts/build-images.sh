@@ -81,9 +81,12 @@ mmdebstrap_args=(
   --aptopt='APT::Install-Recommends "false"'
   --aptopt='APT::Install-Suggests "false"'
 )
+# The key holds the inputs' contents, never the checkout's path (the dpkg filter is named by its
+# absolute path above): another clone of the same sources, such as CI's fresh one, reuses the base
+# and with it every layer built on it.
 base_key="$(
   {
-    printf '%s\n' "$suite" "${mirrors[@]}" "${mmdebstrap_args[@]}"
+    printf '%s\n' "$suite" "${mirrors[@]}" "${mmdebstrap_args[@]//"$images_dir"/deploy/images}"
     cat "$images_dir/slim.dpkg.cfg"
     mmdebstrap --version | cut -d. -f1
   } | sha256sum | cut -c1-16

@@ -103,6 +103,24 @@ export const ArtifactSchema = z.object({
 });
 export type Artifact = z.infer<typeof ArtifactSchema>;
 
+/** The image maps a material can have (set_texture). */
+export const TEXTURE_MAPS = ["base_color", "roughness", "normal"] as const;
+export type TextureMap = (typeof TEXTURE_MAPS)[number];
+
+/** How an image is laid onto a mesh: Blender's smart UV project, a box (cube) projection, or the mesh's own UVs. */
+export const TEXTURE_PROJECTIONS = ["smart_uv", "box", "existing"] as const;
+export type TextureProjection = (typeof TEXTURE_PROJECTIONS)[number];
+
+/** One image map of a material, as get_scene and set_texture report it. */
+export const TextureMapSchema = z.object({
+  map: z.enum(TEXTURE_MAPS),
+  artifactId: ArtifactIdSchema.describe("The image, an artifact of the project."),
+  projection: z.enum(TEXTURE_PROJECTIONS),
+  scale: z.number().describe("How many times the image repeats across the surface's UV space."),
+  strength: z.number().optional().describe("Normal maps: how strongly the map bends the surface."),
+});
+export type TextureMapRecord = z.infer<typeof TextureMapSchema>;
+
 export const MaterialSchema = z.object({
   name: z.string(),
   baseColor: z.string().describe("#rrggbb (sRGB)."),
@@ -111,6 +129,7 @@ export const MaterialSchema = z.object({
   emissionColor: z.string(),
   emissionStrength: z.number(),
   alpha: z.number(),
+  maps: z.array(TextureMapSchema).optional().describe("Image maps (set_texture), in the order base_color, roughness, normal."),
 });
 export type Material = z.infer<typeof MaterialSchema>;
 
@@ -196,7 +215,31 @@ export const BlenderInfoSchema = z.object({
   version: z.string().describe('Blender\'s version, major.minor.patch, e.g. "4.5.3".'),
 });
 
-export const WorldSchema = z.object({ color: z.string(), strength: z.number() });
+/** What lights the scene from around it: a plain color, an image (HDRI) or a procedural sky. */
+export const WORLD_KINDS = ["color", "hdri", "sky"] as const;
+export type WorldKind = (typeof WORLD_KINDS)[number];
+
+/** The sky models both Blender 3.4 and 4.x/5.x have (5.0 calls Nishita "single scattering"). */
+export const SKY_TYPES = ["nishita", "hosek_wilkie"] as const;
+export type SkyType = (typeof SKY_TYPES)[number];
+
+export const WorldSchema = z.object({
+  color: z.string().describe("#rrggbb (sRGB): the background color of a color world."),
+  strength: z.number(),
+  kind: z.enum(WORLD_KINDS).optional().describe("color (set_world), hdri (set_world_hdri) or sky (set_world_sky)."),
+  hdri: z
+    .object({ artifactId: ArtifactIdSchema, rotation: z.number().describe("Degrees about the vertical axis.") })
+    .optional()
+    .describe("The environment image, when kind is hdri."),
+  sky: z
+    .object({
+      type: z.enum(SKY_TYPES),
+      sunElevation: z.number().describe("Degrees above the horizon."),
+      sunRotation: z.number().describe("Degrees about the vertical axis."),
+    })
+    .optional()
+    .describe("The sky, when kind is sky."),
+});
 
 /** A collection as get_scene lists it. */
 export const CollectionSchema = z.object({

@@ -32,10 +32,12 @@ import {
 } from "./schemas.ts";
 import { defineTool, type ToolContract } from "./tool-contract.ts";
 import { HIERARCHY_TOOLS } from "./tools/hierarchy.ts";
+import { TEXTURE_TOOLS } from "./tools/textures.ts";
 
 export type { ToolAnnotations, ToolContract } from "./tool-contract.ts";
 export { defineTool } from "./tool-contract.ts";
 export * from "./tools/hierarchy.ts";
+export * from "./tools/textures.ts";
 
 const ObjectResultSchema = z.object({ object: SceneObjectSchema });
 
@@ -211,7 +213,8 @@ export const setCamera = defineTool({
 export const setWorld = defineTool({
   name: "set_world",
   title: "Set world",
-  description: "Set the background: its color and how strongly it lights the scene.",
+  description:
+    "Set the background: its color and how strongly it lights the scene. A color replaces an HDRI (set_world_hdri) or sky (set_world_sky); strength alone keeps them.",
   inputSchema: z.strictObject({
     color: ColorSchema.optional(),
     strength: z.number().min(0).max(1000).optional(),
@@ -386,6 +389,7 @@ export const TOOL_CONTRACTS = [
   exportScene,
   importModel,
   ...HIERARCHY_TOOLS,
+  ...TEXTURE_TOOLS,
 ] as const;
 
 export type ToolName = (typeof TOOL_CONTRACTS)[number]["name"];

@@ -22,6 +22,8 @@ validated against the tool contracts.
   render     render_frame
   files      export and import
   control    ping, reset, snapshots
+  textures   image maps of materials (set_texture, remove_texture), HDRI and sky worlds
+  texture_nodes  the nodes those add, and how get_scene reads them
   hierarchy  parents, groups, collections
   object_parts  how hierarchy, modifiers and shapes are read and written on an object
 """
@@ -35,7 +37,7 @@ import traceback
 import bpy
 
 # Every command module registers its commands when imported.
-from . import control, describe, files, objects, render, staging  # noqa: F401
+from . import control, describe, files, objects, render, staging, textures  # noqa: F401
 from . import hierarchy  # noqa: F401
 from . import compat
 from .channel import REQUEST_FD, RESPONSE_FD, BridgeError, attach, send

@@ -15,6 +15,7 @@ from .compat import ENGINE_NAMES, blender_info
 from .materials import describe_material
 from .object_parts import describe_collections, describe_parts, world_matrix
 from .registry import command
+from .texture_nodes import describe_world_source
 
 def mesh_dimensions(obj):
     """Bounding box size of a mesh without modifiers, from its vertices: no scene evaluation needed."""
@@ -107,8 +108,10 @@ def world_background():
 
 
 def describe_world():
-    _, node = world_background()
-    return {"color": linear_to_hex(node.inputs["Color"].default_value), "strength": round(node.inputs["Strength"].default_value, 4)}
+    world, node = world_background()
+    record = {"color": linear_to_hex(node.inputs["Color"].default_value), "strength": round(node.inputs["Strength"].default_value, 4)}
+    record.update(describe_world_source(world.node_tree, node))
+    return record
 
 
 def render_samples(s, engine):

@@ -5,6 +5,7 @@ import bpy
 from .channel import BridgeError
 from . import compat
 from .common import linear_to_hex
+from .texture_nodes import describe_maps
 from .compat import emission_color_input, set_material_transparency
 
 def find_principled(material):
@@ -79,7 +80,7 @@ def describe_material(material):
             "alpha": round(material.diffuse_color[3], 4),
         }
     inputs = node.inputs
-    return {
+    record = {
         "name": material.name,
         "baseColor": linear_to_hex(inputs["Base Color"].default_value),
         "metallic": round(inputs["Metallic"].default_value, 4),
@@ -88,6 +89,11 @@ def describe_material(material):
         "emissionStrength": round(inputs["Emission Strength"].default_value, 4),
         "alpha": round(inputs["Alpha"].default_value, 4),
     }
+    # Listed only when there are any: most materials have none, and every get_scene carries them.
+    maps = describe_maps(material)
+    if maps:
+        record["maps"] = maps
+    return record
 
 
 # ---------------------------------------------------------------------------------------------

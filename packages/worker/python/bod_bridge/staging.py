@@ -16,6 +16,7 @@ from .common import (
 )
 from .describe import describe_camera, describe_light, describe_world, world_background
 from .registry import command
+from .texture_nodes import clear_world_source
 
 @command("add_light")
 def add_light(args):
@@ -86,8 +87,10 @@ def set_depth_of_field(camera, args):
 
 @command("set_world")
 def set_world(args):
-    _, node = world_background()
+    world, node = world_background()
     if args.get("color") is not None:
+        # A color world: an HDRI or sky it had goes.
+        clear_world_source(world.node_tree, node)
         rgb = args["color"]
         node.inputs["Color"].default_value = (rgb[0], rgb[1], rgb[2], 1.0)
     if args.get("strength") is not None:

@@ -22,6 +22,10 @@ export const TOOL_COMMANDS = [
   "render_frame",
   "export_scene",
   "import_model",
+  "set_texture",
+  "remove_texture",
+  "set_world_hdri",
+  "set_world_sky",
 ] as const;
 
 /** Housekeeping commands the worker uses to keep the scene durable. */

@@ -463,7 +463,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     localSnapshot = snapshot;
     if (previous) await rm(previous, { force: true });
     await journal.truncate(seq);
-    // Imported files are inside the snapshot now; the journal no longer points at them.
+    // Kept files are inside the snapshot now (imported geometry, packed images); the journal no longer points at them.
     if (journal.entries.length === 0) {
       await scene.deleteFiles();
       await rm(join(localDir, "imports"), { recursive: true, force: true });
@@ -471,24 +471,25 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     logger.info({ seq, snapshotMs: Math.round(performance.now() - startedAt) }, "scene snapshot saved");
   }
 
-  /** Where replay finds an import's kept source locally: `<local dir>/imports/<name>`. */
+  /** Where replay finds a kept source file locally: `<local dir>/imports/<name>`. */
   function localImportPath(name: string): string {
     return join(localDir as string, "imports", ...name.split("/"));
   }
 
   /**
-   * Keeps an import's source in the store (and a local copy, for replays in this worker), one
-   * folder per import with the file names kept: an OBJ names its materials file in its mtllib line.
-   * Returns the arguments to journal, which name the kept file instead of the caller's path.
+   * Keeps the file a change reads (its `path` argument: an import's model, a texture's image) in
+   * the store, and a local copy for replays in this worker, one folder per call with the file names
+   * kept: an OBJ names its materials file in its mtllib line. Returns the arguments to journal,
+   * which name the kept file (`sceneFile`) instead of the caller's path.
    */
-  async function keepImportSource(args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async function keepSourceFile(command: BridgeCommand, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (!scene || !localDir || typeof args.path !== "string") return args;
     const source = args.path;
     const folder = randomUUID();
     const files = [`${folder}/${basename(source)}`];
     try {
       await copyFile(source, await localTarget(localImportPath(files[0] as string)));
-      if (args.format === "obj") {
+      if (command === "import_model" && args.format === "obj") {
         for (const material of mtllibNames(await readFile(source, "utf8"))) {
           // Only a file beside the OBJ, never a path that leads elsewhere; a missing one is the OBJ's own problem.
           const name = `${folder}/${material}`;
@@ -501,16 +502,20 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       }
     } catch (error) {
       await rm(join(localDir, "imports", folder), { recursive: true, force: true });
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new ToolError("artifact_not_found", "The file to import is missing.");
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        throw new ToolError(
+          "artifact_not_found",
+          command === "import_model" ? "The file to import is missing." : "The file to use is missing.",
+        );
       throw error;
     }
     try {
       for (const name of files) await scene.putFile(name, localImportPath(name));
     } catch (error) {
-      logger.error({ err: error }, "could not keep an import's source in the scene store");
+      logger.error({ err: error, command }, "could not keep a change's source file in the scene store");
       throw saveFailure(
         error,
-        `The file to import could not be saved with the scene (${(error as Error).message}); nothing was changed. Try again.`,
+        `The ${command === "import_model" ? "file to import" : "file"} could not be saved with the scene (${(error as Error).message}); nothing was changed. Try again.`,
       );
     }
     const { path: _, ...rest } = args;
@@ -518,12 +523,12 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   }
 
   /**
-   * The arguments replay sends Blender for an entry: an import's kept source becomes a local file
-   * again (fetched from the store unless this worker has it). Entries journaled before sources
-   * were kept by name hold the absolute path of `.../scene/imports/<folder>/<file>`: the same file.
+   * The arguments replay sends Blender for an entry: a kept source file becomes a local file again
+   * (fetched from the store unless this worker has it). Imports journaled before sources were kept
+   * by name hold the absolute path of `.../scene/imports/<folder>/<file>`: the same file.
    */
   async function replayArgs(entry: JournalEntry): Promise<Record<string, unknown>> {
-    if (entry.command !== "import_model" || !scene || !localDir) return entry.args;
+    if (!scene || !localDir || (typeof entry.args.sceneFile !== "string" && entry.command !== "import_model")) return entry.args;
     const { sceneFile, ...args } = entry.args;
     const name =
       typeof sceneFile === "string" ? sceneFile : typeof args.path === "string" ? LEGACY_IMPORT_PATH.exec(args.path)?.[1] : undefined;
@@ -532,7 +537,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     if (!(await exists(local))) {
       // A source the store lacks stays missing: the import fails, and replay skips it with a warning.
       if (!(await scene.getFile(name, local))) return { ...args, path: local };
-      if (args.format === "obj") {
+      if (entry.command === "import_model" && args.format === "obj") {
         for (const material of mtllibNames(await readFile(local, "utf8"))) {
           const materialName = `${dirname(name)}/${material}`;
           if (IMPORT_NAME.test(materialName)) await scene.getFile(materialName, localImportPath(materialName));
@@ -612,7 +617,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       // held by the snapshot is known here.
       const earlier = idempotency ? recallKey(idempotency) : undefined;
       if (earlier) return { result: earlier.result, saved: Promise.resolve(), repeated: true };
-      const journalArgs = command === "import_model" ? await keepImportSource(args) : args;
+      // A change that reads a file keeps it with the scene, so replay has it wherever it runs.
+      const journalArgs = mutating && typeof args.path === "string" ? await keepSourceFile(command, args) : args;
       for (let attempt = 1; ; attempt++) {
         // Written ahead: the entry is stored while Blender runs the call.
         const pending = mutating ? journal.begin(command, journalArgs, idempotency) : undefined;

@@ -35,6 +35,8 @@ import type { CallToolResult, McpServer, RequestId, ServerContext } from "@model
 import type { BridgeCommand, BridgeProgress, CallIdempotency, SceneEngine } from "../blender/index.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
+import type { ImageFormat } from "./image-check.ts";
+import { prepareImageSource } from "./image-input.ts";
 import { requestDigest } from "./request-digest.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
@@ -62,6 +64,12 @@ const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
   fbx: "application/octet-stream",
   blend: "application/x-blender",
 };
+
+/** The image formats each image-reading tool takes. */
+const IMAGE_TOOL_FORMATS = {
+  set_texture: ["png", "jpg"],
+  set_world_hdri: ["hdr", "exr", "png", "jpg"],
+} as const satisfies Record<string, readonly ImageFormat[]>;
 
 type Progress = { progress: number; total: number; message: string; _meta?: Record<string, unknown> };
 /**
@@ -303,6 +311,35 @@ function createRunner(deps: SceneToolDependencies) {
     }
   }
 
+  /**
+   * set_texture and set_world_hdri: the image (an upload, stored first, or an artifact) goes to
+   * Blender as a local file with the artifact it is; the engine keeps the file with the scene.
+   */
+  async function imageTool(
+    name: keyof typeof IMAGE_TOOL_FORMATS,
+    input: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<ToolOutcome> {
+    // A repeated key answers before anything is uploaded again.
+    const earlier = options.idempotency ? engine.recall(options.idempotency) : undefined;
+    if (earlier) return { structured: earlier.result as Record<string, unknown>, repeated: true };
+    const source = await prepareImageSource(deps, input, IMAGE_TOOL_FORMATS[name]);
+    try {
+      const artifact = source.uploaded ? toArtifact(source.uploaded) : undefined;
+      const structuredOf = (answer: unknown) => ({ ...(answer as Record<string, unknown>), ...(artifact ? { artifact } : {}) });
+      const { data: _data, artifactId: _artifactId, ...settings } = input;
+      const { result, saved, repeated } = await engine.begin(
+        name,
+        { ...toBridgeArguments(settings), artifactId: source.artifactId, path: source.path },
+        { ...options, ...(options.idempotency ? { idempotency: { ...options.idempotency, result: structuredOf } } : {}) },
+      );
+      await saved;
+      return repeated ? { structured: result as Record<string, unknown>, repeated } : { structured: structuredOf(result) };
+    } finally {
+      await source.remove();
+    }
+  }
+
   return async function run(name: ToolName, input: Record<string, unknown>, options: CallOptions) {
     switch (name) {
       case "render_frame":
@@ -313,6 +350,9 @@ function createRunner(deps: SceneToolDependencies) {
         return exportScene(input.format as ExportFormat, options);
       case "import_model":
         return importModel(input, options);
+      case "set_texture":
+      case "set_world_hdri":
+        return imageTool(name, input, options);
       default: {
         const { result, saved, repeated } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
         return { structured: result as Record<string, unknown>, saved, ...(repeated ? { repeated } : {}) };
