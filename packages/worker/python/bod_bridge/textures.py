@@ -69,7 +69,8 @@ def load_image(artifact_id, path, colorspace=None):
     if image.size[0] == 0 or image.size[1] == 0:
         bpy.data.images.remove(image)
         raise BridgeError("unsupported_format", "Blender could not decode the image %s; upload a valid PNG, JPEG, HDR or EXR file." % artifact_id)
-    image.name = artifact_id if key != "Non-Color" else artifact_id + " (data)"
+    # One image per artifact and color space, named so that get_scene's readers can tell them apart.
+    image.name = artifact_id + {"sRGB": "", "Non-Color": " (data)"}.get(key, " (as is)")
     image[ARTIFACT_PROPERTY] = artifact_id
     image[COLORSPACE_PROPERTY] = key
     if colorspace is not None:
