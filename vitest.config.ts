@@ -5,9 +5,13 @@
 //                child processes (stand-in workers, a stand-in Blender, HTTP servers), no Blender.
 //   e2e          packages/*/test/**/*.test.ts: real Blender, real servers, real PostgreSQL and S3,
 //                the official MCP client and a browser.
+//   e2e-bpy-*    the worker's and the agent's e2e files again, against each official bpy wheel
+//                (Blender 4.5 LTS, 5.0) instead of Debian's Blender, one version after another.
 import { defineConfig } from "vitest/config";
+import { BPY_TEST_VERSIONS, bpyProjectName, bpyPythonPath } from "./packages/testing/src/test-blenders.ts";
 
 const INTEGRATION = "packages/*/src/**/*.integration.test.ts";
+const E2E_SETUP = ["./packages/testing/src/global-setup.ts"];
 
 export default defineConfig({
   test: {
@@ -39,9 +43,23 @@ export default defineConfig({
           // Blender is heavy and the machine has two cores: run suites one file at a time.
           fileParallelism: false,
           // One PostgreSQL and one S3 server for the run (the other projects start none).
-          globalSetup: ["./packages/testing/src/global-setup.ts"],
+          globalSetup: E2E_SETUP,
         },
       },
+      ...BPY_TEST_VERSIONS.map((version, index) => ({
+        test: {
+          name: bpyProjectName(version),
+          include: ["packages/worker/test/**/*.test.ts", "packages/agent/test/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          // Each version after the one before and after the e2e project: Blender is heavy.
+          sequence: { groupOrder: index + 1 },
+          // The worker starts this Blender (packages/worker: BLENDER_PATH is its default).
+          env: { BLENDER_PATH: bpyPythonPath(version) },
+          globalSetup: E2E_SETUP,
+        },
+      })),
     ],
   },
 });

@@ -6,7 +6,9 @@
 # --for-tests (test.sh passes it) also installs the servers the e2e tests start: PostgreSQL
 # (Debian's package) and the S3 server versitygw, built with Go into a cache folder kept
 # between runs; and what builds and runs the container images (scripts/build-images.sh):
-# buildah, podman, mmdebstrap and runc from Debian. The quick start needs none of them.
+# buildah, podman, mmdebstrap and runc from Debian; and Blender 4.5 LTS and 5.0 as Python modules
+# (the official bpy wheels), which the worker's and agent's e2e tests also run against. The quick
+# start needs none of them.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,7 +25,12 @@ done
 
 # Debian packages.
 wanted=(blender python3-numpy chromium bubblewrap)
-if $for_tests; then wanted+=(postgresql buildah podman mmdebstrap runc); fi
+if $for_tests; then
+  wanted+=(postgresql buildah podman mmdebstrap runc)
+  # The bpy wheels: a Python 3.11 venv, the X11/GL libraries the module links to, and Mesa's EGL
+  # and software rasterizer (llvmpipe), which EEVEE and Workbench render with where there is no GPU.
+  wanted+=(python3.11 python3-venv libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libx11-6 libxext6 libxfixes3 libxi6 libxrender1 libxkbcommon0 libsm6 libvulkan1)
+fi
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -90,6 +97,31 @@ if $for_tests && [[ -z "${BOD_VERSITYGW:-}" ]]; then
     mv "$staging/versitygw" "$versitygw_dir/versitygw"
     rm -rf "$staging"
   fi
+fi
+
+# Blender as a Python module for the e2e matrix (the vitest projects e2e-bpy-*): the official bpy
+# wheels, one virtual environment per version in the cache folder, bpy-<version>, which
+# packages/testing/src/test-blenders.ts names. The wheels (about 370 MB each) stay in the cache
+# folder's wheels/, so a venv made again installs without downloading bpy.
+if $for_tests; then
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/blender-on-demand"
+  read -r -a bpy_versions <<<"$(node --input-type=module -e 'import { BPY_TEST_VERSIONS } from "./packages/testing/src/test-blenders.ts"; console.log(BPY_TEST_VERSIONS.join(" "))')"
+  for version in "${bpy_versions[@]}"; do
+    venv="$cache/bpy-$version"
+    # The marker is written last: a venv without it is an interrupted install, made again.
+    if [[ -f "$venv/.bod-installed" ]]; then continue; fi
+    say "installing Blender $version as a Python module (bpy wheel) into $venv"
+    rm -rf "$venv"
+    mkdir -p "$cache/wheels"
+    /usr/bin/python3.11 -m venv "$venv"
+    "$venv/bin/pip" download --quiet --no-deps --only-binary=:all: --dest "$cache/wheels" "bpy==$version"
+    "$venv/bin/pip" install --quiet --find-links "$cache/wheels" "bpy==$version"
+    "$venv/bin/python" -c 'import sys, bpy; sys.exit(bpy.app.version_string.split()[0] != sys.argv[1])' "$version" >/dev/null 2>&1 || {
+      say "bpy $version does not import in $venv"
+      exit 1
+    }
+    touch "$venv/.bod-installed"
+  done
 fi
 
 # The offline validator of the Kubernetes manifests (deploy/validate: Knative Serving's own

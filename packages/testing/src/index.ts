@@ -3,6 +3,7 @@
 // that makes a server look down or slow from the client's side.
 export { createFaultProxy, type FaultProxy, type FaultProxyOptions, type FaultProxyTarget } from "./fault-proxy.ts";
 export { freePort } from "./free-port.ts";
+export { BPY_TEST_VERSIONS, bpyProjectName, bpyPythonPath, testCacheDir } from "./test-blenders.ts";
 export {
   type KubeApiServer,
   type KubeApiServerOptions,

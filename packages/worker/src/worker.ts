@@ -134,7 +134,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
   const http = createWorkerHttp({
     createServer: createSceneServerPool(toolDependencies),
     artifacts: () => (bound && projectId ? { store, projectId } : undefined),
-    health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid }),
+    health: () => ({ ready: state === "ready", state, bound, blenderPid: engine.blenderPid, blenderVersion: engine.blenderVersion }),
     admitting: () => state === "ready",
     allowedHostnames: [...LOOPBACK_HOSTNAMES, ...(options.allowedHostnames ?? [])],
     logger,

@@ -213,6 +213,11 @@ def export_file(fmt, path, selection_only=False, **options):
 
     `options` are the operator's own keywords; those this version's operator lacks are left out.
     The selection keyword differs by operator and is set here."""
+    if fmt == "gltf":
+        # 4.2 hid the single-file .gltf (buffers embedded, GLTF_EMBEDDED) behind an add-on preference.
+        addon = bpy.context.preferences.addons.get("io_scene_gltf2")
+        if addon is not None and hasattr(addon.preferences, "allow_embedded_format"):
+            addon.preferences.allow_embedded_format = True
     wanted = dict(options)
     wanted["filepath"] = path
     # wm.* exporters: export_selected_objects; add-on exporters: use_selection.

@@ -70,3 +70,6 @@ def new_project_scene(factory_loaded=False):
     s.render.image_settings.color_mode = "RGBA"
     s.render.film_transparent = False
     s[JOURNAL_SEQ_PROPERTY] = 0
+    # The view layer still lists the removed objects (as None) until it is brought up to date; the
+    # bpy module has no event loop that would do it before the first command.
+    bpy.context.view_layer.update()

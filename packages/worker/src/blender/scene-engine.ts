@@ -86,6 +86,8 @@ export interface SceneEngine {
   /** Waits for the running call, saves the snapshot and ends Blender. */
   stop(): Promise<void>;
   readonly blenderPid: number | undefined;
+  /** The running Blender's version ("4.5.3"), as its bridge reported it; undefined until the first start. */
+  readonly blenderVersion: string | undefined;
   readonly state: SceneEngineState;
 }
 
@@ -198,6 +200,7 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
   let localSnapshot: string | undefined;
   let journal: SceneJournal = createSceneJournal();
   let blender: BlenderProcess | undefined;
+  let blenderVersion: string | undefined;
   let restarting: Promise<void> | undefined;
   let starting: Promise<unknown> | undefined;
   // Whether the current Blender holds the restored scene; a Blender whose restore failed is never used.
@@ -319,7 +322,8 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     });
     blender = process;
     sceneRestored = false;
-    const { readyMs } = await process.start();
+    const { readyMs, blenderVersion: version } = await process.start();
+    blenderVersion = version;
     void process.exited.then((exit) => {
       // Blender died on its own (or was stopped by a timeout or cancel): bring the scene back now.
       if (blender === process && (state === "ready" || state === "restarting")) {
@@ -750,6 +754,9 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
     stop,
     get blenderPid() {
       return blender?.state === "ready" ? blender.pid : undefined;
+    },
+    get blenderVersion() {
+      return blenderVersion;
     },
     get state() {
       return state;

@@ -29,8 +29,8 @@ export interface WorkerHttpOptions {
   createServer: (context: McpRequestContext) => McpServer;
   /** The store and project whose artifacts /artifacts/{id} serves; undefined until the worker is bound. */
   artifacts: () => { store: ArtifactStore; projectId: string } | undefined;
-  /** What /healthz reports; 200 only when `ready`. */
-  health: () => { ready: boolean; state: string; bound: boolean; blenderPid: number | undefined };
+  /** What /healthz reports; 200 only when `ready`. `blenderVersion` ("4.5.3") once Blender has started. */
+  health: () => { ready: boolean; state: string; bound: boolean; blenderPid: number | undefined; blenderVersion?: string | undefined };
   /** Refuses new MCP work while draining (the runtime holds and re-routes it). */
   admitting: () => boolean;
   allowedHostnames: readonly string[];

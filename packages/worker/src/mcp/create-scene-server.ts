@@ -14,12 +14,26 @@ import { registerSceneTools, type SceneToolDependencies, type ToolCallHooks, too
 
 export const SERVER_INFO = { name: "blender-on-demand", title: "Blender on demand", version: "0.1.0" } as const;
 
+/**
+ * The server's identity in `initialize` (and in each result's _meta on 2026-07-28): SERVER_INFO,
+ * with a description naming the Blender that runs the scene once it is known ("4.5.3"). MCP's
+ * `version` is the server's own, so Blender's goes in the description.
+ */
+export function sceneServerInfo(blenderVersion: string | undefined): {
+  name: string;
+  title: string;
+  version: string;
+  description?: string;
+} {
+  return blenderVersion ? { ...SERVER_INFO, description: `Scene tools for headless Blender ${blenderVersion}.` } : SERVER_INFO;
+}
+
 const INSTRUCTIONS =
   "Scene tools for a headless Blender. Blender is Z-up, units are meters, rotations are degrees. " +
   "Call get_scene to see object names before editing. render_frame returns a PNG; export_scene returns a downloadable file.";
 
 export function createSceneServer(deps: SceneToolDependencies, hooks?: ToolCallHooks): McpServer {
-  const server = new McpServer(SERVER_INFO, {
+  const server = new McpServer(sceneServerInfo(deps.engine.blenderVersion), {
     capabilities: { tools: {}, resources: {}, logging: {} },
     instructions: INSTRUCTIONS,
   });
@@ -95,6 +109,8 @@ function asToolFailure(answer: JSONRPCResultResponse, error: unknown): JSONRPCRe
 export function createSceneServerPool(deps: SceneToolDependencies): (context: McpRequestContext) => McpServer {
   interface Kept {
     server: McpServer;
+    /** The Blender version its identity names: one built before Blender was up names none. */
+    blenderVersion: string | undefined;
     /** serving: handed out, exchange open; settling: exchange closed, a tool call still runs. */
     state: "serving" | "settling" | "idle";
     runningCalls: number;
@@ -122,7 +138,7 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
         held.set(id, saved);
       },
     });
-    const kept: Kept = { server, state: "serving", runningCalls: 0 };
+    const kept: Kept = { server, blenderVersion: deps.engine.blenderVersion, state: "serving", runningCalls: 0 };
     // The entry connects each exchange's transport. What an earlier exchange held (a call whose
     // client went away) must not hold this one's answers: request ids repeat across clients.
     const connect = server.connect.bind(server);
@@ -143,7 +159,13 @@ export function createSceneServerPool(deps: SceneToolDependencies): (context: Mc
 
   return (context) => {
     if (context.era !== "modern") return createSceneServer(deps);
-    const kept = idle.pop() ?? build();
+    let kept = idle.pop();
+    if (kept && kept.blenderVersion !== deps.engine.blenderVersion) {
+      // Built while Blender started (the warm-up's servers), they name no version: all go once it is known.
+      idle.length = 0;
+      kept = undefined;
+    }
+    kept ??= build();
     kept.state = "serving";
     return kept.server;
   };
