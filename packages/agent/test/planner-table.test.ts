@@ -455,7 +455,7 @@ const CASES: TableCase[] = [
     on: "shapes",
     needs: "add_modifier",
     say: "bevel the cube's edges",
-    check: (v) => (v.get("Cube").modifiers as Array<{ type: string }> | undefined)?.some((modifier) => modifier.type === "bevel") === true,
+    check: (v) => hasModifier(v.get("Cube"), "bevel"),
   },
   {
     on: "shapes",
@@ -464,7 +464,66 @@ const CASES: TableCase[] = [
     check: (v) =>
       (v.get("Sphere").modifiers as Array<{ type: string }> | undefined)?.some((modifier) => modifier.type === "subdivision") === true,
   },
+  { on: "shapes", needs: "add_modifier", say: "make the cube hollow", check: (v) => hasModifier(v.get("Cube"), "solidify") },
+  { on: "shapes", needs: "add_modifier", say: "mirror the cone along y", check: (v) => hasModifier(v.get("Cone"), "mirror") },
+  { on: "shapes", needs: "add_modifier", say: "round the edges of the cube", check: (v) => hasModifier(v.get("Cube"), "bevel") },
+  { on: "shapes", needs: "add_modifier", say: "make the floor bumpy", check: (v) => hasModifier(v.get("Floor"), "displace") },
+  {
+    on: "shapes",
+    needs: "add_modifier",
+    say: ["move the sphere to 1, 0, 0", "cut the sphere out of the cube"],
+    check: (v) => hasModifier(v.get("Cube"), "boolean") && v.get("Sphere").hidden === true,
+  },
+  {
+    needs: "add_modifier",
+    say: ["add a table", "bevel the table"],
+    check: (v) => v.parts("Table").every((part) => hasModifier(part, "bevel")),
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
+    say: "make the cube spin once over two seconds",
+    check: (v) => animated(v.get("Cube"), "rotation").join() === "1,49" && v.scene.timeline?.frameEnd === 48,
+  },
+  {
+    on: "shapes",
+    needs: "render_animation",
+    say: "make the cube spin once over two seconds and render a 64x64 video with workbench",
+    check: (v) => animated(v.get("Cube"), "rotation").length === 2,
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
+    say: "move the sphere up by 2 over 3 seconds",
+    check: (v) => animated(v.get("Sphere"), "location").join() === "1,73",
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
+    say: "make the sphere bounce",
+    check: (v) => animated(v.get("Sphere"), "location").length === 5,
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
+    say: "spin the cone twice in 3 seconds",
+    check: (v) => animated(v.get("Cone"), "rotation").join() === "1,73",
+  },
+  {
+    on: "shapes",
+    needs: "set_texture",
+    say: ["render the scene at 64x64 with workbench", "use this image as the floor's texture"],
+    check: (v) => v.get("Floor").material?.maps?.some((map) => map.map === "base_color") === true,
+  },
 ];
+
+function hasModifier(object: SceneObject, type: string): boolean {
+  return (object.modifiers ?? []).some((modifier) => modifier.type === type);
+}
+
+function animated(object: SceneObject, property: string): number[] {
+  return (object.animation ?? []).find((entry) => entry.property === property)?.frames ?? [];
+}
 
 /** Instructions that must be refused (or asked about): acting on them is a wrong action. */
 const MUST_REFUSE: string[] = [
@@ -473,6 +532,9 @@ const MUST_REFUSE: string[] = [
   "make the cube sparkly",
   "build a house with a garage",
   "stack two giraffes",
+  "put the sphere on the table",
+  "make the cube dance",
+  "add a chair with wheels",
 ];
 
 let worker: WorkerProcess;

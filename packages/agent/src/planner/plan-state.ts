@@ -20,6 +20,8 @@ export interface PlanState {
   notes: string[];
   /** The message's quoted strings; a clause holds ⟦n⟧ in their place. */
   quotes: string[];
+  /** Artifact ids of the project's images (uploads, renders), oldest first: what "this image" means. */
+  images: readonly string[];
 }
 
 /**

@@ -13,11 +13,14 @@ function planFor(input: ReasonerInput): { plan: PlanResult; sceneRecord: ToolCal
   const first = input.steps[0]?.toolCalls[0];
   const sceneRecord = first?.id === SCENE_CALL_ID ? first : undefined;
   const focus = input.context.focus;
+  const images = input.context.artifacts
+    .filter((artifact) => artifact.id !== undefined && /^image\/(?:png|jpeg)$/.test(artifact.mimeType))
+    .map((artifact) => artifact.id!);
   if (sceneRecord?.result !== undefined) {
-    return { plan: planInstructions(input.text, { scene: sceneRecord.result as Scene, focus }), sceneRecord };
+    return { plan: planInstructions(input.text, { scene: sceneRecord.result as Scene, focus, images }), sceneRecord };
   }
   return {
-    plan: planInstructions(input.text, { ...(input.context.scene ? { lastSeenScene: input.context.scene } : {}), focus }),
+    plan: planInstructions(input.text, { ...(input.context.scene ? { lastSeenScene: input.context.scene } : {}), focus, images }),
     sceneRecord,
   };
 }

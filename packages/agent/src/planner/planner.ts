@@ -18,6 +18,9 @@
 //     output-handlers.ts        render, export
 //     view-handlers.ts          background, camera
 //     look-handlers.ts          looks: sunset, night, studio, overcast, neon (world, lights, camera)
+//     modifier-handlers.ts      bevel, smooth, hollow, mirror, bumps, cut one object out of another
+//     animation-handlers.ts     spin, bounce, move over time; render a video
+//     texture-handlers.ts       an uploaded image or a render as an object's texture
 //     light-handlers.ts         add lights
 //     object-handlers.ts        clear, delete, rename, duplicate
 //     transform-handlers.ts     move, rotate, scale
@@ -28,13 +31,16 @@ import type { Scene } from "../scene.ts";
 import { capabilitiesText } from "./capabilities.ts";
 import { extractQuotes, restoreQuotes, splitClauses } from "./clauses.ts";
 import { handleAdd } from "./handlers/add-handlers.ts";
+import { handleAnimate, handleRenderAnimation } from "./handlers/animation-handlers.ts";
 import { handleEdit } from "./handlers/appearance-handlers.ts";
 import { handleComposite } from "./handlers/composite-handlers.ts";
 import { handleDescribe, handleGreeting, handleHelp } from "./handlers/conversation-handlers.ts";
 import { handleAddLight } from "./handlers/light-handlers.ts";
 import { handleLook } from "./handlers/look-handlers.ts";
+import { handleModifier } from "./handlers/modifier-handlers.ts";
 import { handleClear, handleDelete, handleDuplicate, handleRename } from "./handlers/object-handlers.ts";
 import { handleExport, handleRender } from "./handlers/output-handlers.ts";
+import { handleTexture } from "./handlers/texture-handlers.ts";
 import { handleMove, handleRotate, handleScale } from "./handlers/transform-handlers.ts";
 import { handleCamera, handleWorld } from "./handlers/view-handlers.ts";
 import type { Handler, PlannedToolCall, PlanState } from "./plan-state.ts";
@@ -58,6 +64,8 @@ export interface PlanOptions {
   lastSeenScene?: Scene;
   /** Names of the objects the previous turn touched: what "it" means at the start of a message. */
   focus?: readonly string[];
+  /** Artifact ids of the project's PNG and JPEG images (uploads, renders), oldest first: "this image" is the last. */
+  images?: readonly string[];
 }
 
 /**
@@ -71,6 +79,7 @@ const HANDLERS: Handler[] = [
   handleDescribe,
   handleLook,
   handleClear,
+  handleRenderAnimation,
   handleRender,
   handleExport,
   handleWorld,
@@ -78,6 +87,9 @@ const HANDLERS: Handler[] = [
   handleDelete,
   handleRename,
   handleDuplicate,
+  handleTexture,
+  handleModifier,
+  handleAnimate,
   handleRotate,
   handleScale,
   handleMove,
@@ -95,7 +107,7 @@ const HANDLERS: Handler[] = [
 export function planInstructions(message: string, options: PlanOptions = {}): PlanResult {
   const { text, quotes } = extractQuotes(message.trim().replace(/\s+/g, " "));
   const world = new PlannerWorld(options.scene ?? options.lastSeenScene, options.scene !== undefined, options.focus ?? []);
-  const state: PlanState = { world, calls: [], notes: [], quotes };
+  const state: PlanState = { world, calls: [], notes: [], quotes, images: options.images ?? [] };
   const clauses = splitClauses(
     text
       .replace(/’/g, "'")

@@ -84,6 +84,13 @@ export class PlannerWorld {
   camera: WorldCamera | undefined;
   /** The plan has set the camera itself. */
   cameraPlanned = false;
+  /** The frame range and rate; `planned` once the plan has set them. */
+  timeline: { frameStart: number; frameEnd: number; fps: number; planned: boolean } = {
+    frameStart: 1,
+    frameEnd: 250,
+    fps: 24,
+    planned: false,
+  };
   /** Objects the last instruction touched: what "it" and "them" mean. */
   focus: string[];
   private nextOrder = 0;
@@ -125,6 +132,8 @@ export class PlannerWorld {
         planned: false,
       });
     }
+    if (scene.timeline)
+      this.timeline = { frameStart: scene.timeline.frameStart, frameEnd: scene.timeline.frameEnd, fps: scene.timeline.fps, planned: false };
     if (scene.camera) this.camera = { location: vec3(scene.camera.location, 0), lens: scene.camera.lens };
     if (this.focus.length > 0) this.focus = this.focus.filter((name) => this.find(name));
   }
