@@ -382,6 +382,11 @@ const CASES: TableCase[] = [
     check: (v) => restsOn(v, v.get("Sphere"), v.get("Table Top")),
   },
   { say: ["add a chair", "make the chair red"], check: (v) => v.parts("Chair").every((part) => near(part.material?.baseColor, "red")) },
+  { say: ["add a chair", "make it blue"], check: (v) => v.parts("Chair").every((part) => near(part.material?.baseColor, "blue")) },
+  {
+    say: ["build a snowman", "move it right by 2"],
+    check: (v) => close(v.at(v.get("Snowman Base"))[0], 2) && close(v.at(v.get("Snowman Head"))[0], 2),
+  },
   { say: ["add a car", "rotate the car 90 degrees"], check: (v) => close(v.get("Car").rotation[2], 90) },
   {
     say: ["add a tree", "make the tree twice as big"],

@@ -83,6 +83,23 @@ function candidatesForNoun(world: PlannerWorld, noun: string): WorldObject[] {
 }
 
 /**
+ * The objects the last turn touched, with the parts of a composite it built read as the composite:
+ * two or more touched objects under one group stand for that group ("build a chair, make it red").
+ */
+function groupedFocus(world: PlannerWorld): WorldObject[] {
+  const objects = world.focus.map((name) => world.find(name)).filter((object): object is WorldObject => object !== undefined);
+  const byParent = new Map<string, number>();
+  for (const object of objects) if (object.parent) byParent.set(object.parent, (byParent.get(object.parent) ?? 0) + 1);
+  const result: WorldObject[] = [];
+  for (const object of objects) {
+    const group = object.parent && (byParent.get(object.parent) ?? 0) >= 2 ? world.find(object.parent) : undefined;
+    const entry = group?.kind === "group" ? group : object;
+    if (!result.includes(entry)) result.push(entry);
+  }
+  return result;
+}
+
+/**
  * Finds every reference to objects in `text` (noun phrases, names, pronouns), in order.
  * Throws SceneNeeded when one can only be resolved by looking at the scene.
  */
@@ -180,7 +197,7 @@ export function findReferences(text: string, state: PlanState): Reference[] {
     const index = match.index ?? 0;
     const word = match[1] ?? "";
     if (word === "both" && /^\s+(?:of\s+)?(?:the|these|those)\b/.test(text.slice(index + word.length))) continue;
-    let objects = world.focus.map((name) => world.find(name)).filter((object): object is WorldObject => object !== undefined);
+    let objects = groupedFocus(world);
     if (word === "the new one" || word === "the last one") objects = [...world.objects].sort((a, b) => b.order - a.order).slice(0, 1);
     if (objects.length === 0) {
       if (!world.authoritative) throw new SceneNeeded();
