@@ -32,11 +32,13 @@ import {
 } from "./schemas.ts";
 import { defineTool, type ToolContract } from "./tool-contract.ts";
 import { HIERARCHY_TOOLS } from "./tools/hierarchy.ts";
+import { SCRIPT_TOOLS } from "./tools/script.ts";
 import { TEXTURE_TOOLS } from "./tools/textures.ts";
 
 export type { ToolAnnotations, ToolContract } from "./tool-contract.ts";
 export { defineTool } from "./tool-contract.ts";
 export * from "./tools/hierarchy.ts";
+export * from "./tools/script.ts";
 export * from "./tools/textures.ts";
 
 const ObjectResultSchema = z.object({ object: SceneObjectSchema });
@@ -390,6 +392,7 @@ export const TOOL_CONTRACTS = [
   importModel,
   ...HIERARCHY_TOOLS,
   ...TEXTURE_TOOLS,
+  ...SCRIPT_TOOLS,
 ] as const;
 
 export type ToolName = (typeof TOOL_CONTRACTS)[number]["name"];
