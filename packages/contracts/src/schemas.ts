@@ -19,16 +19,6 @@ export const MAX_MCP_REQUEST_BYTES = 48 * 1024 * 1024;
 /** What render_frame uses for each setting it is not given, and what a new project's scene has. */
 export const RENDER_DEFAULTS = { engine: "eevee", width: 960, height: 540, samples: 32 } as const;
 
-/** Named render setups: `preview` is quick, `final` uses the scene's own render settings. */
-export const RENDER_PRESETS = ["preview", "final"] as const;
-export type RenderPreset = (typeof RENDER_PRESETS)[number];
-
-/**
- * What the `preview` preset renders: Workbench (studio light, the objects' own colors, shadows)
- * at 480x270 with FXAA, about 0.15 s warm on a 2-core machine where EEVEE takes 2 s or more.
- */
-export const PREVIEW_RENDER = { engine: "workbench", width: 480, height: 270, samples: 1 } as const;
-
 const coordinate = z.number().min(-MAX_COORDINATE).max(MAX_COORDINATE);
 
 /** [x, y, z] in meters. Blender is Z-up: z is height. */
@@ -143,15 +133,23 @@ export const MaterialSchema = z.object({
 });
 export type Material = z.infer<typeof MaterialSchema>;
 
-/** A modifier as get_scene lists it: its name, type and the settings of that type. */
-export const ModifierSchema = z
-  .object({
-    name: z.string(),
-    type: z.string().describe("bevel, subdivision, array, mirror, solidify, boolean, displace, or Blender's own type name for others."),
-    with: z.string().nullable().optional().describe("Boolean: the object it cuts with, or null when that object is gone."),
-    problem: z.string().optional().describe("Why the modifier does nothing now, when it does nothing."),
-  })
-  .catchall(z.unknown());
+/** A modifier as get_scene lists it: its name, type and the settings of that type (add_modifier's fields). */
+export const ModifierSchema = z.object({
+  name: z.string(),
+  type: z.string().describe("bevel, subdivision, array, mirror, solidify, boolean, displace, or Blender's own type name for others."),
+  width: z.number().optional().describe("bevel, meters."),
+  segments: z.number().int().optional().describe("bevel."),
+  levels: z.number().int().optional().describe("subdivision."),
+  count: z.number().int().optional().describe("array."),
+  offset: z.array(z.number()).optional().describe("array: [x, y, z] in multiples of the object's size."),
+  axes: z.array(z.string()).optional().describe("mirror."),
+  thickness: z.number().optional().describe("solidify, meters."),
+  operation: z.string().optional().describe("boolean: difference, union or intersect."),
+  with: z.string().min(1).nullable().optional().describe("boolean: the object it cuts with, or null when there is none."),
+  strength: z.number().optional().describe("displace, meters."),
+  scale: z.number().optional().describe("displace: size of the bumps, meters."),
+  problem: z.string().optional().describe("Why the modifier does nothing now, when it does nothing."),
+});
 
 /** How a text or curve object is shaped: depth of its extrusion and round bevel, in meters. */
 export const ShapeSchema = z.object({
@@ -160,24 +158,6 @@ export const ShapeSchema = z.object({
   bevelResolution: z.number().int(),
   points: z.number().int().optional().describe("Curve: how many points it passes through."),
   closed: z.boolean().optional().describe("Curve: whether it closes into a loop."),
-});
-
-/** What insert_keyframe can animate: transform, material (or light) color, light energy, camera lens and focus. */
-export const ANIMATABLE_PROPERTIES = ["location", "rotation", "scale", "color", "energy", "lens", "focusDistance"] as const;
-export type AnimatableProperty = (typeof ANIMATABLE_PROPERTIES)[number];
-
-/** One animated property of an object as get_scene lists it: the frames it has keyframes on. */
-export const AnimatedPropertySchema = z.object({
-  property: z.enum(ANIMATABLE_PROPERTIES),
-  frames: z.array(z.number()).describe("Frames with a keyframe, ascending."),
-});
-
-/** The scene's frame range and rate; render_animation renders frameStart..frameEnd, render_frame frameCurrent. */
-export const TimelineSchema = z.object({
-  frameStart: z.number().int(),
-  frameEnd: z.number().int(),
-  frameCurrent: z.number().int(),
-  fps: z.number().describe("Frames per second."),
 });
 
 export const SceneObjectSchema = z.object({
@@ -190,11 +170,7 @@ export const SceneObjectSchema = z.object({
   dimensions: z.array(z.number()).describe("Bounding box size in meters."),
   material: MaterialSchema.nullable(),
   text: z.string().optional(),
-  animation: z
-    .array(AnimatedPropertySchema)
-    .optional()
-    .describe("Its animated properties and their keyframes (insert_keyframe); absent when none."),
-  parent: z.string().nullable().optional().describe("The object it moves with (set_parent, create_group), or null."),
+  parent: z.string().min(1).nullable().optional().describe("The object it moves with (set_parent, create_group), or null."),
   children: z.array(z.string()).optional().describe("Objects parented to it, by name."),
   worldLocation: z
     .array(z.number())
@@ -214,11 +190,7 @@ export const SceneLightSchema = z.object({
   rotation: z.array(z.number()),
   color: z.string(),
   energy: z.number(),
-  animation: z
-    .array(AnimatedPropertySchema)
-    .optional()
-    .describe("Its animated properties and their keyframes (insert_keyframe); absent when none."),
-  parent: z.string().nullable().optional().describe("The object it moves with, or null."),
+  parent: z.string().min(1).nullable().optional().describe("The object it moves with, or null."),
   worldLocation: z.array(z.number()).optional().describe("Where a parented light is in the world, in meters."),
 });
 export type SceneLight = z.infer<typeof SceneLightSchema>;
@@ -228,14 +200,10 @@ export const CameraSchema = z.object({
   location: z.array(z.number()),
   rotation: z.array(z.number()),
   lens: z.number().describe("Focal length in millimeters."),
-  animation: z
-    .array(AnimatedPropertySchema)
-    .optional()
-    .describe("Its animated properties and their keyframes (insert_keyframe); absent when none."),
   dof: z
     .object({
       enabled: z.boolean(),
-      focusObject: z.string().nullable().describe("The object kept in focus, or null to focus at focusDistance."),
+      focusObject: z.string().min(1).nullable().describe("The object kept in focus, or null to focus at focusDistance."),
       focusDistance: z.number().describe("Meters from the camera."),
       fStop: z.number().describe("Aperture; lower blurs more."),
     })

@@ -34,6 +34,24 @@ function rewriteTuple(node: JsonSchemaObject): void {
 }
 
 /**
+ * Drops the `null` choice of an input (anyOf [X, {type: "null"}] becomes X), which some providers
+ * cannot express. Contracts give such inputs as optional, so a host says "none" by leaving the
+ * field out; the contract itself still takes an explicit null.
+ */
+function dropNullChoice(node: JsonSchemaObject): void {
+  const choices = node.anyOf;
+  if (!Array.isArray(choices)) return;
+  const kept = choices.filter((choice) => !(isSchemaObject(choice) && choice.type === "null" && Object.keys(choice).length === 1));
+  if (kept.length === choices.length) return;
+  if (kept.length === 1 && isSchemaObject(kept[0])) {
+    delete node.anyOf;
+    Object.assign(node, { ...kept[0], ...node });
+  } else {
+    node.anyOf = kept;
+  }
+}
+
+/**
  * The JSON Schema (2020-12 keywords, without `$schema`, which MCP makes the default dialect and
  * Gemini's function declarations refuse) of a contract's input or output schema.
  */
@@ -41,7 +59,10 @@ export function toolJsonSchema(schema: z.ZodType, io: "input" | "output"): JsonS
   const json = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io,
-    override: ({ jsonSchema }) => rewriteTuple(jsonSchema as JsonSchemaObject),
+    override: ({ jsonSchema }) => {
+      rewriteTuple(jsonSchema as JsonSchemaObject);
+      if (io === "input") dropNullChoice(jsonSchema as JsonSchemaObject);
+    },
   }) as JsonSchemaObject;
   delete json.$schema;
   return json;

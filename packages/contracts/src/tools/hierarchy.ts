@@ -27,10 +27,10 @@ export const setParent = defineTool({
   name: "set_parent",
   title: "Set parent",
   description:
-    "Attach an object to a parent so that it moves, turns and scales with it (put the lamp on the table: the lamp follows when the table moves). parent null detaches it. Nothing jumps: the object keeps where it is in the world, and its location, rotation and scale keep their values. get_scene then shows its `parent`, the parent's `children`, and the child's `worldLocation` as the parent moves. Lights can be parented too. An object cannot be its own ancestor.",
+    "Attach an object to a parent so that it moves, turns and scales with it (put the lamp on the table: the lamp follows when the table moves). parent null (or no parent) detaches it. Nothing jumps: the object keeps where it is in the world, and its location, rotation and scale keep their values. get_scene then shows its `parent`, the parent's `children`, and the child's `worldLocation` as the parent moves. Lights can be parented too. An object cannot be its own ancestor.",
   inputSchema: z.strictObject({
     object: ObjectNameSchema.describe("The object to attach or detach."),
-    parent: ObjectNameSchema.nullable().describe("The object it moves with from now on, or null to detach it."),
+    parent: ObjectNameSchema.nullable().optional().describe("The object it moves with from now on; null (or leaving it out) detaches it."),
   }),
   outputSchema: z.object({ object: SceneObjectSchema }),
   mutatesScene: true,

@@ -215,9 +215,8 @@ def write_modifier_settings(obj, modifier, kind, settings):
         if "thickness" in settings:
             modifier.thickness = settings["thickness"]
     elif kind == "boolean":
-        if "operation" in settings:
-            modifier.operation = BOOLEAN_OPERATIONS[settings["operation"]]
         if "with" in settings:
+            # Checked before anything changes, so a refused call leaves the modifier as it was.
             cutter = find_object(settings["with"])
             if cutter == obj:
                 raise BridgeError("invalid_arguments", '"%s" cannot cut itself: give another object as `with`.' % obj.name)
@@ -225,6 +224,9 @@ def write_modifier_settings(obj, modifier, kind, settings):
                 raise BridgeError(
                     "invalid_arguments", 'A boolean cuts with a mesh object; "%s" is a %s.' % (cutter.name, cutter.type), {"with": cutter.name}
                 )
+        if "operation" in settings:
+            modifier.operation = BOOLEAN_OPERATIONS[settings["operation"]]
+        if "with" in settings:
             previous = modifier.object
             modifier.object = cutter
             if settings.get("hideCutter", True):
@@ -251,7 +253,9 @@ def write_modifier_settings(obj, modifier, kind, settings):
         if "strength" in settings:
             modifier.strength = settings["strength"]
         if "scale" in settings:
-            texture.noise_scale = settings["scale"]
+            # The worker turns every `scale` number into [x, y, z]; the noise has one size.
+            scale = settings["scale"]
+            texture.noise_scale = scale[0] if isinstance(scale, (list, tuple)) else scale
 
 
 def describe_modifier(modifier):
@@ -273,8 +277,9 @@ def describe_modifier(modifier):
         if cutter is None:
             record["problem"] = "It cuts with no object (its object was removed): give one with update_modifier `with`, or remove it."
     elif kind == "displace":
-        texture = modifier.texture
-        record.update(strength=round(modifier.strength, 6), scale=round(texture.noise_scale, 6) if texture is not None else None)
+        record["strength"] = round(modifier.strength, 6)
+        if modifier.texture is not None and modifier.texture.type == "CLOUDS":
+            record["scale"] = round(modifier.texture.noise_scale, 6)
     return record
 
 

@@ -19,7 +19,6 @@ import {
   RENDER_DEFAULTS,
   REQUEST_META_KEYS,
   RESULT_META_KEYS,
-  SCRIPT_TOOL_NAMES,
   TOOL_CONTRACTS,
   type ToolContract,
   ToolError,
@@ -34,13 +33,10 @@ import {
 } from "@bod/storage";
 import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
 import type { BridgeCommand, BridgeProgress, CallIdempotency, SceneEngine } from "../blender/index.ts";
-import { describeScriptResult, runScriptTool } from "../script/run-script-tool.ts";
-import type { ResolvedScriptSandbox } from "../script/script-sandbox.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
+import { materializeArtifact } from "./materialize-artifact.ts";
 import type { ImageFormat } from "./image-check.ts";
 import { prepareImageSource } from "./image-input.ts";
-import { materializeArtifact } from "./materialize-artifact.ts";
-import { renderAnimation } from "./render-animation.ts";
 import { requestDigest } from "./request-digest.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
@@ -58,11 +54,6 @@ export interface SceneToolDependencies {
   /** Called around every tool call, so the worker can count in-flight work and activity. */
   onCallStart?: (tool: string) => void;
   onCallEnd?: (tool: string, outcome: "ok" | "error", durationMs: number) => void;
-  /**
-   * The sandbox run_script's code runs in, when the operator allows scripts (`--allow-scripts`);
-   * without it run_script is not registered, so clients never see a tool that cannot work.
-   */
-  readonly scriptSandbox?: ResolvedScriptSandbox;
 }
 
 const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
@@ -353,10 +344,6 @@ function createRunner(deps: SceneToolDependencies) {
     switch (name) {
       case "render_frame":
         return renderFrame(input, options);
-      case "render_animation": {
-        const outcome: ToolOutcome = await renderAnimation({ ...deps, toArtifact }, input, options);
-        return outcome;
-      }
       case "export_glb":
         return exportScene("glb", options);
       case "export_scene":
@@ -366,20 +353,6 @@ function createRunner(deps: SceneToolDependencies) {
       case "set_texture":
       case "set_world_hdri":
         return imageTool(name, input, options);
-      case "run_script": {
-        const sandbox = deps.scriptSandbox;
-        if (!sandbox)
-          throw new ToolError("invalid_arguments", "run_script is off on this worker; its operator starts it with --allow-scripts.");
-        const scriptInput = input as { code: string; timeoutSeconds?: number };
-        const ran = await runScriptTool({ engine, sandbox, scratchDirectory: deps.scratchDirectory }, scriptInput, options);
-        const outcome: ToolOutcome = {
-          structured: ran.structured,
-          content: [{ type: "text", text: describeScriptResult(ran.structured) }],
-          saved: ran.saved,
-          ...(ran.repeated ? { repeated: true } : {}),
-        };
-        return outcome;
-      }
       default: {
         const { result, saved, repeated } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
         return { structured: result as Record<string, unknown>, saved, ...(repeated ? { repeated } : {}) };
@@ -394,8 +367,6 @@ cacheContractSchemas(TOOL_CONTRACTS as readonly ToolContract[]);
 export function registerSceneTools(server: McpServer, deps: SceneToolDependencies, hooks?: ToolCallHooks): void {
   const run = createRunner(deps);
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
-    // Scripts are listed only where the operator allows them: a model plans with what it is shown.
-    if (SCRIPT_TOOL_NAMES.has(contract.name) && !deps.scriptSandbox) continue;
     server.registerTool(
       contract.name,
       {
