@@ -28,12 +28,14 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
       { registerBenchAgentCommand },
       { registerBenchStorageCommand },
       { registerBenchImagesCommand },
+      { registerBenchPreviewCommand },
     ] = await Promise.all([
       import("./commands/bench.ts"),
       import("./commands/bench-runtime.ts"),
       import("./commands/bench-agent.ts"),
       import("./commands/bench-storage.ts"),
       import("./commands/bench-images.ts"),
+      import("./commands/bench-preview.ts"),
     ]);
     return (program) => {
       const bench = registerBenchCommand(program);
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
       registerBenchAgentCommand(bench);
       registerBenchStorageCommand(bench);
       registerBenchImagesCommand(bench);
+      registerBenchPreviewCommand(bench);
     };
   },
 };

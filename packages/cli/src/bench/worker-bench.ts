@@ -71,7 +71,7 @@ interface RunningWorker {
   blenderPid: number | undefined;
 }
 
-async function startWorker(dataDir: string, blender: string): Promise<RunningWorker> {
+export async function startWorker(dataDir: string, blender: string): Promise<RunningWorker> {
   const startedAt = performance.now();
   const child = spawn(process.execPath, [CLI_ENTRY, "worker", "--port", "0", "--data-dir", dataDir, "--blender", blender], {
     stdio: ["ignore", "ignore", "ignore", "ipc"],
@@ -95,7 +95,7 @@ async function startWorker(dataDir: string, blender: string): Promise<RunningWor
   });
 }
 
-async function stopWorker(worker: RunningWorker): Promise<void> {
+export async function stopWorker(worker: RunningWorker): Promise<void> {
   const exited = new Promise((resolvePromise) => worker.child.once("exit", resolvePromise));
   worker.child.kill("SIGTERM");
   await exited;
