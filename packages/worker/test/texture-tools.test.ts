@@ -121,6 +121,18 @@ async function blenderPid(of: WorkerProcess): Promise<number> {
   return ((await (await fetch(`${of.url}/healthz`)).json()) as { blenderPid: number }).blenderPid;
 }
 
+/** A 16x16 JPEG (quality 90, written by Blender) in 8x8 squares of red and blue. */
+const CHECKER_JPEG = [
+  "/9j/4AAQSkZJRgABAQAAAQABAAD/4QAMTmVvR2VvAAAAWv/bAEMAAwICAwICAwMDAwQDAwQFCAUFBAQFCgcHBggMCgwMCwoLCw0OEhANDhEOCwsQFhARExQV",
+  "FRUMDxcYFhQYEhQVFP/bAEMBAwQEBQQFCQUFCRQNCw0UFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFP/AABEIABAA",
+  "EAMBIgACEQEDEQH/xAAfAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgv/xAC1EAACAQMDAgQDBQUEBAAAAX0BAgMABBEFEiExQQYTUWEHInEUMoGRoQgj",
+  "QrHBFVLR8CQzYnKCCQoWFxgZGiUmJygpKjQ1Njc4OTpDREVGR0hJSlNUVVZXWFlaY2RlZmdoaWpzdHV2d3h5eoOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmq",
+  "srO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4eLj5OXm5+jp6vHy8/T19vf4+fr/xAAfAQADAQEBAQEBAQEBAAAAAAAAAQIDBAUGBwgJCgv/xAC1EQACAQIE",
+  "BAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZn",
+  "aGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEA",
+  "AhEDEQA/APgSvW6K8kr9R/5PL/1CfVP+4vN7X/wXy8vs/O9+ltf2f/k0/wD1E/Wf+4fL7P8A8Dvfn8rW630//9k=",
+].join("");
+
 const TOP_VIEW = { location: [0, 0, 6], target: [0, 0, 0] };
 const CHECKER = checkerboard(64, RED, BLUE);
 
@@ -159,6 +171,18 @@ describe("textures and world images", () => {
     // The upload is an artifact of the project like any other.
     const download = await fetch(textured.artifact?.url ?? "");
     expect(Buffer.from(await download.arrayBuffer()).equals(CHECKER)).toBe(true);
+  });
+
+  it("takes a JPEG upload as well", async () => {
+    await ok("delete_object", { name: "Floor" });
+    await ok("add_object", { type: "plane", name: "Tiles", scale: 2 });
+    const textured = setTexture.outputSchema.parse(await ok("set_texture", { object: "Tiles", map: "base_color", data: CHECKER_JPEG }));
+    expect(textured.artifact).toMatchObject({ kind: "upload", mimeType: "image/jpeg" });
+    expect(textured.artifact?.id).toMatch(/\.jpg$/);
+    const seen = shares((await render({ engine: "cycles", width: 48, height: 48, samples: 2 })).png);
+    expect(seen.red, JSON.stringify(seen)).toBeGreaterThan(0.15);
+    expect(seen.blue, JSON.stringify(seen)).toBeGreaterThan(0.15);
+    await ok("delete_object", { name: "Tiles" });
   });
 
   it("uses a render as a texture, with box and smart UV projections and tiling", async () => {
