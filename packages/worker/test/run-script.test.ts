@@ -136,7 +136,7 @@ describe("run_script in a sandbox", () => {
     );
     expect(result.output).toBe("made Scripted\n");
     expect(result.outputTruncated).toBe(false);
-    expect(result.result).toEqual({ vertices: 3 });
+    expect(JSON.parse(result.result ?? "null")).toEqual({ vertices: 3 });
     expect(result.objects).toContain("Scripted");
     expect(await objectNames(client)).toEqual([...before, "Scripted"].sort());
 

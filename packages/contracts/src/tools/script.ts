@@ -22,7 +22,7 @@ export const SCRIPT_LIMITS = {
 export const runScript = defineTool({
   name: "run_script",
   title: "Run script",
-  description: `Run Python against Blender's bpy API for what the other tools cannot do (geometry nodes, custom meshes from vertices, drivers, any setting). The code runs in a separate sandboxed Blender on a copy of the current scene: \`bpy.context.scene\` is the scene; there is no network, no subprocess, and no file outside a scratch folder (the working directory). When the code finishes without an exception, the scene it leaves becomes the project's scene; when it raises, is stopped at its time limit (default ${SCRIPT_LIMITS.defaultTimeoutSeconds} s) or runs out of memory, the scene is unchanged. Returns what the code printed (at most ${SCRIPT_LIMITS.maxOutputBytes / 1024} KiB) and, if the code sets a global \`result\`, its value as JSON. Only offered when the operator allows scripts.`,
+  description: `Run Python against Blender's bpy API for what the other tools cannot do (geometry nodes, custom meshes from vertices, drivers, any setting). The code runs in a separate sandboxed Blender on a copy of the current scene: \`bpy.context.scene\` is the scene; there is no network, no subprocess, and no file outside a scratch folder (the working directory). When the code finishes without an exception, the scene it leaves becomes the project's scene; when it raises, is stopped at its time limit (default ${SCRIPT_LIMITS.defaultTimeoutSeconds} s) or runs out of memory, the scene is unchanged. Returns what the code printed (at most ${SCRIPT_LIMITS.maxOutputBytes / 1024} KiB) and, if the code sets a global \`result\`, its value as JSON text. Only offered when the operator allows scripts.`,
   inputSchema: z.strictObject({
     code: z
       .string()
@@ -41,7 +41,7 @@ export const runScript = defineTool({
     output: z.string().describe("What the code wrote to stdout and stderr, in order, cut at the limit."),
     outputTruncated: z.boolean().describe("True when the code wrote more than the limit kept."),
     outputBytes: z.number().int().min(0).describe("How many bytes the code wrote in all."),
-    result: z.unknown().optional().describe("The value of the code's global `result`, when it set one that JSON can carry."),
+    result: z.string().optional().describe("The value of the code's global `result` as JSON text, when it set one that JSON can carry."),
     resultError: z.string().optional().describe("Why `result` is missing although the code set one (not JSON data, or too long)."),
     objects: z.array(z.string()).describe("The scene's object names after the script."),
     durationMs: z.number().min(0).describe("How long the sandboxed Blender ran, in milliseconds."),

@@ -29,7 +29,8 @@ export type RunScriptResult = {
   output: string;
   outputTruncated: boolean;
   outputBytes: number;
-  result?: unknown;
+  /** The code's `result` as JSON text. */
+  result?: string;
   resultError?: string;
   objects: string[];
   durationMs: number;
@@ -55,7 +56,7 @@ export async function runScriptTool(
       output: ran.output,
       outputTruncated: ran.outputTruncated,
       outputBytes: ran.outputBytes,
-      ...(ran.result !== undefined ? { result: ran.result } : {}),
+      ...(ran.result !== undefined ? { result: JSON.stringify(ran.result) } : {}),
       ...(ran.resultError !== undefined ? { resultError: ran.resultError } : {}),
       objects: (answer as { objects?: string[] }).objects ?? [],
       durationMs: Math.round(ran.durationMs),
@@ -97,7 +98,7 @@ export function describeScriptResult(result: RunScriptResult): string {
     parts.push(
       `Output${result.outputTruncated ? ` (first ${SCRIPT_LIMITS.maxOutputBytes} of ${result.outputBytes} bytes)` : ""}:\n${result.output}`,
     );
-  if (result.result !== undefined) parts.push(`result: ${JSON.stringify(result.result)}`);
+  if (result.result !== undefined) parts.push(`result: ${result.result}`);
   if (result.resultError) parts.push(`result: ${result.resultError}`);
   return parts.join("\n");
 }
