@@ -16,6 +16,7 @@ const WorkerServiceFlagsSchema = z.object({
   responseStartTimeout: z.coerce.number().int().min(1).max(86_400).optional(),
   streamIdleTimeout: z.coerce.number().int().min(0).max(86_400).default(0),
   runtimeClass: z.string().min(1).optional(),
+  allowScripts: z.boolean().default(false),
   workerCpuRequest: QuantitySchema.default("500m"),
   workerMemoryRequest: QuantitySchema.default("1Gi"),
   workerCpuLimit: QuantitySchema.default("2"),
@@ -48,6 +49,10 @@ export function addWorkerServiceOptions(command: Command): Command {
     .option("--response-start-timeout <seconds>", "Knative responseStartTimeoutSeconds (default: the request timeout)")
     .option("--stream-idle-timeout <seconds>", "Knative idleTimeoutSeconds; 0 leaves it to the cluster (MCP GET streams are quiet)", "0")
     .option("--runtime-class <name>", "RuntimeClass of the worker pods, e.g. kata (Knative's kubernetes.podspec-runtimeclassname feature)")
+    .option(
+      "--allow-scripts",
+      "offer run_script (Python against bpy, in a nested sandbox); local workers need bubblewrap, Knative workers a microVM --runtime-class (docs/scripts.md)",
+    )
     .option("--worker-cpu-request <quantity>", "CPU each worker requests", "500m")
     .option("--worker-memory-request <quantity>", "memory each worker requests", "1Gi")
     .option("--worker-cpu-limit <quantity>", "CPU limit of each worker", "2")
@@ -82,6 +87,11 @@ export function parseWorkerServiceFlags(
     return { ok: false, message: "--stream-idle-timeout must not exceed --request-timeout (Knative refuses it)" };
   if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace))
     return { ok: false, message: `namespace "${namespace}": a DNS label, 1 to 63 of a-z, 0-9 and -` };
+  if (flags.allowScripts && !flags.runtimeClass)
+    return {
+      ok: false,
+      message: "--allow-scripts needs --runtime-class naming a microVM runtime (such as kata): scripts run only in workers isolated by a kernel of their own",
+    };
   return {
     ok: true,
     settings: {
@@ -93,6 +103,7 @@ export function parseWorkerServiceFlags(
       responseStartTimeoutSeconds: responseStart,
       idleTimeoutSeconds: flags.streamIdleTimeout,
       ...(flags.runtimeClass ? { runtimeClassName: flags.runtimeClass } : {}),
+      ...(flags.allowScripts ? { allowScripts: true } : {}),
       resources: {
         requests: { cpu: flags.workerCpuRequest, memory: flags.workerMemoryRequest },
         limits: { cpu: flags.workerCpuLimit, memory: flags.workerMemoryLimit },

@@ -16,6 +16,8 @@ export const TOOL_ERROR_CODES = [
   "cancelled",
   // The artifact or scene store (S3, PostgreSQL, a disk) is down or slow; the data says when to retry.
   "storage_unavailable",
+  // run_script: the code raised, ran out of memory or left the scene in a state the worker refuses.
+  "script_failed",
   "internal",
 ] as const;
 

@@ -32,6 +32,7 @@ import {
 } from "./schemas.ts";
 import { defineTool, type ToolContract } from "./tool-contract.ts";
 import { HIERARCHY_TOOLS } from "./tools/hierarchy.ts";
+import { SCRIPT_TOOLS } from "./tools/script.ts";
 import { MODIFIER_TOOLS } from "./tools/modifiers.ts";
 import { SHAPE_TOOLS } from "./tools/shapes.ts";
 import { TEXTURE_TOOLS } from "./tools/textures.ts";
@@ -39,6 +40,7 @@ import { TEXTURE_TOOLS } from "./tools/textures.ts";
 export type { ToolAnnotations, ToolContract } from "./tool-contract.ts";
 export { defineTool } from "./tool-contract.ts";
 export * from "./tools/hierarchy.ts";
+export * from "./tools/script.ts";
 export * from "./tools/modifiers.ts";
 export * from "./tools/shapes.ts";
 export * from "./tools/textures.ts";
@@ -393,6 +395,7 @@ export const TOOL_CONTRACTS = [
   exportScene,
   importModel,
   ...TEXTURE_TOOLS,
+  ...SCRIPT_TOOLS,
   ...HIERARCHY_TOOLS,
   ...MODIFIER_TOOLS,
   ...SHAPE_TOOLS,

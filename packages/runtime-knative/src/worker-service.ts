@@ -65,6 +65,14 @@ export interface WorkerServiceSettings {
   idleTimeoutSeconds: number;
   /** RuntimeClass for the pod (e.g. "kata"); Knative needs its `kubernetes.podspec-runtimeclassname` feature on. Default none. */
   runtimeClassName?: string | undefined;
+  /**
+   * Offer run_script (`BOD_ALLOW_SCRIPTS=1`). Needs `runtimeClassName`, which the operator names
+   * for a microVM runtime (Kata, Firecracker): the worker is then told it is isolated
+   * (`BOD_WORKER_ISOLATION=microvm`), and its container runs without a seccomp profile so that the
+   * worker can build the scripts' nested bubblewrap sandbox (user namespaces) inside the VM, whose
+   * own kernel is the boundary. Default false.
+   */
+  allowScripts?: boolean | undefined;
   /** CPU and memory; default requests 500m / 1Gi, limits 2 / 4Gi. */
   resources: WorkerResources;
   /** `postgres://USER@HOST:PORT/DB` of the scene journal (no password: it comes from the Secret). */
@@ -181,6 +189,8 @@ export function validateWorkerServiceSettings(settings: WorkerServiceSettings): 
   if (!settings.image.trim()) throw new RangeError("image must name a container image.");
   if (settings.runtimeClassName !== undefined && !/^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/.test(settings.runtimeClassName))
     throw new RangeError(`runtimeClassName "${settings.runtimeClassName}" is not a DNS subdomain name.`);
+  if (settings.allowScripts && !settings.runtimeClassName)
+    throw new RangeError("allowScripts needs runtimeClassName: a microVM runtime class (such as kata) that isolates each worker.");
   for (const [name, url] of [
     ["stateUrl", settings.stateUrl],
     ["artifactUrl", settings.artifactUrl],
@@ -216,6 +226,12 @@ export function buildWorkerService(projectId: string, settings: WorkerServiceSet
     { name: "BOD_LOG_LEVEL", value: settings.logLevel },
     ...(settings.stateUrl ? [{ name: "BOD_STATE_URL", value: settings.stateUrl }] : []),
     ...(settings.artifactUrl ? [{ name: "BOD_ARTIFACT_URL", value: settings.artifactUrl }] : []),
+    ...(settings.allowScripts
+      ? [
+          { name: "BOD_ALLOW_SCRIPTS", value: "1" },
+          { name: "BOD_WORKER_ISOLATION", value: "microvm" },
+        ]
+      : []),
   ];
   const templateSpec: KnativeService["spec"]["template"]["spec"] = {
     containerConcurrency: settings.containerConcurrency,
@@ -254,7 +270,12 @@ export function buildWorkerService(projectId: string, settings: WorkerServiceSet
         envFrom: [{ secretRef: { name: settings.storageSecretName, optional: false } }],
         readinessProbe: { httpGet: { path: "/healthz", port: WORKER_CONTAINER_PORT }, periodSeconds: 1, failureThreshold: 3 },
         resources: settings.resources,
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          // The runtime's default profile forbids the user namespaces of the scripts' sandbox; the VM's kernel holds them.
+          seccompProfile: { type: settings.allowScripts ? "Unconfined" : "RuntimeDefault" },
+        },
       },
     ],
   };

@@ -15,6 +15,7 @@ import { LOOPBACK_HOSTNAMES } from "./http/request-guard.ts";
 import { createWorkerHttp, type WorkerHttp } from "./http/worker-http.ts";
 import { createSceneServer, createSceneServerPool } from "./mcp/create-scene-server.ts";
 import type { SceneToolDependencies } from "./mcp/scene-tools.ts";
+import type { ResolvedScriptSandbox } from "./script/script-sandbox.ts";
 
 export interface WorkerOptions {
   /** The project's data folder (scene snapshot, journal, artifacts). Omit with `deferBind`. */
@@ -53,6 +54,11 @@ export interface WorkerOptions {
   /** Host names the worker answers to besides loopback (DNS-rebinding protection). */
   allowedHostnames?: string[];
   blenderPath?: string;
+  /**
+   * The sandbox run_script's code runs in (`openScriptSandbox`): given only when the operator
+   * allows scripts and the worker is itself isolated. Without it the tool is not offered.
+   */
+  scriptSandbox?: ResolvedScriptSandbox;
   /** How Blender is launched; `takeEarlyBlender(path).spawn` hands over a Blender already booting. */
   spawn?: SpawnFunction;
   logger: Logger;
@@ -127,6 +133,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker & { ht
     get scratchDirectory() {
       return join(dataDir ?? scratchRoot, "tmp");
     },
+    ...(options.scriptSandbox ? { scriptSandbox: options.scriptSandbox } : {}),
     onCallEnd: (tool, outcome, durationMs) => logger.info({ tool, outcome, durationMs: Math.round(durationMs) }, "tool call"),
   };
   const createMcpServer = () => createSceneServer(toolDependencies);

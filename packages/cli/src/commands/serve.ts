@@ -28,6 +28,7 @@ const ServeFlagsSchema = z.object({
   startTimeout: z.coerce.number().min(1).max(600).default(30),
   sandbox: z.enum(["auto", "on", "off"]).default("auto"),
   blender: z.string().optional(),
+  allowScripts: z.boolean().default(false),
   stateUrl: z.string().optional(),
   artifactUrl: z.string().optional(),
   messageBurst: z.coerce.number().int().min(1).max(10_000).default(20),
@@ -133,6 +134,11 @@ export async function createLocalRuntimeParts(
   const bwrapPath = flags.sandbox === "off" ? undefined : findWorkingBwrap();
   if (flags.sandbox === "on" && !bwrapPath)
     throw new Error("--sandbox on: bubblewrap (bwrap) is not installed or cannot create namespaces here.");
+  // Scripts run only in workers that are themselves sandboxed; each worker checks its nested sandbox at start.
+  if (flags.allowScripts && !bwrapPath)
+    throw new Error(
+      `--allow-scripts needs workers sandboxed with bubblewrap, and ${flags.sandbox === "off" ? "--sandbox off turns that off" : "bubblewrap is not installed or cannot create namespaces here"}.`,
+    );
   const blender = flags.blender ?? env.BLENDER_PATH;
   const compileCacheDir = join(dataDir, "cache", "node-compile");
   const launcher = createProcessLauncher({
@@ -140,7 +146,14 @@ export async function createLocalRuntimeParts(
     compileCacheDir,
     ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir), shareNetwork: storageNeedsNetwork(storage) } } : {}),
     // The same stores reach every worker, so a worker restores its project wherever it starts.
-    env: { BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL, ...(blender ? { BLENDER_PATH: blender } : {}), ...storageEnvironment(storage) },
+    env: {
+      BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL,
+      ...(blender ? { BLENDER_PATH: blender } : {}),
+      ...storageEnvironment(storage),
+      // What isolates each worker, which run_script requires (bod worker --allow-scripts).
+      ...(bwrapPath ? { BOD_WORKER_ISOLATION: "bubblewrap" } : {}),
+      ...(flags.allowScripts ? { BOD_ALLOW_SCRIPTS: "1" } : {}),
+    },
     startBlenderFirst: true,
     // Workers log JSON lines on stderr at BOD_WORKER_LOG_LEVEL (warn by default): pass them on.
     forwardOutput: true,
@@ -319,6 +332,10 @@ export function registerServeCommand(program: Command): void {
     .option("--start-timeout <seconds>", "fail held requests if a worker is not ready by then", "30")
     .option("--sandbox <mode>", "run workers in bubblewrap: auto (when it works), on, off", "auto")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option(
+      "--allow-scripts",
+      "offer run_script (Python against bpy) to every project, run in a nested sandbox inside the worker's; needs workers in bubblewrap (docs/scripts.md)",
+    )
     .option(
       "--state-url <url>",
       "PostgreSQL for users, projects, conversations and scene journals, shared by every replica: postgres://USER@HOST:PORT/DB, password in PGPASSWORD (default: SQLite in the data dir; also BOD_STATE_URL)",

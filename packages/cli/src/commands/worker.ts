@@ -25,6 +25,7 @@ const flagsSchema = (z: typeof import("zod").z, projectIdPattern: RegExp) =>
     publicUrl: z.url().optional(),
     allowedHost: z.array(z.string()).default([]),
     blender: z.string().optional(),
+    allowScripts: z.boolean().default(false),
     stateUrl: z.string().optional(),
     artifactUrl: z.string().optional(),
     // Read by main.ts before the parser runs; declared so the parser accepts them.
@@ -73,6 +74,34 @@ export function withEnvironmentDefaults<Flags extends { projectId?: string; allo
   return { ...flags, ...(projectId !== undefined ? { projectId } : {}), ...(allowedHost.length > 0 ? { allowedHost } : {}) };
 }
 
+/** The isolations a worker may run scripts under: the runtime's bubblewrap sandbox, or a microVM pod. */
+export const SCRIPT_ISOLATIONS = ["bubblewrap", "microvm"] as const;
+
+/**
+ * run_script's sandbox when scripts are allowed: only in a worker that is itself isolated (the
+ * runtime or the Knative Service says so in BOD_WORKER_ISOLATION), and only where the nested
+ * sandbox works, which a probe run checks now rather than at the first script.
+ */
+export async function scriptSandboxFor(
+  allowScripts: boolean,
+  blenderPath: string,
+  env: Record<string, string | undefined>,
+): Promise<{ ok: true; sandbox?: import("@bod/worker").ResolvedScriptSandbox } | { ok: false; message: string }> {
+  if (!allowScripts) return { ok: true };
+  const isolation = env.BOD_WORKER_ISOLATION;
+  if (!SCRIPT_ISOLATIONS.includes(isolation as (typeof SCRIPT_ISOLATIONS)[number]))
+    return {
+      ok: false,
+      message: `--allow-scripts needs an isolated worker: one that bod serve or bod gateway --runtime local runs in bubblewrap, or a Knative Service with a microVM runtime class; they set BOD_WORKER_ISOLATION to ${SCRIPT_ISOLATIONS.join(" or ")}${isolation ? ` (it is ${JSON.stringify(isolation)})` : " (it is unset)"}.`,
+    };
+  const [{ openScriptSandbox }, { tmpdir }] = await Promise.all([import("@bod/worker"), import("node:os")]);
+  try {
+    return { ok: true, sandbox: openScriptSandbox({ blenderPath }, tmpdir()) };
+  } catch (error) {
+    return { ok: false, message: `--allow-scripts: ${(error as Error).message}` };
+  }
+}
+
 export function registerWorkerCommand(program: Command): void {
   program
     .command("worker")
@@ -87,6 +116,10 @@ export function registerWorkerCommand(program: Command): void {
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback (also BOD_ALLOWED_HOSTS, comma-separated)")
     .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option(
+      "--allow-scripts",
+      "offer run_script: Python against bpy in a nested sandbox (also BOD_ALLOW_SCRIPTS=1); needs an isolated worker (BOD_WORKER_ISOLATION=bubblewrap or microvm)",
+    )
     .option(
       "--state-url <url>",
       "PostgreSQL for the scene journal (with --artifact-url): postgres://USER@HOST:PORT/DB (also BOD_STATE_URL)",
@@ -124,6 +157,12 @@ export function registerWorkerCommand(program: Command): void {
         console.error(`bod worker: ${storage.message}`);
         process.exit(2);
       }
+      const scripts = await scriptSandboxFor(flags.allowScripts || process.env.BOD_ALLOW_SCRIPTS === "1", blenderPath, process.env);
+      if (!scripts.ok) {
+        earlyBlender.discard();
+        console.error(`bod worker: ${scripts.message}`);
+        process.exit(2);
+      }
       const logger = createLogger();
       const stores = await openWorkerStores(storage.urls, logger);
       // Loaded here so `bod --help` and other commands don't pay for the MCP server's imports.
@@ -139,6 +178,7 @@ export function registerWorkerCommand(program: Command): void {
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         allowedHostnames: flags.allowedHost,
         blenderPath,
+        ...(scripts.sandbox ? { scriptSandbox: scripts.sandbox } : {}),
         spawn: earlyBlender.spawn,
         ...stores,
         // Deleted on another replica: nothing is left to serve or save; end, as after a drain.

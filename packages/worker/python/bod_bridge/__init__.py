@@ -22,6 +22,7 @@ validated against the tool contracts.
   render     render_frame
   files      export and import
   control    ping, reset, snapshots
+  script     run_script: a copy of the scene for the script sandbox, and taking the scene it saved
   textures   image maps of materials (set_texture, remove_texture), HDRI and sky worlds
   texture_nodes  the nodes those add, and how get_scene reads them
   hierarchy  parents, groups, collections
@@ -41,6 +42,7 @@ import bpy
 # Every command module registers its commands when imported.
 from . import control, describe, files, objects, render, staging, textures  # noqa: F401
 from . import hierarchy, modifiers, shapes  # noqa: F401
+from . import script  # noqa: F401 - run_script: takes the scene a sandboxed Blender saved
 from . import compat
 from .channel import REQUEST_FD, RESPONSE_FD, BridgeError, attach, send
 from .new_scene import new_project_scene

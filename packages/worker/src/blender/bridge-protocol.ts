@@ -26,10 +26,12 @@ export const TOOL_COMMANDS = [
   "remove_texture",
   "set_world_hdri",
   "set_world_sky",
+  // Loads the scene a sandboxed script saved (the code never runs in the bridge).
+  "run_script",
 ] as const;
 
 /** Housekeeping commands the worker uses to keep the scene durable. */
-export const CONTROL_COMMANDS = ["ping", "reset_scene", "save_snapshot", "load_snapshot"] as const;
+export const CONTROL_COMMANDS = ["ping", "reset_scene", "save_snapshot", "load_snapshot", "save_scene_copy"] as const;
 
 export type BridgeCommand = (typeof TOOL_COMMANDS)[number] | (typeof CONTROL_COMMANDS)[number];
 

@@ -41,6 +41,19 @@ export interface SceneCallOptions {
    * restarted Blender (its first attempt is voided first). Ignored for commands that change nothing.
    */
   idempotency?: SceneCallIdempotency;
+  /**
+   * Runs in the call's turn, just before the command: no other call runs between the two, so the
+   * scene it sees is the one the command changes. It may run commands that change nothing
+   * (`blender.call`), and returns the arguments to send and, where they differ, those to journal
+   * (what a replay needs, without what only this run had). run_script saves the scene and runs the
+   * script on it here.
+   */
+  prepare?: (blender: SceneCallPreparation) => Promise<{ args: Record<string, unknown>; journalArgs?: Record<string, unknown> }>;
+}
+
+/** What a call's `prepare` may do with Blender: run commands that change nothing. */
+export interface SceneCallPreparation {
+  call(command: BridgeCommand, args: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<unknown>;
 }
 
 /** A call's idempotency key and request digest, and what to keep as its result. */
@@ -621,14 +634,27 @@ export function createSceneEngine(options: SceneEngineOptions): SceneEngine {
       // held by the snapshot is known here.
       const earlier = idempotency ? recallKey(idempotency) : undefined;
       if (earlier) return { result: earlier.result, saved: Promise.resolve(), repeated: true };
+      let callArgs = args;
+      let journalBase = args;
+      if (callOptions.prepare) {
+        const blender = process;
+        const prepared = await callOptions.prepare({
+          call: (preparing, preparingArgs, preparingOptions) => {
+            if (isMutatingCommand(preparing)) throw new Error(`prepare may only run commands that change nothing, not ${preparing}`);
+            return blender.call(preparing, preparingArgs, { timeoutMs: preparingOptions?.timeoutMs ?? timeoutFor(preparing) });
+          },
+        });
+        callArgs = prepared.args;
+        journalBase = prepared.journalArgs ?? prepared.args;
+      }
       // A change that reads a file keeps it with the scene, so replay has it wherever it runs.
-      const journalArgs = mutating && typeof args.path === "string" ? await keepSourceFile(command, args) : args;
+      const journalArgs = mutating && typeof journalBase.path === "string" ? await keepSourceFile(command, journalBase) : journalBase;
       for (let attempt = 1; ; attempt++) {
         // Written ahead: the entry is stored while Blender runs the call.
         const pending = mutating ? journal.begin(command, journalArgs, idempotency) : undefined;
         let result: unknown;
         try {
-          result = await process.call(command, args, {
+          result = await process.call(command, callArgs, {
             timeoutMs: callOptions.timeoutMs ?? timeoutFor(command),
             ...(signal && LONG_COMMANDS.has(command) ? { signal } : {}),
             ...(callOptions.onProgress ? { onProgress: callOptions.onProgress } : {}),

@@ -19,6 +19,7 @@ import {
   RENDER_DEFAULTS,
   REQUEST_META_KEYS,
   RESULT_META_KEYS,
+  SCRIPT_TOOL_NAMES,
   TOOL_CONTRACTS,
   type ToolContract,
   ToolError,
@@ -33,6 +34,8 @@ import {
 } from "@bod/storage";
 import type { CallToolResult, McpServer, RequestId, ServerContext } from "@modelcontextprotocol/server";
 import type { BridgeCommand, BridgeProgress, CallIdempotency, SceneEngine } from "../blender/index.ts";
+import { describeScriptResult, runScriptTool } from "../script/run-script-tool.ts";
+import type { ResolvedScriptSandbox } from "../script/script-sandbox.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
 import type { ImageFormat } from "./image-check.ts";
@@ -54,6 +57,11 @@ export interface SceneToolDependencies {
   /** Called around every tool call, so the worker can count in-flight work and activity. */
   onCallStart?: (tool: string) => void;
   onCallEnd?: (tool: string, outcome: "ok" | "error", durationMs: number) => void;
+  /**
+   * The sandbox run_script's code runs in, when the operator allows scripts (`--allow-scripts`);
+   * without it run_script is not registered, so clients never see a tool that cannot work.
+   */
+  readonly scriptSandbox?: ResolvedScriptSandbox;
 }
 
 const EXPORT_MIME_TYPES: Record<ExportFormat, string> = {
@@ -353,6 +361,20 @@ function createRunner(deps: SceneToolDependencies) {
       case "set_texture":
       case "set_world_hdri":
         return imageTool(name, input, options);
+      case "run_script": {
+        const sandbox = deps.scriptSandbox;
+        if (!sandbox)
+          throw new ToolError("invalid_arguments", "run_script is off on this worker; its operator starts it with --allow-scripts.");
+        const scriptInput = input as { code: string; timeoutSeconds?: number };
+        const ran = await runScriptTool({ engine, sandbox, scratchDirectory: deps.scratchDirectory }, scriptInput, options);
+        const outcome: ToolOutcome = {
+          structured: ran.structured,
+          content: [{ type: "text", text: describeScriptResult(ran.structured) }],
+          saved: ran.saved,
+          ...(ran.repeated ? { repeated: true } : {}),
+        };
+        return outcome;
+      }
       default: {
         const { result, saved, repeated } = await engine.begin(name as BridgeCommand, toBridgeArguments(input), options);
         return { structured: result as Record<string, unknown>, saved, ...(repeated ? { repeated } : {}) };
@@ -367,6 +389,8 @@ cacheContractSchemas(TOOL_CONTRACTS as readonly ToolContract[]);
 export function registerSceneTools(server: McpServer, deps: SceneToolDependencies, hooks?: ToolCallHooks): void {
   const run = createRunner(deps);
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
+    // Scripts are listed only where the operator allows them: a model plans with what it is shown.
+    if (SCRIPT_TOOL_NAMES.has(contract.name) && !deps.scriptSandbox) continue;
     server.registerTool(
       contract.name,
       {
