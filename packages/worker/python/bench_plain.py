@@ -2,6 +2,7 @@
 `blender -b` with no worker, no pipes and no MCP, so the benchmark can subtract Blender's own time.
 
 Usage: blender -b --factory-startup [scene.blend] --python bench_plain.py -- MODE OUT_JSON [ARGS...]
+   or: python -I bench_plain.py [scene.blend] -- MODE OUT_JSON [ARGS...]   (Blender as the bpy module)
   calls  OUT_JSON COUNT [GAP_MS]            time the bridge's add_object and get_scene handlers, idle
                                             GAP_MS before each call as Blender is between a worker's calls
   render OUT_JSON ENGINE WIDTH HEIGHT SAMPLES PNG   render the opened .blend with these settings
@@ -47,7 +48,19 @@ def time_render(engine, width, height, samples, png_path):
     return {"renderMs": (time.perf_counter() - started) * 1000}
 
 
+def open_scene():
+    """In the bpy module, what `blender -b --factory-startup [scene.blend]` would have opened."""
+    if bpy.app.binary_path:
+        return
+    blend = sys.argv[1 : sys.argv.index("--")]
+    if blend:
+        bpy.ops.wm.open_mainfile(filepath=blend[0], load_ui=False)
+    else:
+        bpy.ops.wm.read_factory_settings(use_empty=False)
+
+
 def main():
+    open_scene()
     args = sys.argv[sys.argv.index("--") + 1 :]
     mode, out_path = args[0], args[1]
     if mode == "calls":

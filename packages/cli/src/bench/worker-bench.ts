@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { WorkerToRuntime } from "@bod/worker";
+import { isPythonInterpreter } from "@bod/worker/early-blender";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { residentMiB } from "./process-memory.ts";
 import { createRawMcpClient } from "./raw-mcp-client.ts";
@@ -104,11 +105,10 @@ export async function stopWorker(worker: RunningWorker): Promise<void> {
 /** Plain Blender from spawn to its Python running, the point where the bridge would say ready. */
 async function plainBlenderReady(blender: string): Promise<number> {
   const startedAt = performance.now();
-  const child = spawn(
-    blender,
-    ["-b", "--factory-startup", "--python-expr", "import sys; sys.stderr.write('BOD_PLAIN_READY\\n'); sys.stderr.flush()"],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const code = "import sys; sys.stderr.write('BOD_PLAIN_READY\\n'); sys.stderr.flush()";
+  // A Python interpreter with the bpy module is ready once bpy has loaded.
+  const args = isPythonInterpreter(blender) ? ["-I", "-c", `import bpy; ${code}`] : ["-b", "--factory-startup", "--python-expr", code];
+  const child = spawn(blender, args, { stdio: ["ignore", "ignore", "pipe"] });
   return new Promise((resolvePromise, reject) => {
     child.stderr.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("BOD_PLAIN_READY")) resolvePromise(performance.now() - startedAt);
@@ -148,9 +148,12 @@ async function loopbackFloor(calls: number, answerBytes: number, gapMs: number):
 async function runPlain(blender: string, blend: string | undefined, args: string[], scratch: string): Promise<Record<string, unknown>> {
   const out = join(scratch, `plain-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
   const [mode, ...rest] = args as [string, ...string[]];
-  await run(blender, ["-b", "--factory-startup", ...(blend ? [blend] : []), "--python", PLAIN_SCRIPT, "--", mode, out, ...rest], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const script = ["--", mode, out, ...rest];
+  // The bpy module has no command line of its own: bench_plain.py opens the .blend itself.
+  const launch = isPythonInterpreter(blender)
+    ? ["-I", PLAIN_SCRIPT, ...(blend ? [blend] : []), ...script]
+    : ["-b", "--factory-startup", ...(blend ? [blend] : []), "--python", PLAIN_SCRIPT, ...script];
+  await run(blender, launch, { maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(await readFile(out, "utf8"));
 }
 

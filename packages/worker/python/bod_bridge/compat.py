@@ -66,6 +66,83 @@ def cycles_denoising_available():
     return bool(getattr(_cycles, "with_openimagedenoise", False))
 
 
+#: Engines that draw through OpenGL (Blender's GPU module); Cycles renders on the CPU without it.
+GL_ENGINES = ("eevee", "workbench")
+_gl_available = None
+
+
+def _egl_context_possible():
+    """Whether EGL can make an OpenGL 3.3 core context here (what Blender's headless GPU backend
+    asks for) on any of the displays a headless Blender tries: Mesa's surfaceless platform
+    (llvmpipe without a GPU), the first EGL device (a GPU's driver), the default display."""
+    import ctypes
+
+    try:
+        egl = ctypes.CDLL("libEGL.so.1")
+    except OSError:
+        return False
+    void_p, c_int = ctypes.c_void_p, ctypes.c_int
+    egl.eglGetProcAddress.restype = void_p
+    egl.eglGetProcAddress.argtypes = [ctypes.c_char_p]
+    egl.eglGetDisplay.restype = void_p
+    egl.eglGetDisplay.argtypes = [void_p]
+    egl.eglInitialize.argtypes = [void_p, void_p, void_p]
+    egl.eglCreateContext.restype = void_p
+    egl.eglCreateContext.argtypes = [void_p, void_p, void_p, void_p]
+    egl.eglDestroyContext.argtypes = [void_p, void_p]
+
+    def extension(name, restype, *argtypes):
+        address = egl.eglGetProcAddress(name)
+        return ctypes.CFUNCTYPE(restype, *argtypes)(address) if address else None
+
+    displays = []
+    platform_display = extension(b"eglGetPlatformDisplayEXT", void_p, ctypes.c_uint, void_p, void_p)
+    if platform_display is not None:
+        displays.append(lambda: platform_display(0x31DD, None, None))  # EGL_PLATFORM_SURFACELESS_MESA
+        query_devices = extension(b"eglQueryDevicesEXT", ctypes.c_uint, c_int, ctypes.POINTER(void_p), ctypes.POINTER(c_int))
+        if query_devices is not None:
+            devices, count = (void_p * 1)(), c_int(0)
+            if query_devices(1, devices, ctypes.byref(count)) and count.value > 0:
+                displays.append(lambda: platform_display(0x313F, devices[0], None))  # EGL_PLATFORM_DEVICE_EXT
+    displays.append(lambda: egl.eglGetDisplay(None))
+    # EGL_CONTEXT_MAJOR_VERSION 3, MINOR 3, OPENGL_PROFILE_MASK core, EGL_NONE; no config needed.
+    attributes = (c_int * 7)(0x3098, 3, 0x30FB, 3, 0x30FD, 1, 0x3038)
+    for open_display in displays:
+        display = open_display()
+        if not display or not egl.eglInitialize(display, None, None) or not egl.eglBindAPI(0x30A2):  # EGL_OPENGL_API
+            continue
+        context = egl.eglCreateContext(display, None, None, attributes)
+        if context:
+            egl.eglDestroyContext(display, context)
+            return True
+    return False
+
+
+def gl_available():
+    """Whether EEVEE and Workbench can render here: Blender aborts the whole process (it does not
+    raise) when it finds no OpenGL, so this is asked before. Probed once, on first use (about
+    0.2 s with llvmpipe), not at start-up."""
+    global _gl_available
+    if _gl_available is None:
+        _gl_available = _egl_context_possible()
+    return _gl_available
+
+
+def render_engine_id(name):
+    """This Blender's id of engine `name` for a render, refused with a clear error when the engine
+    needs OpenGL and this machine has none (Cycles still renders)."""
+    if name in GL_ENGINES and not gl_available():
+        from .channel import BridgeError
+
+        raise BridgeError(
+            "invalid_arguments",
+            "%s cannot render here: Blender %s finds no OpenGL (EGL) on this machine. Render with cycles instead, "
+            "or install Mesa's EGL and software rasterizer (libegl-mesa0, libgl1-mesa-dri)." % (name, VERSION_STRING),
+            {"engine": name, "engines": ["cycles"]},
+        )
+    return ENGINE_IDS[name]
+
+
 # ---------------------------------------------------------------------------------------------
 # Principled BSDF
 

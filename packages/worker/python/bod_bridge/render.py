@@ -7,7 +7,7 @@ import bpy
 
 from .channel import BridgeError, send, send_progress
 from .common import DEFAULT_RENDER, scene
-from .compat import engine_id
+from .compat import gl_available, render_engine_id
 from .describe import describe_render
 from .registry import command
 
@@ -115,7 +115,7 @@ def world_viewport_color(s):
 
 def apply_render_settings(s, engine, width, height, samples, output):
     """Sets up scene `s` to render one PNG to `output` (also what `bod bench worker` renders plain Blender with)."""
-    s.render.engine = engine_id(engine)
+    s.render.engine = render_engine_id(engine)
     s.render.resolution_x = width
     s.render.resolution_y = height
     s.render.resolution_percentage = 100
@@ -237,7 +237,8 @@ def render_frame(args, request_id):
         os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
         first_look_ms = None
         with RenderWatch(request_id, samples) as watch:
-            if first_look is not None and engine != "workbench":
+            # Without OpenGL the first look (Workbench) cannot render; Cycles still can.
+            if first_look is not None and engine != "workbench" and gl_available():
                 started = time.monotonic()
                 render_first_look(s, request_id, settings, first_look, watch)
                 first_look_ms = (time.monotonic() - started) * 1000
