@@ -233,6 +233,37 @@ const CASES: TableCase[] = [
     check: (v) => v.get("Cone.001").location[0]! > 4 && close(v.get("Cone.001").location[2], 0),
   },
   { on: "shapes", say: "add a cylinder 2 m to the left of the cone", check: (v) => close(v.get("Cylinder").location[0], -7) },
+  {
+    on: "shapes",
+    say: "put a small sphere inside the cube",
+    check: (v) => v.get("Sphere.001").location.join() === "0,0,0" && close(v.get("Sphere.001").scale[0], 0.5),
+  },
+  {
+    on: "shapes",
+    say: "put four spheres around the cube",
+    check: (v) => {
+      const added = v.named("Sphere").filter((sphere) => sphere.name !== "Sphere");
+      const distances = added.map((sphere) => Math.hypot(sphere.location[0]!, sphere.location[1]!));
+      return added.length === 4 && distances.every((distance) => distance > 2.4 && close(distance, distances[0]!));
+    },
+  },
+  { on: "shapes", say: "center the sphere on the cube", check: (v) => restsOn(v, v.get("Sphere"), v.get("Cube")) },
+  {
+    on: "shapes",
+    say: "add a red ball next to the cone",
+    check: (v) => !overlapsAny(v, v.get("Sphere.001")) && close(v.get("Sphere.001").location[2], 0),
+  },
+  {
+    on: "shapes",
+    say: "move the cube next to the sphere",
+    check: (v) => !overlapsAny(v, v.get("Cube")) && close(v.get("Cube").location[2], 0),
+  },
+  {
+    say: "make a row of 4 blue cubes",
+    check: (v) => v.named("Cube").length === 4 && v.named("Cube").every((cube) => near(cube.material?.baseColor, "blue")),
+  },
+  { say: "add a ring of 6 spheres", check: (v) => v.named("Sphere").length === 6 && v.named("Torus").length === 0 },
+  { say: "make me a chair", check: (v) => v.parts("Chair").length === 6 },
   { on: "shapes", say: "move the cube up by 2", check: (v) => close(v.get("Cube").location[2], 2) },
   { on: "shapes", say: "move the sphere to 0, 0, 5", check: (v) => v.get("Sphere").location.join() === "0,0,5" },
   { on: "shapes", say: "move the cone left by 3", check: (v) => close(v.get("Cone").location[0], -6) },
@@ -522,6 +553,19 @@ const CASES: TableCase[] = [
   },
 ];
 
+/** Whether an object's box overlaps another object's (the floor aside). */
+function overlapsAny(view: View, object: SceneObject): boolean {
+  return view.scene.objects.some(
+    (other) =>
+      other !== object &&
+      other.name !== "Floor" &&
+      [0, 1, 2].every(
+        (axis) =>
+          Math.abs(view.at(other)[axis]! - view.at(object)[axis]!) < (other.dimensions[axis]! + object.dimensions[axis]!) / 2 - 0.01,
+      ),
+  );
+}
+
 function hasModifier(object: SceneObject, type: string): boolean {
   return (object.modifiers ?? []).some((modifier) => modifier.type === type);
 }
@@ -540,6 +584,8 @@ const MUST_REFUSE: string[] = [
   "put the sphere on the table",
   "make the cube dance",
   "add a chair with wheels",
+  "put a cube on each side of the sphere",
+  "put a big sphere inside the cube",
 ];
 
 let worker: WorkerProcess;

@@ -4,10 +4,10 @@ import type { PlanState } from "./plan-state.ts";
 import { findReferences } from "./references.ts";
 import type { Box, PlannerWorld, Vec3, WorldObject } from "./world.ts";
 
-export type Relation = "on" | "above" | "below" | "left" | "right" | "front" | "behind" | "beside";
+export type Relation = "on" | "above" | "below" | "left" | "right" | "front" | "behind" | "beside" | "inside" | "around";
 
 const RELATION_PATTERN =
-  /\b(on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|on the left of|to the right of|right of|on the right of|in front of|behind|next to|beside|near|by)\s+$/;
+  /\b(on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|on the left of|to the right of|right of|on the right of|in front of|behind|next to|beside|near|by|inside(?: of)?|in|into|within|around|surrounding)\s+$/;
 
 export const RELATION_LABELS: Record<Relation, string> = {
   on: "onto",
@@ -18,9 +18,13 @@ export const RELATION_LABELS: Record<Relation, string> = {
   front: "in front of",
   behind: "behind",
   beside: "next to",
+  inside: "inside",
+  around: "around",
 };
 
 function relationOf(words: string): Relation {
+  if (/^(?:inside(?: of)?|in|into|within)$/.test(words)) return "inside";
+  if (/^(?:around|surrounding)$/.test(words)) return "around";
   if (/on top of|^on$|onto/.test(words)) return "on";
   if (/above|over/.test(words)) return "above";
   if (/below|under|beneath/.test(words)) return "below";
@@ -40,6 +44,9 @@ export function placeRelative(anchor: Box, relation: Relation, size: Vec3, gap?:
   const half = anchor.size.map((value) => value / 2) as Vec3;
   const own = size.map((value) => value / 2) as Vec3;
   switch (relation) {
+    case "inside":
+    case "around":
+      return [x, y, z];
     case "on":
       return [x, y, z + half[2] + own[2] + (gap ?? 0)];
     case "above":
@@ -62,7 +69,7 @@ export function readRelation(
   text: string,
   state: PlanState,
   exclude?: WorldObject[],
-): { relation: Relation; anchor: WorldObject; box: Box; gap?: number } | undefined {
+): { relation: Relation; anchor: WorldObject; box: Box; gap?: number; start: number; end: number } | undefined {
   for (const reference of findReferences(text, state)) {
     const before = text.slice(0, reference.index);
     const match = RELATION_PATTERN.exec(before);
@@ -71,7 +78,16 @@ export function readRelation(
     if (!anchor) continue;
     const distance = /(\d+(?:\.\d+)?)\s*(?:units?|meters?|metres?|m)?\s+$/.exec(before.slice(0, match.index));
     const relation = relationOf(match[1]!);
-    return { relation, anchor, box: state.world.boxOf(anchor), ...(distance ? { gap: Number(distance[1]) } : {}) };
+    // "next to" takes the first free side: right, left, in front, behind.
+    const box = state.world.boxOf(anchor);
+    return {
+      relation,
+      anchor,
+      box,
+      ...(distance ? { gap: Number(distance[1]) } : {}),
+      start: distance ? distance.index : match.index,
+      end: reference.end,
+    };
   }
   return undefined;
 }
@@ -103,4 +119,30 @@ export function floorHeight(world: PlannerWorld): number {
   const objects = world.placementObjects();
   if (objects.length === 0) return -1;
   return Math.min(...objects.map((object) => object.location[2] - object.dimensions[2] / 2));
+}
+
+/**
+ * Where a box of `size` goes next to `anchor` without overlapping other objects: the first free
+ * side of right, left, front and behind (else the right). `ignore` lists objects that are moving.
+ */
+export function placeBeside(
+  world: PlannerWorld,
+  anchor: Box,
+  size: Vec3,
+  gap: number | undefined,
+  ignore: readonly WorldObject[] = [],
+): Vec3 {
+  const others = world
+    .placementObjects()
+    .filter((object) => !ignore.includes(object))
+    .map((object) => world.boxOf(object));
+  const overlaps = (center: Vec3) =>
+    others.some((other) =>
+      [0, 1, 2].every((axis) => Math.abs(other.center[axis]! - center[axis]!) < (other.size[axis]! + size[axis]!) / 2 - 1e-6),
+    );
+  for (const side of ["right", "left", "front", "behind"] as const) {
+    const center = placeRelative(anchor, side, size, gap);
+    if (!overlaps(center)) return center;
+  }
+  return placeRelative(anchor, "right", size, gap);
 }

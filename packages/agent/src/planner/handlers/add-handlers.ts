@@ -7,7 +7,7 @@ import { readDescription, SUBSTANCE_WORDS, unknownWordsQuestion } from "../descr
 import { TYPE_LABELS, withArticle } from "../descriptions.ts";
 import { BASE_NAMES } from "../lexicon.ts";
 import { describeMaterial, materialArgs } from "../materials.ts";
-import { defaultAnchor, floorHeight, placeRelative, readRelation } from "../placement.ts";
+import { defaultAnchor, floorHeight, placeBeside, placeRelative, readRelation } from "../placement.ts";
 import { type Handler, type PlanState, push } from "../plan-state.ts";
 import { findReferences, OBJECT_NOUN_MAP, OBJECT_NOUN_PATTERN } from "../references.ts";
 import { formatVec, readColor, readCount, readMaterial, readVector, round, roundVec } from "../values.ts";
@@ -15,7 +15,7 @@ import { dimensionsOf, PlanRefusal, type Vec3 } from "../world.ts";
 import { validateName } from "./object-handlers.ts";
 
 const ADD_VERB =
-  /^(?:stack(?: up)?|pile(?: up)?|add|create|make|put|place|insert|give me|generate|build|spawn|draw|include|drop|there should be|i want|i need|i'd like|i would like|show me|new|and)\s+/;
+  /^(?:(?:make|build|create|draw|give) me|stack(?: up)?|pile(?: up)?|add|create|make|put|place|insert|give me|generate|build|spawn|draw|include|drop|there should be|i want|i need|i'd like|i would like|show me|new|and)\s+/;
 export const OBJECT_PHRASE = new RegExp(
   String.raw`(?:^|\s)(?:((?:a )?few|(?:a )?couple(?: of)?|(?:a )?pair of|(?:a )?dozen|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|\d+|some|several|another)\s+)?((?:[#\w'-]+\s+){0,5}?)(${OBJECT_NOUN_PATTERN})\b`,
 );
@@ -78,6 +78,12 @@ export const handleAdd: Handler = (clause, state) => {
   const stacked = verb !== null && /^(?:stack|pile)/.test(verb[0]);
   if (verb) text = text.slice(verb[0].length);
   else if (!OBJECT_PHRASE.test(text) || /^(?:the|this|that|these|those|it|them)\b/.test(text)) return false;
+  // "a row of 4 blue cubes", "a ring of six spheres": the arrangement of the objects, not a torus.
+  text = text.replace(
+    /^(?:a |an )?(row|line|circle|ring|grid|stack|pile|tower|column) of ((?:\w+ ){0,4}?(?:[\w-]+s|tori))\b/,
+    (_whole, shape: string, objects: string) =>
+      `${objects} in a ${/circle|ring/.test(shape) ? "circle" : /stack|pile|tower|column/.test(shape) ? "stack" : shape === "grid" ? "grid" : "row"}`,
+  );
   // "create a scene with a red cube and ...": the objects are what is added.
   text = text.replace(/^(?:a |an |the |my )?(?:new )?(?:scene|image|picture|composition)\s+(?:with|containing|that has|of)\s+/, "");
   // "a red cube on top of a blue cube": the blue cube is new too; add it first, then the red one on "it".
@@ -144,7 +150,7 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   const ownWords = phrase.slice(0, nounIndex + 1 > 0 ? nounIndex : phrase.length);
   const tail = phrase.slice(Math.max(nounIndex, 0));
   const relationWords =
-    /\b(?:on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|to the right of|right of|in front of|behind|next to|beside|near|as big as|as large as|the size of)\b/;
+    /\b(?:on top of|on|onto|above|over|below|under|underneath|beneath|to the left of|left of|to the right of|right of|in front of|behind|next to|beside|near|inside(?: of)?|into|within|around|surrounding|as big as|as large as|the size of)\b/;
   const relationAt = tail.search(relationWords);
   const tailOwn = relationAt >= 0 ? tail.slice(0, relationAt) : tail;
   const descriptive = `${ownWords} ${tailOwn.replace(/\b(?:named|called)\s+\S+/, "")}`.replace(/⟦\d+⟧/g, " ");
@@ -217,15 +223,26 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   // "2 m to the left of the cone": the distance before the relation belongs to it.
   const distanceAt = relationAt >= 0 ? tail.slice(0, relationAt).search(/\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)?\s+$/) : -1;
   const relation = relationAt >= 0 && !comparison ? readRelation(tail.slice(distanceAt >= 0 ? distanceAt : relationAt), state) : undefined;
+  const unread = unreadTailWords(
+    tail,
+    relation
+      ? {
+          start: (distanceAt >= 0 ? distanceAt : relationAt) + relation.start,
+          end: (distanceAt >= 0 ? distanceAt : relationAt) + relation.end,
+        }
+      : undefined,
+  );
+  if (unread.length > 0) throw new PlanRefusal(unknownWordsQuestion(unread, `the ${TYPE_LABELS[type]}`));
   const sideways =
     !relation && !explicit ? /\b(?:on|to) the (left|right)\b|\bin (front)\b|\b(behind)\b|\bin the (back)\b/.exec(phrase) : null;
-  const arrangement = /\b(?:in a (?:circle|ring)|around (?:a|the) (?:circle|origin|center))\b/.test(phrase)
-    ? "circle"
-    : /\b(?:stacked|in a stack|on top of each other|in a tower|in a column)\b/.test(phrase)
-      ? "stack"
-      : /\bin a grid\b/.test(phrase)
-        ? "grid"
-        : "row";
+  const arrangement =
+    /\b(?:in a (?:circle|ring)|around (?:a|the) (?:circle|origin|center))\b/.test(phrase) || relation?.relation === "around"
+      ? "circle"
+      : /\b(?:stacked|in a stack|on top of each other|in a tower|in a column)\b/.test(phrase)
+        ? "stack"
+        : /\bin a grid\b/.test(phrase)
+          ? "grid"
+          : "row";
   const spacingMatch = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)?\s*apart\b|\bspaced\s*(?:by\s*)?(\d+(?:\.\d+)?)/.exec(phrase);
   const step = spacingMatch ? Number(spacingMatch[1] ?? spacingMatch[2]) : size[0] + 1;
   const columns = Math.ceil(Math.sqrt(count));
@@ -237,7 +254,14 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   else if (relation) {
     const groupSize: Vec3 =
       arrangement === "row" ? [groupWidth, size[1], size[2]] : arrangement === "stack" ? [size[0], size[1], size[2] * count] : size;
-    anchor = placeRelative(relation.box, relation.relation, groupSize, relation.gap);
+    if (relation.relation === "inside" && size.some((value, axis) => value > relation.box.size[axis]! + 1e-6))
+      throw new PlanRefusal(
+        `${withArticle(TYPE_LABELS[type])} of that size does not fit inside ${relation.anchor.name}; make it smaller, e.g. "a tiny ${TYPE_LABELS[type]} inside the ${relation.anchor.primitive ? TYPE_LABELS[relation.anchor.primitive] : relation.anchor.name}".`,
+      );
+    anchor =
+      relation.relation === "beside"
+        ? placeBeside(world, relation.box, groupSize, relation.gap)
+        : placeRelative(relation.box, relation.relation, groupSize, relation.gap);
     if (arrangement === "stack") anchor[2] -= (size[2] * (count - 1)) / 2;
   } else if (isFloor) anchor = [0, 0, floorHeight(world)];
   else if (sideways) {
@@ -257,7 +281,12 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
     let location: Vec3;
     if (count === 1) location = anchor;
     else if (arrangement === "circle") {
-      const radius = Math.max(step, (count * step) / (2 * Math.PI));
+      // Around an object: clear of it, with room between the objects.
+      const clear =
+        relation?.relation === "around"
+          ? Math.hypot(relation.box.size[0], relation.box.size[1]) / 2 + Math.max(size[0], size[1]) / 2 + 0.5
+          : 0;
+      const radius = Math.max(step, (count * step) / (2 * Math.PI), clear);
       const angle = (2 * Math.PI * index) / count;
       location = [anchor[0] + radius * Math.cos(angle), anchor[1] + radius * Math.sin(angle), anchor[2]];
     } else if (arrangement === "stack") location = [anchor[0], anchor[1], anchor[2] + index * size[2]];
@@ -307,4 +336,62 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
     names.push(name);
   }
   return names;
+}
+
+/** What may follow an object's noun: positions, arrangements, names, text, sizes; each is read. */
+const TAIL_PATTERNS: readonly RegExp[] = [
+  /\b(?:named|called|name it|call it)\s+(?:⟦\d+⟧|[^\s,]+)/g,
+  /\b(?:saying|that says|which says|reading|that reads|with the (?:text|words?)|says)\b.*$/g,
+  /⟦\d+⟧/g,
+  /\b(?:at|to)?\s*\(?\[?\s*-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*\]?\)?/g,
+  /\b(?:at\s+)?[xyz]\s*(?:=|:)?\s*-?\d+(?:\.\d+)?\b/g,
+  /\b(?:at|in) the (?:origin|center|centre|middle)\b/g,
+  /\b(?:in a (?:row|line|circle|ring|grid|stack|column|tower)|stacked|in a stack|on top of each other|side by side|(?:evenly|equally) spaced|around (?:a|the) (?:circle|origin|center))\b/g,
+  /\b\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)?\s*apart\b|\bspaced\s*(?:by\s*)?\d+(?:\.\d+)?(?:\s*(?:m|meters?|metres?|units?))?(?:\s+apart)?/g,
+  /\b(?:size|scale|scaled(?: by)?)\s*(?:of\s*|=\s*)?\d+(?:\.\d+)?/g,
+  /\b\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)\s+(?:tall|high|wide|across|long|big|in size|in diameter)\b/g,
+  /\b(?:(?:twice|two times|three times|half|\d+(?:\.\d+)? times)\s+)?(?:as big as|as large as|the size of)\b.*$/g,
+  /\b(?:on|to) the (?:left|right)\b|\bin front\b|\bbehind\b|\bin the back\b/g,
+  /\bon top it\b|\bon top of it\b/g,
+];
+
+const TAIL_FILLER = new Set([
+  "finish",
+  "surface",
+  "look",
+  "material",
+  "and",
+  "with",
+  "that",
+  "which",
+  "is",
+  "are",
+  "it",
+  "its",
+  "in",
+  "of",
+  "the",
+  "a",
+  "an",
+  "made",
+  "colored",
+  "coloured",
+  "please",
+  "too",
+  "also",
+  "each",
+  "both",
+  "all",
+]);
+
+/**
+ * The words after an object's noun that nothing reads ("a cube on each side of the sphere": "side").
+ * `relation` is the span of a relation with its object ("above the red cube"), read elsewhere.
+ */
+function unreadTailWords(tail: string, relation: { start: number; end: number } | undefined): string[] {
+  let rest = relation ? `${tail.slice(0, relation.start)} ${tail.slice(relation.end)}` : tail;
+  rest = rest.replace(new RegExp(String.raw`^(?:${OBJECT_NOUN_PATTERN})\b`), " ");
+  for (const pattern of TAIL_PATTERNS) rest = rest.replace(pattern, " ");
+  const words = rest.split(/[\s,.;:]+/).filter((word) => word && !TAIL_FILLER.has(word));
+  return readDescription(words.join(" ")).unknown;
 }

@@ -26,7 +26,7 @@ const MAX_COMPOSITES = 10;
 
 const COUNT = String.raw`an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|a few|few|a couple of|a pair of`;
 const COMPOSITE_PATTERN = new RegExp(
-  String.raw`^(?:(?:add|create|make|build|put|place|insert|give me|generate|draw|construct|model|i want|i need|i'd like|i would like|there should be|let there be)\s+)?(?:(${COUNT})\s+)?((?:[#\w%-]+\s+){0,5}?)(${COMPOSITE_NOUNS.map(escapeRegExp).join("|")})\b(.*)$`,
+  String.raw`^(?:(?:add|create|make|build|put|place|insert|give|generate|draw|construct|model|i want|i need|i'd like|i would like|there should be|let there be)(?: me)?\s+)?(?:(${COUNT})\s+)?((?:[#\w%-]+\s+){0,5}?)(${COMPOSITE_NOUNS.map(escapeRegExp).join("|")})\b(.*)$`,
 );
 
 /** What may follow the noun, each read into the plan; anything else is asked about. */
@@ -90,6 +90,8 @@ export const handleComposite: Handler = (clause, state) => {
   }
   const relation = tail.trim() ? readRelation(tail, state) : undefined;
   if (tail.trim() && !relation) throw new PlanRefusal(unknownWordsQuestion([tail.trim()], `the ${noun}`));
+  if (relation?.relation === "inside" || relation?.relation === "around")
+    throw new PlanRefusal(`I build a ${kind.name.toLowerCase()} on, beside, in front of or behind things, not ${relation.relation} them.`);
   if (relation) {
     // Only the relation and its object may remain: "on the floor", "next to the red cube".
     const relationWords =

@@ -1,7 +1,7 @@
 // Handlers that move, rotate and scale objects, and the scale changes words describe ("twice as
 // big", "2 m tall"), which the appearance handler reuses.
 import { SIZE_WORDS } from "../lexicon.ts";
-import { placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
+import { placeBeside, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
 import { type Handler, hasTool, type PlanState, push, pushTool } from "../plan-state.ts";
 import { firstReference } from "../references.ts";
 import { formatVec, readAmount, readCount, readDegrees, readDirection, readVector, roundVec } from "../values.ts";
@@ -30,7 +30,10 @@ export const handleMove: Handler = (clause, state) => {
     let summary: string;
     const vector = readVector(after);
     const relation = readRelation(after, state, reference.objects);
-    if (/^\s*(?:to|at)\s+(?:the\s+)?(?:origin|center|centre|middle)\b/.test(after) || (/^(?:center|centre)$/.test(verb) && !vector)) {
+    if (
+      /^\s*(?:to|at)\s+(?:the\s+)?(?:origin|center|centre|middle)\b/.test(after) ||
+      (/^(?:center|centre)$/.test(verb) && !vector && !relation)
+    ) {
       args.location = [0, 0, 0];
       summary = `Moved ${object.name} to the origin.`;
     } else if (vector && !/\bby\b/.test(after)) {
@@ -42,7 +45,16 @@ export const handleMove: Handler = (clause, state) => {
     } else if (relation) {
       // The object's box goes in relation to the anchor's; its origin keeps its offset from its box's center.
       const own = world.boxOf(object);
-      const center = placeRelative(relation.box, relation.relation, own.size, relation.gap);
+      if (relation.relation === "around")
+        throw new PlanRefusal(
+          `"Around" needs several objects, e.g. "add four spheres around the ${relation.anchor.primitive ?? relation.anchor.name}".`,
+        );
+      if (relation.relation === "inside" && own.size.some((value, axis) => value > relation.box.size[axis]! + 1e-6))
+        throw new PlanRefusal(`${object.name} is too big to fit inside ${relation.anchor.name}; make it smaller first.`);
+      const center =
+        relation.relation === "beside"
+          ? placeBeside(world, relation.box, own.size, relation.gap, [object])
+          : placeRelative(relation.box, relation.relation, own.size, relation.gap);
       const location = roundVec(center.map((value, axis) => value - own.center[axis]! + object.location[axis]!));
       args.location = location;
       summary = `Moved ${object.name} ${RELATION_LABELS[relation.relation]} ${relation.anchor.name}, to ${formatVec(location)}.`;

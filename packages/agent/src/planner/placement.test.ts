@@ -1,0 +1,57 @@
+// Relations between objects read from words and placed with the objects' real boxes: resting on
+// (touching), inside, around, next to on a free side, and the words after a noun that nothing reads.
+import { describe, expect, it } from "vitest";
+import { placeRelative } from "./placement.ts";
+import { planInstructions } from "./planner.ts";
+import { TABLE_SCENE } from "./table-scene.ts";
+
+function calls(text: string) {
+  const result = planInstructions(text, { scene: TABLE_SCENE });
+  if (result.kind !== "plan") throw new Error(`${text}: ${JSON.stringify(result)}`);
+  return result.calls.map((call) => [call.name, call.arguments] as const);
+}
+
+describe("placement", () => {
+  it("rests a box on another's top, and keeps a gap for the other sides", () => {
+    const table = { center: [0, 0, 0.5] as [number, number, number], size: [2, 1, 1] as [number, number, number] };
+    expect(placeRelative(table, "on", [1, 1, 1])).toEqual([0, 0, 1.5]);
+    expect(placeRelative(table, "left", [1, 1, 1], 2)).toEqual([-3.5, 0, 0.5]);
+    expect(placeRelative(table, "inside", [0.5, 0.5, 0.5])).toEqual([0, 0, 0.5]);
+  });
+
+  it("puts a small object inside another, and refuses one that does not fit", () => {
+    expect(calls("put a small sphere inside the cube")).toEqual([
+      ["add_object", { type: "uv_sphere", name: "Sphere.001", location: [0, 0, 0], scale: 0.5 }],
+    ]);
+    expect(planInstructions("put a big sphere inside the cube", { scene: TABLE_SCENE })).toMatchObject({ kind: "refusal" });
+  });
+
+  it("puts several objects around another, clear of it", () => {
+    const spheres = calls("put four spheres around the cube");
+    expect(spheres).toHaveLength(4);
+    for (const [, args] of spheres) expect(Math.hypot(...(args.location as [number, number, number]).slice(0, 2))).toBeGreaterThan(2.4);
+  });
+
+  it("puts a new object next to another on a side nothing occupies", () => {
+    // Right of the cone (x -3) is the cube (x 0): the ball goes to the cone's left.
+    expect(calls("add a red ball next to the cone")).toEqual([
+      ["add_object", { type: "uv_sphere", name: "Sphere.001", color: "red", location: [-6, 0, 0] }],
+    ]);
+  });
+
+  it("centers an object on another as resting on it", () => {
+    expect(calls("center the sphere on the cube")).toEqual([["update_object", { name: "Sphere", location: [0, 0, 2] }]]);
+  });
+
+  it("reads a row, ring or stack of objects as their arrangement", () => {
+    expect(calls("add a ring of 6 spheres").every(([, args]) => args.type === "uv_sphere")).toBe(true);
+    expect(calls("make a row of 4 blue cubes")).toHaveLength(4);
+  });
+
+  it("asks about words after the noun that nothing reads", () => {
+    expect(planInstructions("put a cube on each side of the sphere", { scene: TABLE_SCENE })).toMatchObject({
+      kind: "refusal",
+      text: expect.stringContaining('"side"'),
+    });
+  });
+});
