@@ -185,6 +185,27 @@ describe("textures and world images", () => {
     await ok("delete_object", { name: "Tiles" });
   });
 
+  it("applies a keyed set_texture once: its retry answers with the first result and stores no second upload", async () => {
+    await ok("add_object", { type: "cube", name: "Keyed", location: [0, 0, -8] });
+    const uploadsBefore = (await client.listResources()).resources.length;
+    const keyed = () =>
+      client.callTool(
+        {
+          name: "set_texture",
+          arguments: { object: "Keyed", map: "base_color", data: CHECKER.toString("base64") },
+          _meta: { "bod/idempotencyKey": "texture-once-1" },
+        },
+        { timeout: 120_000 },
+      ) as Promise<CallToolResult>;
+    const first = await keyed();
+    const retry = await keyed();
+    expect(first.isError, JSON.stringify(first.content)).toBeFalsy();
+    expect(retry._meta?.["bod/repeated"]).toBe(true);
+    expect(retry.structuredContent).toEqual(first.structuredContent);
+    expect((await client.listResources()).resources.length).toBe(uploadsBefore + 1);
+    await ok("delete_object", { name: "Keyed" });
+  });
+
   it("uses a render as a texture, with box and smart UV projections and tiling", async () => {
     const { artifactId } = await render({ engine: "cycles", width: 32, height: 32, samples: 1 });
     await ok("add_object", { type: "cube", name: "Crate", location: [0, 0, -5] });
