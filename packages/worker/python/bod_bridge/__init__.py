@@ -23,6 +23,8 @@ validated against the tool contracts.
   files      export and import
   control    ping, reset, snapshots
   script     run_script: a copy of the scene for the script sandbox, and taking the scene it saved
+  animation  keyframes, the timeline, render_animation
+  animation_channels  what each animatable property is in Blender; get_scene's view of animation
   textures   image maps of materials (set_texture, remove_texture), HDRI and sky worlds
   texture_nodes  the nodes those add, and how get_scene reads them
   hierarchy  parents, groups, collections
@@ -40,6 +42,7 @@ import traceback
 import bpy
 
 # Every command module registers its commands when imported.
+from . import animation  # noqa: F401
 from . import control, describe, files, objects, render, staging, textures  # noqa: F401
 from . import hierarchy, modifiers, shapes  # noqa: F401
 from . import script  # noqa: F401 - run_script: takes the scene a sandboxed Blender saved

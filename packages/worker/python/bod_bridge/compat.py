@@ -313,3 +313,27 @@ def set_output_format(image_settings, file_format):
     if hasattr(image_settings, "media_type"):
         image_settings.media_type = "VIDEO" if file_format == "FFMPEG" else "IMAGE"
     image_settings.file_format = file_format
+
+
+# ---------------------------------------------------------------------------------------------
+# Animation
+
+
+def action_fcurves(owner):
+    """The F-curves animating ID `owner` (an object, light, camera, material, node tree), as a
+    collection that iterates and takes .remove(fcurve); None when it has no action.
+
+    Up to 4.3 an action holds its F-curves itself. 4.4 made actions layered, with the F-curves of
+    each ID in the channel bag of the slot it uses (action.fcurves stayed as a view until 5.0
+    removed it)."""
+    data = owner.animation_data
+    if data is None or data.action is None:
+        return None
+    action = data.action
+    slot = getattr(data, "action_slot", None)
+    if slot is not None and hasattr(action, "layers"):
+        from bpy_extras import anim_utils
+
+        bag = anim_utils.action_get_channelbag_for_slot(action, slot)
+        return bag.fcurves if bag is not None else None
+    return action.fcurves

@@ -3,6 +3,7 @@ contracts' output schemas, and get_scene."""
 
 import bpy
 
+from .animation_channels import animation_field, describe_timeline
 from .common import (
     LIGHT_TYPE_NAMES,
     PRIMITIVE_PROPERTY,
@@ -46,6 +47,7 @@ def describe_object(obj, refresh=True):
         "rotation": degrees(obj.rotation_euler),
         "scale": rounded(obj.scale),
         "dimensions": rounded(object_dimensions(obj, refresh)),
+        **animation_field(obj),
         "material": describe_material(obj.active_material) if hasattr(obj.data, "materials") else None,
     }
     primitive = obj.get(PRIMITIVE_PROPERTY)
@@ -65,6 +67,7 @@ def describe_light(obj):
         "rotation": degrees(obj.rotation_euler),
         "color": linear_to_hex(obj.data.color),
         "energy": round(obj.data.energy, 4),
+        **animation_field(obj),
         "parent": obj.parent.name if obj.parent is not None else None,
     }
     if obj.parent is not None:
@@ -81,6 +84,7 @@ def describe_camera():
         "location": rounded(camera.location),
         "rotation": degrees(camera.rotation_euler),
         "lens": round(camera.data.lens, 4),
+        **animation_field(camera),
         "dof": {
             "enabled": bool(camera.data.dof.use_dof),
             "focusObject": camera.data.dof.focus_object.name if camera.data.dof.focus_object is not None else None,
@@ -157,6 +161,7 @@ def get_scene(args):
         "camera": describe_camera(),
         "world": describe_world(),
         "render": describe_render(),
+        "timeline": describe_timeline(),
         "blender": blender_info(),
         "collections": describe_collections(),
     }

@@ -293,10 +293,12 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     }
     if (current !== call || call.failure) return;
     // Blender breaks a running render on its first SIGINT (a second one would exit Blender) and
-    // keeps serving; EEVEE and Workbench stop within a sample. Cycles finishes its current batch
-    // of samples first, which takes seconds, so a Cycles render is ended by stopping Blender.
-    // Either way the caller hears at once; the next call waits until Blender has stopped.
-    const softBreak = call.request.command === "render_frame" && call.request.args.engine !== "cycles";
+    // keeps serving; EEVEE and Workbench stop within a sample, an animation before its next frame.
+    // Cycles finishes its current batch of samples first, which takes seconds, so a Cycles render
+    // is ended by stopping Blender. Either way the caller hears at once; the next call waits until
+    // Blender has stopped.
+    const rendering = call.request.command === "render_frame" || call.request.command === "render_animation";
+    const softBreak = rendering && call.request.args.engine !== "cycles";
     if (softBreak && !softBreakUsed && child?.pid !== undefined) {
       softBreakUsed = true;
       call.failure = new ToolError("cancelled", "The render was cancelled.", { command: call.request.command });

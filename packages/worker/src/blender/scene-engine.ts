@@ -185,7 +185,7 @@ const BLENDER_ENDED: ReadonlySet<string> = new Set(["blender_crashed", "blender_
  * stopping Blender, which then comes back with the journaled scene, so an import cut short is
  * simply not applied. Every other command takes milliseconds and finishes once sent.
  */
-const LONG_COMMANDS: ReadonlySet<BridgeCommand> = new Set(["render_frame", "export_scene", "import_model"]);
+const LONG_COMMANDS: ReadonlySet<BridgeCommand> = new Set(["render_frame", "render_animation", "export_scene", "import_model"]);
 
 interface Waiter {
   wake: () => void;

@@ -37,9 +37,10 @@ import type { BridgeCommand, BridgeProgress, CallIdempotency, SceneEngine } from
 import { describeScriptResult, runScriptTool } from "../script/run-script-tool.ts";
 import type { ResolvedScriptSandbox } from "../script/script-sandbox.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
-import { materializeArtifact } from "./materialize-artifact.ts";
 import type { ImageFormat } from "./image-check.ts";
 import { prepareImageSource } from "./image-input.ts";
+import { materializeArtifact } from "./materialize-artifact.ts";
+import { renderAnimation } from "./render-animation.ts";
 import { requestDigest } from "./request-digest.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
@@ -352,6 +353,10 @@ function createRunner(deps: SceneToolDependencies) {
     switch (name) {
       case "render_frame":
         return renderFrame(input, options);
+      case "render_animation": {
+        const outcome: ToolOutcome = await renderAnimation({ ...deps, toArtifact }, input, options);
+        return outcome;
+      }
       case "export_glb":
         return exportScene("glb", options);
       case "export_scene":
