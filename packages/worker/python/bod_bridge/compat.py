@@ -337,3 +337,22 @@ def action_fcurves(owner):
         bag = anim_utils.action_get_channelbag_for_slot(action, slot)
         return bag.fcurves if bag is not None else None
     return action.fcurves
+
+
+# ---------------------------------------------------------------------------------------------
+# Sky texture
+
+
+def sky_type_id(name):
+    """This Blender's id of the sky model `name` ("nishita" or "hosek_wilkie"), or None when it has none.
+
+    Nishita is "NISHITA" in 3.x and 4.x; 5.0 calls it "SINGLE_SCATTERING" (beside a new
+    "MULTIPLE_SCATTERING"). Hosek-Wilkie is "HOSEK_WILKIE" in all of them."""
+    known = {item.identifier for item in bpy.types.ShaderNodeTexSky.bl_rna.properties["sky_type"].enum_items}
+    wanted = ("HOSEK_WILKIE",) if name == "hosek_wilkie" else ("NISHITA", "SINGLE_SCATTERING", "MULTIPLE_SCATTERING")
+    return next((identifier for identifier in wanted if identifier in known), None)
+
+
+def sky_type_ids():
+    """Every sky model id this Blender has, for messages."""
+    return sorted(item.identifier for item in bpy.types.ShaderNodeTexSky.bl_rna.properties["sky_type"].enum_items)

@@ -11,6 +11,7 @@ import os
 
 import bpy
 
+from . import compat
 from .channel import BridgeError
 from .common import find_object
 from .describe import describe_object, describe_world, world_background
@@ -307,13 +308,10 @@ def set_world_hdri(args):
 
 
 def sky_type_id(name):
-    """This Blender's id of sky model `name`: Nishita is "NISHITA" in 3.x and 4.x and "SINGLE_SCATTERING" from 5.0."""
-    known = {item.identifier for item in bpy.types.ShaderNodeTexSky.bl_rna.properties["sky_type"].enum_items}
-    wanted = ("HOSEK_WILKIE",) if name == "hosek_wilkie" else ("NISHITA", "SINGLE_SCATTERING", "MULTIPLE_SCATTERING")
-    for identifier in wanted:
-        if identifier in known:
-            return identifier
-    raise BridgeError("invalid_arguments", "This Blender has no %s sky; its sky models: %s." % (name, ", ".join(sorted(known))))
+    identifier = compat.sky_type_id(name)
+    if identifier is None:
+        raise BridgeError("invalid_arguments", "This Blender has no %s sky; its sky models: %s." % (name, ", ".join(compat.sky_type_ids())))
+    return identifier
 
 
 @command("set_world_sky")
