@@ -167,6 +167,13 @@ def check_projection(obj, projection):
         )
 
 
+def resolve_projection(obj, projection):
+    """The projection asked for, or the default: the mesh's own UVs when it has some, else a box."""
+    if projection is not None:
+        return projection
+    return "existing" if obj.type == "MESH" and obj.data.uv_layers else "box"
+
+
 def project(obj, projection):
     if projection == "smart_uv":
         smart_uv_project(obj)
@@ -230,9 +237,7 @@ def set_texture(args):
     name = args["map"]
     if name not in MAP_COLORSPACES:
         raise BridgeError("invalid_arguments", "Unknown map %s; use base_color, roughness or normal." % name)
-    projection = args.get("projection")
-    if projection is None:
-        projection = "existing" if obj.type == "MESH" and obj.data.uv_layers else "box"
+    projection = resolve_projection(obj, args.get("projection"))
     check_projection(obj, projection)
     image = load_image(args["artifactId"], args.get("path"), MAP_COLORSPACES[name])
     try:
@@ -248,6 +253,18 @@ def set_texture(args):
     material = ensure_material(obj)
     wire_map(material, name, image, float(scale if scale is not None else 1.0), float(strength if strength is not None else 1.0), projection)
     return texture_result(obj, name)
+
+
+@command("check_texture")
+def check_texture(args):
+    """Whether set_texture can texture the object as asked, changing nothing: the worker asks before
+    it stores an upload, so a call refused for its object keeps nothing."""
+    obj = find_object(args["object"])
+    if args.get("map") not in MAP_COLORSPACES:
+        raise BridgeError("invalid_arguments", "Unknown map %s; use base_color, roughness or normal." % args.get("map"))
+    projection = resolve_projection(obj, args.get("projection"))
+    check_projection(obj, projection)
+    return {"projection": projection}
 
 
 @command("remove_texture")

@@ -34,8 +34,11 @@ export const TOOL_COMMANDS = [
   "run_script",
 ] as const;
 
-/** Housekeeping commands the worker uses to keep the scene durable. */
-export const CONTROL_COMMANDS = ["ping", "reset_scene", "save_snapshot", "load_snapshot", "save_scene_copy"] as const;
+/**
+ * Housekeeping commands the worker uses to keep the scene durable, and checks it runs ahead of a
+ * change (check_texture: whether set_texture can texture its object, before an upload is stored).
+ */
+export const CONTROL_COMMANDS = ["ping", "reset_scene", "save_snapshot", "load_snapshot", "save_scene_copy", "check_texture"] as const;
 
 export type BridgeCommand = (typeof TOOL_COMMANDS)[number] | (typeof CONTROL_COMMANDS)[number];
 

@@ -38,7 +38,7 @@ import { describeScriptResult, runScriptTool } from "../script/run-script-tool.t
 import type { ResolvedScriptSandbox } from "../script/script-sandbox.ts";
 import { cacheContractSchemas } from "./cached-json-schema.ts";
 import type { ImageFormat } from "./image-check.ts";
-import { prepareImageSource } from "./image-input.ts";
+import { type ImageSource, prepareImageSource } from "./image-input.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
 import { renderAnimation } from "./render-animation.ts";
 import { requestDigest } from "./request-digest.ts";
@@ -321,8 +321,9 @@ function createRunner(deps: SceneToolDependencies) {
   }
 
   /**
-   * set_texture and set_world_hdri: the image (an upload, stored first, or an artifact) goes to
-   * Blender as a local file with the artifact it is; the engine keeps the file with the scene.
+   * set_texture and set_world_hdri: the image (an upload, or an artifact) goes to Blender as a
+   * local file with the artifact it is; the engine keeps the file with the scene. In the call's turn
+   * set_texture's object is checked first, so an upload is stored only for a call Blender can make.
    */
   async function imageTool(
     name: keyof typeof IMAGE_TOOL_FORMATS,
@@ -332,20 +333,29 @@ function createRunner(deps: SceneToolDependencies) {
     // A repeated key answers before anything is uploaded again.
     const earlier = options.idempotency ? engine.recall(options.idempotency) : undefined;
     if (earlier) return { structured: earlier.result as Record<string, unknown>, repeated: true };
-    const source = await prepareImageSource(deps, input, IMAGE_TOOL_FORMATS[name]);
+    const { data: _data, artifactId: _artifactId, ...rest } = input;
+    const settings = toBridgeArguments(rest);
+    const prepared: { source?: ImageSource; artifact?: Artifact } = {};
+    const structuredOf = (answer: unknown) => ({
+      ...(answer as Record<string, unknown>),
+      ...(prepared.artifact ? { artifact: prepared.artifact } : {}),
+    });
     try {
-      const artifact = source.uploaded ? toArtifact(source.uploaded) : undefined;
-      const structuredOf = (answer: unknown) => ({ ...(answer as Record<string, unknown>), ...(artifact ? { artifact } : {}) });
-      const { data: _data, artifactId: _artifactId, ...settings } = input;
-      const { result, saved, repeated } = await engine.begin(
-        name,
-        { ...toBridgeArguments(settings), artifactId: source.artifactId, path: source.path },
-        { ...options, ...(options.idempotency ? { idempotency: { ...options.idempotency, result: structuredOf } } : {}) },
-      );
+      const { result, saved, repeated } = await engine.begin(name, settings, {
+        ...options,
+        ...(options.idempotency ? { idempotency: { ...options.idempotency, result: structuredOf } } : {}),
+        prepare: async (blender) => {
+          if (name === "set_texture") await blender.call("check_texture", settings);
+          const source = await prepareImageSource(deps, input, IMAGE_TOOL_FORMATS[name]);
+          prepared.source = source;
+          if (source.uploaded) prepared.artifact = toArtifact(source.uploaded);
+          return { args: { ...settings, artifactId: source.artifactId, path: source.path } };
+        },
+      });
       await saved;
       return repeated ? { structured: result as Record<string, unknown>, repeated } : { structured: structuredOf(result) };
     } finally {
-      await source.remove();
+      await prepared.source?.remove();
     }
   }
 
