@@ -172,6 +172,25 @@ describe("hierarchy tools in real Blender", () => {
     expect(back.hidden).toBeUndefined();
   });
 
+  it("duplicates a group with its members, and a boolean inside it cuts with the copied cutter", async () => {
+    await blender.tool("add_object", { type: "cube", name: "Top", location: [30, 0, 1], scale: [1, 1, 0.1] });
+    await blender.tool("add_object", { type: "cylinder", name: "Leg", location: [30, 0, 0.5], scale: [0.1, 0.1, 0.5] });
+    await blender.tool("add_object", { type: "cylinder", name: "Hole", location: [30, 0, 1], scale: [0.3, 0.3, 1] });
+    await blender.tool("add_modifier", { object: "Top", type: "boolean", with: "Hole" });
+    await blender.tool("create_group", { name: "Stand", objects: ["Top", "Leg", "Hole"], location: [30, 0, 0] });
+
+    const { object: copy } = await blender.tool("duplicate_object", { name: "Stand", newName: "Stand 2", offset: [0, 5, 0] });
+    expect(copy.children).toHaveLength(3);
+    const scene = await blender.scene();
+    const copied = (name: string) => scene.objects.find((object) => object.parent === "Stand 2" && object.name.startsWith(`${name}.`));
+    expectNear(copied("Leg")?.worldLocation, [30, 5, 0.5]);
+    expect(copied("Top")?.modifiers?.[0]).toMatchObject({ type: "boolean", with: copied("Hole")?.name });
+    expect(copied("Hole")?.hidden).toBe(true);
+    // The original is untouched.
+    expect(scene.objects.find((object) => object.name === "Top")?.modifiers?.[0]).toMatchObject({ with: "Hole" });
+    expect(scene.objects.find((object) => object.name === "Stand")?.children).toEqual(["Hole", "Leg", "Top"]);
+  });
+
   it("brings the hierarchy back after kill -9 (journal replay) and in a new engine (snapshot)", async () => {
     await blender.tool("set_parent", { object: "Lamp", parent: "Table" });
     await blender.tool("update_object", { name: "Table", translate: [0, 0, 1] });

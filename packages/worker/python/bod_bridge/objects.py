@@ -195,12 +195,40 @@ def duplicate_object(args):
     source = find_object(args["name"])
     new_name = args.get("newName")
     ensure_name_free(new_name)
+    copy = copy_object(source, new_name)
+    # A group (or any parent) is copied with everything below it, so the copy of a table has legs.
+    copies = {source: copy}
+    for item in descendants(source):
+        copies[item] = copy_object(item, None)
+        copies[item].parent = copies[item.parent]
+        # Setting the parent resets the inverse; the original's keeps the copy where the original is.
+        copies[item].matrix_parent_inverse = item.matrix_parent_inverse.copy()
+    for item in copies.values():
+        for modifier in item.modifiers:
+            # A boolean that cut with an object of the copied hierarchy cuts with that object's copy.
+            if modifier.type == "BOOLEAN" and modifier.object in copies:
+                modifier.object = copies[modifier.object]
+    if args.get("offset") is not None:
+        copy.location = Vector(source.location) + Vector(args["offset"])
+    return {"object": describe_object(copy)}
+
+
+def copy_object(source, new_name):
+    """A copy of one object with its own data, materials and displace textures, in the source's collections."""
     copy = source.copy()
     if source.data is not None:
         copy.data = source.data.copy()
-    link_to_scene(copy)
+    collections = list(source.users_collection)
+    if collections:
+        for collection in collections:
+            collection.objects.link(copy)
+    else:
+        link_to_scene(copy)
     if new_name is not None:
         copy.name = new_name
+    for modifier in copy.modifiers:
+        if modifier.type == "DISPLACE" and modifier.texture is not None:
+            modifier.texture = modifier.texture.copy()
     if copy.data is not None and hasattr(copy.data, "materials"):
         for index, material in enumerate(copy.data.materials):
             if material is not None:
@@ -210,9 +238,7 @@ def duplicate_object(args):
         for slot in copy.material_slots:
             if slot.link == "OBJECT" and slot.material is not None:
                 slot.material = slot.material.copy()
-    if args.get("offset") is not None:
-        copy.location = Vector(source.location) + Vector(args["offset"])
-    return {"object": describe_object(copy)}
+    return copy
 
 
 @command("set_material")
