@@ -144,7 +144,8 @@ export const deleteObject = defineTool({
 export const duplicateObject = defineTool({
   name: "duplicate_object",
   title: "Duplicate object",
-  description: "Copy an object with its own material; optionally name the copy and place it at an offset from the original.",
+  description:
+    "Copy an object with its own material, and with everything parented below it (a group's copy has copies of its members); optionally name the copy and place it at an offset from the original.",
   inputSchema: z.strictObject({
     name: ObjectNameSchema,
     newName: ObjectNameSchema.optional(),
