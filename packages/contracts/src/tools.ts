@@ -255,7 +255,7 @@ export const getScene = defineTool({
   name: "get_scene",
   title: "Get scene",
   description:
-    "Describe the scene: every object with type, transform, dimensions and material; lights; camera; world; render settings. Objects are paginated: pass `cursor` from the previous page.",
+    "Describe the scene: every object with type, transform, dimensions and material, its parent, children (and where a child is in the world), collection and modifiers; lights; camera; world; render settings; collections. Objects are paginated: pass `cursor` from the previous page.",
   inputSchema: z.strictObject({
     cursor: z.string().max(64).optional().describe("nextCursor from the previous page."),
     limit: z.number().int().min(1).max(500).optional().describe("Objects per page, default 100."),
