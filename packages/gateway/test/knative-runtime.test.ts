@@ -1,13 +1,29 @@
-// `bod gateway --runtime knative` as a process, against a Kubernetes API server on loopback that
-// it reaches through @kubernetes/client-node (KUBECONFIG, TLS, a token), with a test-side
-// stand-in for Knative's controller, activator and queue-proxy that runs each Service's pod as a
-// real worker (a `bod worker` process, or the worker image with podman when BOD_TEST_WORKER_POD is
-// "container") with the Service's args and env, on the real PostgreSQL and S3 server. A user's
-// red-cube turn through the gateway creates the project's Service and stores the render in the
-// bucket; the Service's pod is stopped and the next turn wakes a second one, which restores the
-// scene; a render longer than the Service's request timeout keeps its response streaming; deleting
-// the project deletes its Service. What this does not show (Knative's real networking, autoscaler
-// and admission webhooks) is in docs/runtime.md, "Knative backend".
+// `bod gateway --runtime knative` against a Kubernetes API server on loopback, with the product's
+// images run by podman: the gateway is the gateway image (localhost/blender-on-demand/gateway:dev,
+// the host's network), reaching the API server through the real @kubernetes/client-node with a
+// kubeconfig file mounted into the container (HTTPS with the server's CA, a bearer token); each
+// pod of a project's Service is a container of the worker image, started with the Service's args
+// and env (credentials only from the Secret it names), on the run's real PostgreSQL and S3 server.
+// Through that, a user's red-cube turn sent to the gateway container creates the project's Service
+// (exactly what `bod deploy worker-service` prints) and stores the render in the bucket; the first
+// worker container is stopped (drain, snapshot) and the next turn wakes a second one, which
+// restores the scene; a render longer than the Service's request timeout keeps its response
+// streaming; deleting the project deletes its Service and the pod ends.
+//
+// What stands in for what (be clear about what this shows):
+//   - The API server is `startKubeApiServer` of @bod/testing, a faithful fake of the routes the
+//     backend uses (server-side apply, watch, Status bodies, preconditions; docs/testing.md), not a
+//     real kube-apiserver: no admission webhooks, RBAC or garbage collection.
+//   - Knative is a test-side stand-in (support/knative-stand-in.ts): it writes the Revisions and
+//     statuses Knative's controller would, holds requests while a pod starts and forwards them with
+//     the Service's host name (activator), applies the Service's timeouts (queue-proxy), and scales
+//     to zero when the test says so. Knative's own controller, autoscaler, networking and DNS never
+//     run; deploy/validate checks the Services against Knative's validation code offline.
+//   - A pod is a plain podman container on the host's network, not a Kubernetes pod (no kubelet,
+//     no probes run by a kubelet, no Kata); the readiness probe's path is what the stand-in polls.
+// The images come from scripts/build-images.sh (reused when built before). Where podman cannot
+// build or run them, the file fails under CI=true; elsewhere it says so and runs the gateway and
+// the pods as processes of this checkout instead. BOD_TEST_KNATIVE=processes asks for that.
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { loadYaml } from "@bod/runtime-knative";
 import { type buildWorkerService, LAST_USED_ANNOTATION, workerServiceName } from "@bod/runtime-knative/worker-service";
@@ -15,36 +31,57 @@ import { createS3Client } from "@bod/storage/scale-out";
 import {
   createTestBucket,
   createTestDatabase,
+  GATEWAY_IMAGE,
+  IN_CI,
   type KubeApiServer,
+  podman,
+  prepareImages,
   startKubeApiServer,
   type TestBucket,
   type TestDatabase,
+  WORKER_IMAGE,
 } from "@bod/testing";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiClient } from "./support/api-client.ts";
-import { type GatewayProcess, startGatewayProcess } from "./support/gateway-process.ts";
-import {
-  canRunContainers,
-  type KnativeStandIn,
-  startKnativeStandIn,
-  startWorkerContainer,
-  startWorkerProcess,
-} from "./support/knative-stand-in.ts";
+import { startGatewayContainer } from "./support/gateway-container.ts";
+import { startGatewayProcess } from "./support/gateway-process.ts";
+import { type KnativeStandIn, startKnativeStandIn, startWorkerContainer, startWorkerProcess } from "./support/knative-stand-in.ts";
 import { runBod } from "./support/serve-process.ts";
 
 const NAMESPACE = "bod-workers";
-const WORKER_IMAGE = "localhost/blender-on-demand/worker:dev";
-/** How pods run: `bod worker` processes of this checkout, or the worker image with podman. */
-const PODS = process.env.BOD_TEST_WORKER_POD === "container" ? "container" : "process";
 /** The Service's timeoutSeconds and responseStartTimeoutSeconds here: far below a Cycles render. */
 const REQUEST_TIMEOUT_SECONDS = 2;
+/** Where the kubeconfig is mounted in the gateway container. */
+const KUBECONFIG_IN_CONTAINER = "/etc/blender-on-demand/kubeconfig";
+
+/**
+ * How the gateway and the pods run: the images with podman (built or reused first, before the
+ * tests are collected, so that their names say which), or processes of this checkout.
+ */
+const MODE = await chooseMode();
+
+async function chooseMode(): Promise<"containers" | "processes"> {
+  if (process.env.BOD_TEST_KNATIVE === "processes") return "processes";
+  const images = await prepareImages();
+  if (images.ok) {
+    console.log(`images built or reused in ${images.buildSeconds.toFixed(0)} s`);
+    return "containers";
+  }
+  if (IN_CI) throw new Error(`CI runs the Knative e2e with the gateway and worker images, and they cannot run here: ${images.reason}`);
+  console.warn(
+    `The Knative e2e runs the gateway and the pods as processes: podman cannot run the images here (${images.reason.split("\n")[0]}). Under CI=true this fails instead.`,
+  );
+  return "processes";
+}
 
 let database: TestDatabase;
 let bucket: TestBucket;
 let api: KubeApiServer;
 let standIn: KnativeStandIn;
-let gateway: GatewayProcess;
+let gateway: { url: string; signInToken: string; log(): string; stop(): Promise<void> };
+/** The gateway container's name, in container mode. */
+let gatewayContainer: string | undefined;
 let client: ReturnType<typeof createApiClient>;
 let projectId: string;
 let serviceName: string;
@@ -62,12 +99,10 @@ beforeAll(async () => {
     ],
     namespaces: [NAMESPACE],
   });
-  if (PODS === "container" && !(await canRunContainers(WORKER_IMAGE)))
-    throw new Error(`BOD_TEST_WORKER_POD=container, but podman cannot run ${WORKER_IMAGE} here (build it with scripts/build-images.sh).`);
   standIn = startKnativeStandIn({
     api,
     namespace: NAMESPACE,
-    startWorker: PODS === "container" ? startWorkerContainer() : startWorkerProcess(),
+    startWorker: MODE === "containers" ? startWorkerContainer() : startWorkerProcess(),
     // The Secret the Service's envFrom names: the only way the pods get the bucket's keys.
     secrets: {
       "blender-on-demand-storage": {
@@ -90,9 +125,18 @@ beforeAll(async () => {
     "--worker-log-level",
     "warn",
   ];
-  gateway = await startGatewayProcess(["--runtime", "knative", "--kube-namespace", NAMESPACE, ...serviceFlags], {
-    KUBECONFIG: await api.writeKubeconfig(NAMESPACE),
-  });
+  const gatewayArgs = ["--runtime", "knative", "--kube-namespace", NAMESPACE, ...serviceFlags];
+  const kubeconfig = await api.writeKubeconfig(NAMESPACE);
+  if (MODE === "containers") {
+    const container = await startGatewayContainer({
+      args: gatewayArgs,
+      env: { KUBECONFIG: KUBECONFIG_IN_CONTAINER },
+      files: { [KUBECONFIG_IN_CONTAINER]: kubeconfig },
+      passEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"],
+    });
+    gateway = container;
+    gatewayContainer = container.name;
+  } else gateway = await startGatewayProcess(gatewayArgs, { KUBECONFIG: kubeconfig });
   client = createApiClient(gateway.url, gateway.signInToken);
 });
 
@@ -117,9 +161,12 @@ async function sendTurn(text: string): Promise<Turn> {
   return events.at(-1)!.data as Turn;
 }
 
+/** The image a running container was started from. */
+const imageOf = async (container: string) => (await podman(["inspect", "--format", "{{.ImageName}}", container])).trim();
+
 const badge = () => client.json<Badge>(`/api/projects/${projectId}/instance`);
 
-describe(`bod gateway --runtime knative (pods: ${PODS})`, () => {
+describe(`bod gateway --runtime knative (gateway and pods as ${MODE})`, () => {
   it("answers a user's red-cube turn through a Knative Service it creates for the project, and stores the render in the bucket", async () => {
     projectId = (await client.json<{ id: string }>("/api/projects", { method: "POST", body: JSON.stringify({ name: "Knative" }) })).id;
     serviceName = workerServiceName(projectId);
@@ -128,8 +175,13 @@ describe(`bod gateway --runtime knative (pods: ${PODS})`, () => {
 
     const turn = await sendTurn("Add a red cube and render the scene");
     expect(turn.status, podLog.join("\n")).toBe("completed");
-    expect(turn.artifacts).toHaveLength(1);
+    expect(turn.artifacts, `${JSON.stringify(turn)}\n${gateway.log()}`).toHaveLength(1);
     renderPath = new URL(turn.artifacts[0]!.url).pathname;
+    if (MODE === "containers") {
+      // The turn went through the gateway image, and the Service's pod is a container of the worker image.
+      expect(await imageOf(gatewayContainer!)).toBe(GATEWAY_IMAGE);
+      expect(await imageOf(standIn.workerOf(serviceName)!.id)).toBe(WORKER_IMAGE);
+    }
 
     // The Service is exactly what `bod deploy worker-service` prints for the same flags.
     const stored = api.get("services", NAMESPACE, serviceName)!;
@@ -181,6 +233,7 @@ describe(`bod gateway --runtime knative (pods: ${PODS})`, () => {
     expect(standIn.startsOf(serviceName)).toBe(2);
     const second = standIn.workerOf(serviceName)!;
     expect(second.id).not.toBe(first.id);
+    if (MODE === "containers") expect(await imageOf(second.id)).toBe(WORKER_IMAGE);
     const scene = turn.toolCalls.find((call) => call.name === "get_scene");
     const cube = scene?.result?.objects?.find((object) => object.name === "Cube");
     expect(cube, JSON.stringify(scene)).toBeDefined();

@@ -1,13 +1,13 @@
 // Running the product's container images with podman on this kind of machine, for the image
-// tests and `bod bench images`: building them (scripts/build-images.sh), starting a container
+// tests, the Knative e2e and `bod bench images`: building them (scripts/build-images.sh), starting a container
 // with the flags this VM needs, waiting for /healthz, stopping it with SIGTERM and timing it.
 // Only the podman command line is used (no API socket), as an operator would.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
-import { LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
+import { LOCAL_PODMAN_RUN_FLAGS } from "./podman-run-flags.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 
 /** The images scripts/build-images.sh builds. */
 export const WORKER_IMAGE = "localhost/blender-on-demand/worker:dev";
@@ -252,4 +252,39 @@ export async function waitForHttp(
     }
     await new Promise((resolveDelay) => setTimeout(resolveDelay, options.intervalMs ?? 20));
   }
+}
+
+/** Whether this runs in CI (`CI` set, and not "false" or "0"): container tests then fail where podman cannot run them, rather than fall back or skip. */
+export const IN_CI = Boolean(process.env.CI) && process.env.CI !== "false" && process.env.CI !== "0";
+
+/**
+ * Builds (or reuses) both images with scripts/build-images.sh, then checks that podman starts a
+ * container of each here. Resolves with how long the build took, or with why containers cannot run
+ * on this machine (podman missing, the build failing, podman unable to start a container); it never
+ * rejects, so that a test decides what a missing capability means for it.
+ */
+export async function prepareImages(
+  options: { onOutput?: (line: string) => void } = {},
+): Promise<{ ok: true; buildSeconds: number } | { ok: false; reason: string }> {
+  try {
+    const version = await podmanResult(["--version"], { timeoutMs: 30_000 });
+    if (version.code !== 0) return { ok: false, reason: `podman --version exited with ${version.code}: ${version.stderr.trim()}` };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+  let buildSeconds: number;
+  try {
+    buildSeconds = (await buildImages(options.onOutput ? { onOutput: options.onOutput } : {})).seconds;
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+  for (const image of [WORKER_IMAGE, GATEWAY_IMAGE]) {
+    const run = await runOnce(image, [], { entrypoint: "true" });
+    if (run.code !== 0)
+      return {
+        ok: false,
+        reason: `podman cannot start a container of ${image} here (exit ${run.code}): ${run.stderr.trim().slice(-2000)}`,
+      };
+  }
+  return { ok: true, buildSeconds };
 }

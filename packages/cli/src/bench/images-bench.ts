@@ -12,8 +12,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
-import { buildImages, GATEWAY_IMAGE, imageSize, podman, WORKER_IMAGE, waitForHttp } from "../images/podman.ts";
+import { buildImages, GATEWAY_IMAGE, imageSize, LOCAL_PODMAN_RUN_FLAGS, podman, WORKER_IMAGE, waitForHttp } from "@bod/testing";
 import { type BenchServers, prepareBenchServers } from "./bench-servers.ts";
 import { createRawMcpClient } from "./raw-mcp-client.ts";
 import { median, ms, table } from "./statistics.ts";

@@ -13,8 +13,9 @@
 //   - Queue-proxy timeouts: timeoutSeconds and responseStartTimeoutSeconds answer 504 when a
 //     response has not started in time, idleTimeoutSeconds when a started one goes silent, timed
 //     from the request's arrival at the pod (the same rules as Knative's timeout handler).
-// A pod is started by a StartServiceWorker: `startWorkerProcess` runs `bod worker` with the pod's
-// args and env; `startWorkerContainer` runs the Service's image with podman.
+// A pod is started by a StartServiceWorker: `startWorkerContainer` runs the Service's image with
+// podman (what CI runs); `startWorkerProcess` runs `bod worker` of this checkout with the pod's args
+// and env, where podman cannot run the image.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -176,18 +177,6 @@ export function startWorkerProcess(): StartServiceWorker {
       },
     };
   };
-}
-
-/** Whether podman can run `image` here (it exists and a container starts). */
-export async function canRunContainers(image: string): Promise<boolean> {
-  const run = promisify(execFile);
-  try {
-    await run("podman", ["image", "exists", image], { timeout: 30_000 });
-    await run("podman", ["run", "--rm", ...LOCAL_PODMAN_RUN_FLAGS, "--entrypoint", "true", image], { timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

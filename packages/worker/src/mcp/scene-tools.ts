@@ -204,6 +204,10 @@ function createRunner(deps: SceneToolDependencies) {
         .catch(() => {})
         .finally(() => rm(image.path, { force: true }));
     };
+    // The answer's event stream starts now rather than at Blender's first progress (seconds later
+    // on a busy machine; under the 2026-07-28 protocol the stream starts with its first message),
+    // so a proxy's response-start timeout, such as Knative's queue-proxy's, never cuts a render.
+    if (options.progressRequested) options.onProgress({ progress: 0, total: 1, message: "starting the render" });
     try {
       const result = (await engine.call(
         "render_frame",
