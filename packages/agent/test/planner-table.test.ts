@@ -294,6 +294,28 @@ const CASES: TableCase[] = [
     say: "make the cone taller",
     check: (v) => close(v.get("Cone").dimensions[2], 3) && close(v.get("Cone").dimensions[0], 2),
   },
+  {
+    on: "shapes",
+    say: "make the cube twice as tall",
+    check: (v) => close(v.get("Cube").dimensions[2], 4) && close(v.get("Cube").dimensions[0], 2),
+  },
+  {
+    on: "shapes",
+    say: "make the cone three times as wide",
+    check: (v) => close(v.get("Cone").dimensions[0], 6) && close(v.get("Cone").dimensions[2], 2),
+  },
+  { on: "shapes", say: "make the cube bigger by 50%", check: (v) => close(v.get("Cube").scale[0], 1.5) },
+  { on: "shapes", say: "make the sphere 50% smaller", check: (v) => close(v.get("Sphere").scale[0], 0.5) },
+  { on: "shapes", say: "move the cube a bit to the left", check: (v) => close(v.get("Cube").location[0], -0.5) },
+  {
+    on: "shapes",
+    say: "add 3 small green cones on the floor",
+    check: (v) =>
+      v
+        .named("Cone")
+        .filter((cone) => cone.name !== "Cone")
+        .every((cone) => close(v.bottom(cone), -1)),
+  },
   { on: "shapes", say: "make the cone yellow", check: (v) => near(v.get("Cone").material?.baseColor, "yellow") },
   { on: "shapes", say: "paint the sphere purple", check: (v) => near(v.get("Sphere").material?.baseColor, "purple") },
   {
@@ -394,9 +416,30 @@ const CASES: TableCase[] = [
   {
     on: "shapes",
     say: "add a table next to the cube",
-    check: (v) =>
-      close(v.bottomOf(v.parts("Table")), -1) && Math.min(...v.parts("Table").map((part) => v.at(part)[0]! - part.dimensions[0]! / 2)) > 1,
+    check: (v) => close(v.bottomOf(v.parts("Table")), -1) && v.parts("Table").every((part) => !overlapsAny(v, part, "Table")),
   },
+  {
+    on: "shapes",
+    say: "build a snowman next to the cube",
+    check: (v) => v.parts("Snowman").every((part) => !overlapsAny(v, part, "Snowman")),
+  },
+  {
+    on: "shapes",
+    say: "add a car on the floor",
+    // The wheels are turned cylinders, whose dimensions are their own axes': the body tells where the car is.
+    check: (v) => !overlapsAny(v, v.get("Car Body"), "Car") && close(v.bottom(v.get("Car Body")), -0.75),
+  },
+  {
+    on: "shapes",
+    say: "put a red ball on the floor",
+    check: (v) => !overlapsAny(v, v.get("Sphere.001")) && close(v.bottom(v.get("Sphere.001")), -1),
+  },
+  {
+    say: "add a small red table and two chairs",
+    check: (v) => v.parts("Table").length === 5 && v.parts("Chair").length === 6 && v.parts("Chair.001").length === 6,
+  },
+  { say: "add a house and a tree", check: (v) => v.parts("House").length >= 5 && v.parts("Tree").length === 4 },
+  { say: "add a warm light", check: (v) => v.scene.lights.some((light) => light.name === "Point Light" && near(light.color, "#ffb46b")) },
   { on: "shapes", say: "build a snowman on the floor", check: (v) => close(v.bottomOf(v.parts("Snowman")), -1) },
   { say: ["add a table", "add a sphere", "put the sphere on the table"], check: (v) => restsOn(v, v.get("Sphere"), v.get("Table Top")) },
   {
@@ -553,12 +596,14 @@ const CASES: TableCase[] = [
   },
 ];
 
-/** Whether an object's box overlaps another object's (the floor aside). */
-function overlapsAny(view: View, object: SceneObject): boolean {
+/** Whether an object's box overlaps another object's (the floor and, given `group`, its own group's parts aside). */
+function overlapsAny(view: View, object: SceneObject, group?: string): boolean {
   return view.scene.objects.some(
     (other) =>
       other !== object &&
       other.name !== "Floor" &&
+      other.type !== "EMPTY" &&
+      (group === undefined || other.parent !== group) &&
       [0, 1, 2].every(
         (axis) =>
           Math.abs(view.at(other)[axis]! - view.at(object)[axis]!) < (other.dimensions[axis]! + object.dimensions[axis]!) / 2 - 0.01,
@@ -586,6 +631,7 @@ const MUST_REFUSE: string[] = [
   "add a chair with wheels",
   "put a cube on each side of the sphere",
   "put a big sphere inside the cube",
+  "add a fancy light",
 ];
 
 let worker: WorkerProcess;

@@ -54,4 +54,12 @@ describe("placement", () => {
       text: expect.stringContaining('"side"'),
     });
   });
+
+  it("binds degree words and percentages to what they modify", () => {
+    expect(calls("move the cube a bit to the left")).toEqual([["update_object", { name: "Cube", translate: [-0.5, 0, 0] }]]);
+    expect(calls("make the cube twice as tall")).toEqual([["update_object", { name: "Cube", scale: [1, 1, 2] }]]);
+    expect(calls("make the cone three times as wide")).toEqual([["update_object", { name: "Cone", scale: [3, 1, 1] }]]);
+    expect(calls("make the cube bigger by 50%")).toEqual([["update_object", { name: "Cube", scale: 1.5 }]]);
+    expect(calls("scale the cube by 50%")).toEqual([["update_object", { name: "Cube", scale: 0.5 }]]);
+  });
 });

@@ -146,3 +146,8 @@ export function placeBeside(
   }
   return placeRelative(anchor, "right", size, gap);
 }
+
+/** Whether an object is a floor: a plane or circle at least 6 m across. */
+export function isFloor(object: WorldObject): boolean {
+  return (object.primitive === "plane" || object.primitive === "circle") && Math.max(object.dimensions[0], object.dimensions[1]) >= 6;
+}

@@ -618,7 +618,7 @@ const CASES: Case[] = [
   {
     text: "put a red ball on the floor",
     scene: true,
-    calls: [["add_object", { type: "uv_sphere", name: "Sphere.001", color: "red", location: [0, 0, 0] }]],
+    calls: [["add_object", { type: "uv_sphere", name: "Sphere.001", color: "red", location: [6, 0, 0] }]],
   },
   { text: "make the spheres red", scene: true, calls: [["update_object", { name: "Sphere", color: "red" }]] },
   { text: "place a cylinder at 0,0,2", scene: false, calls: [["add_object", { type: "cylinder", name: "Cylinder", location: [0, 0, 2] }]] },

@@ -7,7 +7,7 @@ import { readDescription, SUBSTANCE_WORDS, unknownWordsQuestion } from "../descr
 import { TYPE_LABELS, withArticle } from "../descriptions.ts";
 import { BASE_NAMES } from "../lexicon.ts";
 import { describeMaterial, materialArgs } from "../materials.ts";
-import { defaultAnchor, floorHeight, placeBeside, placeRelative, readRelation } from "../placement.ts";
+import { defaultAnchor, floorHeight, isFloor as isFloorObject, placeBeside, placeRelative, readRelation } from "../placement.ts";
 import { type Handler, type PlanState, push } from "../plan-state.ts";
 import { findReferences, OBJECT_NOUN_MAP, OBJECT_NOUN_PATTERN } from "../references.ts";
 import { formatVec, readColor, readCount, readMaterial, readVector, round, roundVec } from "../values.ts";
@@ -261,7 +261,10 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
     anchor =
       relation.relation === "beside"
         ? placeBeside(world, relation.box, groupSize, relation.gap)
-        : placeRelative(relation.box, relation.relation, groupSize, relation.gap);
+        : relation.relation === "on" && isFloorObject(relation.anchor)
+          ? // "on the floor": on its top, beside what already stands there.
+            [defaultAnchor(world, groupWidth, size)[0], 0, relation.box.center[2] + relation.box.size[2] / 2 + groupSize[2] / 2]
+          : placeRelative(relation.box, relation.relation, groupSize, relation.gap);
     if (arrangement === "stack") anchor[2] -= (size[2] * (count - 1)) / 2;
   } else if (isFloor) anchor = [0, 0, floorHeight(world)];
   else if (sideways) {

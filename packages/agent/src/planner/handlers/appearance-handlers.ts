@@ -88,7 +88,7 @@ const EDIT_WORDS = new Set(
     "half halfway partly partially slightly a an bit little touch somewhat very mostly completely fully totally much more less " +
     "bigger larger smaller taller shorter wider narrower thinner longer deeper flatter broader higher grow shrink enlarge " +
     "twice double triple times as the size its of to by factor scale m meter meters metre metres unit units tall high wide across long in diameter " +
-    "and color colour colored coloured with it look looks same into be made finish surface material appearance"
+    "and color colour colored coloured with it look looks same into be made finish surface material appearance thick thicker deep one two three four five ten"
   ).split(" "),
 );
 

@@ -15,10 +15,11 @@ import {
 import { readDescription, SUBSTANCE_WORDS, unknownWordsQuestion } from "../describing-words.ts";
 import { NUMBER_WORDS } from "../lexicon.ts";
 import { materialArgs } from "../materials.ts";
-import { defaultAnchor, groundHeight, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
+import { defaultAnchor, groundHeight, isFloor, placeBeside, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
 import { type Handler, hasTool, type PlanState, push, pushTool, toolHasField } from "../plan-state.ts";
 import { escapeRegExp, formatVec, readColors, readCount, readVector, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3 } from "../world.ts";
+import { handleAdd } from "./add-handlers.ts";
 import { validateName } from "./object-handlers.ts";
 
 /** Most composites one instruction builds. */
@@ -42,7 +43,12 @@ const TAIL_PARTS: readonly RegExp[] = [
 export const handleComposite: Handler = (clause, state) => {
   const match = COMPOSITE_PATTERN.exec(clause.text);
   if (!match) return false;
-  const [, countWord, adjectives = "", noun = "", rawTail = ""] = match;
+  const [, countWord, adjectives = "", noun = "", fullTail = ""] = match;
+  // "a house and a tree", "a table and two chairs": what follows "and" is added after this one.
+  const next = /\s*(?:,\s*(?:and\s+)?|\band\s+)(?=(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|a few)\s)/.exec(
+    fullTail,
+  );
+  const rawTail = next ? fullTail.slice(0, next.index) : fullTail;
   if (
     /\b(?:the|this|that|these|those|my|it)\b/.test(adjectives) ||
     (!countWord && !/^(?:add|create|make|build|put|place|insert|give|generate|draw|construct|model|i |there|let)/.test(clause.text))
@@ -122,8 +128,15 @@ export const handleComposite: Handler = (clause, state) => {
   let origin: Vec3;
   const ground = groundHeight(state.world);
   if (explicit) origin = explicit;
-  else if (relation) {
-    const center = placeRelative(relation.box, relation.relation, [rowWidth, size[1], size[2]], relation.gap);
+  else if (relation && isFloor(relation.anchor)) {
+    // "on the floor": on its top, beside what already stands there.
+    const beside = defaultAnchor(state.world, rowWidth, size);
+    origin = [beside[0] - ((count - 1) * step) / 2, 0, relation.box.center[2] + relation.box.size[2] / 2];
+  } else if (relation) {
+    const center =
+      relation.relation === "beside"
+        ? placeBeside(state.world, relation.box, [rowWidth, size[1], size[2]], relation.gap)
+        : placeRelative(relation.box, relation.relation, [rowWidth, size[1], size[2]], relation.gap);
     const onTop = relation.relation === "on" || relation.relation === "above" || relation.relation === "below";
     origin = [
       center[0] - ((count - 1) * step) / 2,
@@ -165,6 +178,14 @@ export const handleComposite: Handler = (clause, state) => {
     focus.push(groupName);
   }
   state.world.focus = focus;
+  if (next) {
+    const rest = `add ${fullTail.slice(next.index + next[0].length)}`;
+    const offset = clause.text.length - (fullTail.length - next.index - next[0].length);
+    const restClause = { text: rest, original: `add ${clause.original.slice(offset)}` };
+    if (!handleComposite(restClause, state) && !handleAdd(restClause, state))
+      throw new PlanRefusal(`I could not read "${rest.slice(4)}".`, true);
+    state.world.focus = [...focus, ...state.world.focus];
+  }
   return true;
 };
 

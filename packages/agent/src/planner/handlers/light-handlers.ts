@@ -1,5 +1,6 @@
 // The handler that adds lights: type, count, color, energy, and where they go and point.
 import { type LightType, parseColorToSrgb } from "@bod/contracts";
+import { readDescription, unknownWordsQuestion } from "../describing-words.ts";
 import { DEFAULT_LIGHT_LOCATIONS } from "../lexicon.ts";
 import { placeRelative, readRelation } from "../placement.ts";
 import { type Handler, push } from "../plan-state.ts";
@@ -32,7 +33,20 @@ export const handleAddLight: Handler = (clause, state) => {
   const type = LIGHT_NOUN_MAP.get(match[3]!) ?? "point";
   const count = match[1] === "some" ? 1 : (readCount(match[1]) ?? 1);
   if (count > 10) throw new PlanRefusal("At most 10 lights at a time.");
-  const color = readColor(`${adjectives} ${after}`);
+  // "a warm light", "a cool light": a color temperature; any other word before the noun is asked about.
+  const temperature = /\b(?:warm|cozy|candle)\b/.test(adjectives)
+    ? "#ffb46b"
+    : /\b(?:cool|cold)\b/.test(adjectives)
+      ? "#a8c8ff"
+      : undefined;
+  const unread = readDescription(
+    adjectives.replace(
+      /\b(?:warm|cozy|candle|cool|cold|bright|very|dim|soft|faint|weak|strong|intense)\b|\b\d+(?:\.\d+)?\s*(?:w|watts?)\b/g,
+      " ",
+    ),
+  ).unknown;
+  if (unread.length > 0) throw new PlanRefusal(unknownWordsQuestion(unread, `the ${match[3]}`));
+  const color = readColor(`${adjectives} ${after}`) ?? temperature;
   const energy = lightEnergy(text, type);
   const explicit = readVector(after);
   const relation = readRelation(after, state);

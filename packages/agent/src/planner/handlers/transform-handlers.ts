@@ -64,7 +64,8 @@ export const handleMove: Handler = (clause, state) => {
         throw new PlanRefusal(
           `Where should ${object.name} go? e.g. "move the ${object.primitive ?? "object"} up by 2" or "move it to 1, 2, 0".`,
         );
-      const amount = readAmount(after) ?? 1;
+      // "a bit", "slightly": half a meter; otherwise a meter unless a distance is given.
+      const amount = readAmount(after) ?? (/\b(?:a (?:little|bit|touch)|slightly|a tad)\b/.test(after) ? 0.5 : 1);
       const translate = roundVec(direction.map((value) => value * amount));
       args.translate = translate;
       summary = `Moved ${object.name} by ${formatVec(translate)}.`;
@@ -150,6 +151,31 @@ export type ScaleChange = { factor: Vec3 } | { absolute: number } | { size: numb
 export function readScaleChange(text: string): ScaleChange | undefined {
   const measured = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|long|across|big|in size|in diameter)\b/.exec(text);
   if (measured) return { size: Number(measured[1]), axis: /tall|high/.test(measured[2]!) ? 2 : 0 };
+  // "50% bigger", "bigger by 50%", "scale by 50%": percentages are factors, never scales of 50.
+  const percent =
+    /(\d+(?:\.\d+)?)\s*%\s*(bigger|larger|smaller)\b|\b(bigger|larger|smaller)\s+by\s+(\d+(?:\.\d+)?)\s*%|\bby\s+(\d+(?:\.\d+)?)\s*%|\bto\s+(\d+(?:\.\d+)?)\s*%/.exec(
+      text,
+    );
+  if (percent) {
+    const value = Number(percent[1] ?? percent[4] ?? percent[5] ?? percent[6]) / 100;
+    const direction = percent[2] ?? percent[3];
+    const factor = direction === "smaller" ? 1 - value : direction ? 1 + value : value;
+    if (factor <= 0) return undefined;
+    return { factor: [factor, factor, factor] };
+  }
+  // "twice as tall", "three times as wide", "half as long": the factor binds to that one side.
+  const sided =
+    /\b(twice|double|half|(\d+(?:\.\d+)?|two|three|four|five|ten)\s+times)\s+(?:as\s+)?(tall|taller|high|higher|wide|wider|long|longer|deep|deeper|thick|thicker)\b/.exec(
+      text,
+    );
+  if (sided) {
+    const value = sided[1] === "twice" || sided[1] === "double" ? 2 : sided[1] === "half" ? 0.5 : (readCount(sided[2]) ?? Number(sided[2]));
+    const axis = /^(?:tall|high)/.test(sided[3]!) ? 2 : /^(?:wide|thick)/.test(sided[3]!) ? 0 : 1;
+    const factor: Vec3 = [1, 1, 1];
+    factor[axis] = value;
+    if (/^thick/.test(sided[3]!)) factor[1] = value;
+    return { factor };
+  }
   const times = /(\d+(?:\.\d+)?|two|three|four|five|ten)\s+times\s+(?:as\s+)?(?:big|bigger|large|larger|the size)/.exec(text);
   if (times) {
     const value = readCount(times[1]) ?? Number(times[1]);
