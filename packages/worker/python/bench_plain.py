@@ -6,6 +6,8 @@ Usage: blender -b --factory-startup [scene.blend] --python bench_plain.py -- MOD
   calls  OUT_JSON COUNT [GAP_MS]            time the bridge's add_object and get_scene handlers, idle
                                             GAP_MS before each call as Blender is between a worker's calls
   render OUT_JSON ENGINE WIDTH HEIGHT SAMPLES PNG   render the opened .blend with these settings
+  animation OUT_JSON ENGINE WIDTH HEIGHT SAMPLES MP4   render the opened .blend's frame range to an MP4
+                                            as render_animation does; give Blender -a after the script
 """
 
 import json
@@ -59,6 +61,26 @@ def open_scene():
         bpy.ops.wm.read_factory_settings(use_empty=False)
 
 
+def time_animation(out_path, engine, width, height, samples, mp4_path):
+    """Sets up the opened .blend to render its frame range to an H.264 MP4 as render_animation
+    does. Blender's own -a, after this script on its command line, then renders it, and the
+    render_complete handler writes the time from here to the end; the bpy module has no -a, so
+    there this renders it itself (what -a runs: bpy.ops.render.render(animation=True))."""
+    s = bpy.context.scene
+    load_bridge().animation.apply_animation_output(s, "mp4", engine, width, height, samples, mp4_path)
+    started = time.perf_counter()
+    if not bpy.app.binary_path:
+        bpy.ops.render.render(animation=True)
+        return {"renderMs": (time.perf_counter() - started) * 1000}
+
+    def finished(*_):
+        with open(out_path, "w", encoding="utf-8") as handle:
+            json.dump({"renderMs": (time.perf_counter() - started) * 1000}, handle)
+
+    bpy.app.handlers.render_complete.append(finished)
+    return None
+
+
 def main():
     open_scene()
     args = sys.argv[sys.argv.index("--") + 1 :]
@@ -67,6 +89,11 @@ def main():
         result = time_calls(out_path, int(args[2]), float(args[3]) if len(args) > 3 else 0.0)
     elif mode == "render":
         result = time_render(args[2], int(args[3]), int(args[4]), int(args[5]), args[6])
+    elif mode == "animation":
+        result = time_animation(out_path, args[2], int(args[3]), int(args[4]), int(args[5]), args[6])
+        if result is None:
+            # Blender renders after this script (-a); the render_complete handler writes the time.
+            return
     else:
         raise SystemExit("unknown mode %s" % mode)
     with open(out_path, "w", encoding="utf-8") as handle:

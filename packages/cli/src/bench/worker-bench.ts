@@ -19,6 +19,8 @@ const INSTANT_SERVER = join(import.meta.dirname, "instant-http-server.ts");
 /** The pause before each call of the paced round trips, and how many of those per tool. */
 const PAUSE_MS = 5;
 const PAUSED_CALLS = 50;
+/** The animation rendered by the worker and by plain `blender -b -a`: frames and size. */
+const ANIMATION = { frames: 48, width: 480, height: 270 } as const;
 const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
 const run = promisify(execFile);
 
@@ -56,6 +58,8 @@ export interface WorkerBenchResult {
   /** The bare caller's round trip to a node:http server that answers at once: calls back to back, and after pauses. */
   loopback: { backToBackP50: number; pausedP50: number };
   render: { workerMs: number[]; plainMs: number[]; ratio: number };
+  /** render_animation's round trip (and Blender's share of it) against plain `blender -b -a` of the same scene. */
+  animation: { workerMs: number[]; workerBlenderMs: number[]; plainMs: number[]; ratio: number };
   memory: {
     workerIdleMiB?: number | undefined;
     blenderIdleMiB?: number | undefined;
@@ -154,6 +158,20 @@ async function runPlain(blender: string, blend: string | undefined, args: string
     ? ["-I", PLAIN_SCRIPT, ...(blend ? [blend] : []), ...script]
     : ["-b", "--factory-startup", ...(blend ? [blend] : []), "--python", PLAIN_SCRIPT, ...script];
   await run(blender, launch, { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(await readFile(out, "utf8"));
+}
+
+/**
+ * Plain Blender rendering the frame range of `blend` to an MP4 with `blender -b -a`, set up by
+ * bench_plain.py as render_animation sets up the worker's Blender. The bpy module has no -a:
+ * there bench_plain.py renders the animation itself.
+ */
+async function runPlainAnimation(blender: string, blend: string, args: string[], scratch: string): Promise<{ renderMs: number }> {
+  if (isPythonInterpreter(blender)) return (await runPlain(blender, blend, ["animation", ...args], scratch)) as { renderMs: number };
+  const out = join(scratch, `plain-animation-${Date.now()}.json`);
+  await run(blender, ["-b", "--factory-startup", blend, "--python", PLAIN_SCRIPT, "-a", "--", "animation", out, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(await readFile(out, "utf8"));
 }
 
@@ -285,11 +303,46 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
       render.plainMs.push(plain.renderMs as number);
     }
     render.ratio = median(render.workerMs) / median(render.plainMs);
+
+    log(`animations: ${ANIMATION.frames} frames ${ANIMATION.width}x${ANIMATION.height} to MP4 (${options.runs} each)…`);
+    const last = ANIMATION.frames;
+    await call("insert_keyframe", { object: "RedCube", property: "rotation", frame: 1, value: [0, 0, 0], interpolation: "linear" });
+    await call("insert_keyframe", { object: "RedCube", property: "rotation", frame: last, value: [0, 0, 360], interpolation: "linear" });
+    await call("insert_keyframe", { object: "Ball", property: "location", frame: 1, value: [2, 1, 0.5] });
+    await call("insert_keyframe", { object: "Ball", property: "location", frame: last, value: [-2, 1, 1.5] });
+    await call("insert_keyframe", { object: "Ball", property: "color", frame: 1, value: "steelblue" });
+    await call("insert_keyframe", { object: "Ball", property: "color", frame: last, value: "orange" });
+    await call("set_timeline", { frameStart: 1, frameEnd: last, fps: 24 });
+    const animatedExport = await call("export_scene", { format: "blend" });
+    const animatedBlend = join(dataDir, "artifacts", (animatedExport.result.structuredContent as { artifact: { id: string } }).artifact.id);
+    const animation = { workerMs: [] as number[], workerBlenderMs: [] as number[], plainMs: [] as number[], ratio: 0 };
+    const animationSize = { width: ANIMATION.width, height: ANIMATION.height };
+    const workerAnimation = async () => {
+      const startedAt = performance.now();
+      // Far longer than a tool call's default minute: 48 frames of EEVEE take that on 2 cores.
+      const rendered = (await client.callTool(
+        { name: "render_animation", arguments: { format: "mp4", engine, ...animationSize, samples } },
+        { timeout: 30 * 60_000 },
+      )) as CallToolResult;
+      animation.workerMs.push(performance.now() - startedAt);
+      if (rendered.isError) throw new Error(`render_animation failed: ${JSON.stringify(rendered.content)}`);
+      animation.workerBlenderMs.push(Number(rendered._meta?.["bod/blenderMs"] ?? Number.NaN));
+    };
+    const plainAnimation = async () => {
+      const plainArgs = [engine, String(ANIMATION.width), String(ANIMATION.height), String(samples), join(scratch, "plain.mp4")];
+      animation.plainMs.push((await runPlainAnimation(options.blender, animatedBlend, plainArgs, scratch)).renderMs);
+    };
+    // Each side goes first every other run, so a machine that gets busier or quieter during the
+    // minutes these take weighs on both alike.
+    for (let index = 0; index < options.runs; index++) {
+      for (const side of index % 2 === 0 ? [workerAnimation, plainAnimation] : [plainAnimation, workerAnimation]) await side();
+    }
+    animation.ratio = median(animation.workerMs) / median(animation.plainMs);
     memory.workerAfterMiB = await residentMiB(worker.child.pid);
     memory.blenderAfterMiB = await residentMiB(worker.blenderPid);
     await client.close();
     await stopWorker(worker);
-    return { startup, roundTrip, loopback, render, memory };
+    return { startup, roundTrip, loopback, render, animation, memory };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -297,7 +350,7 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
 
 export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenchOptions): string {
   const mib = (value: number | undefined) => (value === undefined ? "n/a" : `${value.toFixed(0)} MiB`);
-  const { startup, roundTrip, loopback, render, memory } = result;
+  const { startup, roundTrip, loopback, render, animation, memory } = result;
   const { engine, width, height, samples } = options.render;
   return [
     table([
@@ -350,6 +403,23 @@ export function formatWorkerBench(result: WorkerBenchResult, options: WorkerBenc
     table([
       [`render ${engine} ${width}x${height} ${samples} samples (median of ${options.runs})`, "worker", "plain blender -b", "ratio"],
       ["render_frame vs bpy.ops.render.render", ms(median(render.workerMs)), ms(median(render.plainMs)), render.ratio.toFixed(3)],
+    ]),
+    "",
+    table([
+      [
+        `animation ${engine} ${ANIMATION.width}x${ANIMATION.height} ${samples} samples, ${ANIMATION.frames} frames to MP4 (median of ${options.runs})`,
+        "worker",
+        "plain blender -b -a",
+        "ratio",
+      ],
+      ["render_animation vs blender -b -a", ms(median(animation.workerMs)), ms(median(animation.plainMs)), animation.ratio.toFixed(3)],
+      ["  of which Blender in the worker (bod/blenderMs)", ms(median(animation.workerBlenderMs)), "", ""],
+      [
+        "  the rest: MCP, progress, storing the MP4",
+        ms(median(animation.workerMs.map((total, index) => total - (animation.workerBlenderMs[index] ?? Number.NaN)))),
+        "",
+        "",
+      ],
     ]),
     "",
     table([
