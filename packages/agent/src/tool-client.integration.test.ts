@@ -1,8 +1,10 @@
 // The MCP tool client against a real MCP server (the official server SDK over Streamable HTTP on
 // 127.0.0.1): lazy connection, bearer token, per-project URLs, progress, isError results,
-// cancellation reaching the server, and an unreachable server.
+// cancellation reaching the server, an unreachable server, and a response stream that a proxy (the
+// fault proxy of @bod/testing) cuts mid-call.
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createFaultProxy } from "@bod/testing";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it } from "vitest";
@@ -78,6 +80,17 @@ async function startServer(options: { dropToolCalls?: number } = {}): Promise<Te
       content: [{ type: "text", text: `object_not_found: No object named ${name}.` }],
       _meta: { "bod/errorCode": "object_not_found" },
     }));
+    // Reports progress at once, then works for 10 s the first time a key comes; again, it finishes at once.
+    server.registerTool("render_long", { description: "long render", inputSchema: z.object({}) }, async (_input, context) => {
+      const key = context.mcpReq._meta?.["bod/idempotencyKey"];
+      const first = !toolCalls.some((call) => call.name === "render_long" && call.key === key);
+      toolCalls.push({ name: "render_long", key });
+      const token = context.mcpReq._meta?.progressToken;
+      if (token !== undefined)
+        await context.mcpReq.notify({ method: "notifications/progress", params: { progressToken: token, progress: 0, total: 1 } });
+      if (first) await sleep(10_000, context.mcpReq.signal).catch(() => {});
+      return { content: [{ type: "text", text: "rendered" }] };
+    });
     server.registerTool("slow", { description: "slow", inputSchema: z.object({}) }, async (_input, context) => {
       started.push("slow");
       try {
@@ -262,6 +275,43 @@ describe("createMcpToolClient", () => {
     expect(reading.toolCalls.map((call) => call.dropped ?? false)).toEqual([true, false]);
     await Promise.all([client.close(), reader.close()]);
   });
+
+  for (const protocol of ["auto", "legacy"] as const)
+    it(`fails a call at once when a proxy cuts its response stream mid-call, and sends it again with its key (protocol ${protocol})`, async () => {
+      const server = await startServer();
+      const proxy = await createFaultProxy({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+      try {
+        const url = `${proxy.rewrite(server.url)}/mcp`;
+        // Without retries: the cut fails the call within a second or two, not after the call's 60 s.
+        const once = createMcpToolClient({ url, protocol, retries: 0, callTimeoutMs: 60_000 });
+        const startedAt = performance.now();
+        const error = await once
+          .callTool({ projectId: "p", name: "render_long", arguments: {} }, { onProgress: () => proxy.reset() })
+          .catch((caught: unknown) => caught);
+        expect(performance.now() - startedAt).toBeLessThan(5_000);
+        expect(ToolClientError.is(error) && [error.code, error.maybeApplied]).toEqual(["protocol", true]);
+        expect((error as Error).message).toMatch(/render_long failed: the response stream from .* was cut before the answer/);
+        expect(once.openConnections()).toEqual([]);
+        await once.close();
+
+        // With them: sent again on a new connection with the same key, and answered.
+        const retrying = createMcpToolClient({ url, protocol, retryDelayMs: 10, callTimeoutMs: 60_000 });
+        let cuts = 0;
+        const outcome = await retrying.callTool(
+          { projectId: "p", name: "render_long", arguments: {}, idempotencyKey: "render-1" },
+          {
+            onProgress: () => {
+              if (cuts++ === 0) proxy.reset();
+            },
+          },
+        );
+        expect(outcome.text).toBe("rendered");
+        expect(server.toolCalls.map((call) => call.key)).toEqual([expect.any(String), "render-1", "render-1"]);
+        await retrying.close();
+      } finally {
+        await proxy.close();
+      }
+    });
 
   it("gives up after its retries, saying the change may have been applied", async () => {
     const server = await startServer({ dropToolCalls: 3 });

@@ -3,7 +3,10 @@
 // call for a project (so reasoning alone never wakes Blender), forwards progress notifications
 // and cancellation, and reconnects after a connection breaks. Every change carries an idempotency
 // key (`_meta["bod/idempotencyKey"]`), fresh per call and the same on the client's own retries,
-// so a change sent again after a broken connection is applied once.
+// so a change sent again after a broken connection is applied once. A call whose response stream
+// is cut after it started (a proxy or an ingress dropping it mid-render) fails at once as a broken
+// connection, and is sent again like one, rather than waiting for the call's timeout.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import {
   findToolContract,
@@ -114,6 +117,99 @@ export interface McpToolClient extends ToolClient {
   openConnections(): string[];
 }
 
+/** The response stream of a call broke or ended before the call's answer came. */
+class StreamCutError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(
+      cause === undefined
+        ? `the response stream from ${url} ended before the answer`
+        : `the response stream from ${url} was cut before the answer (${describe(cause)})`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = "StreamCutError";
+  }
+}
+
+/**
+ * The call a request belongs to: the fetch below runs inside callTool's async context, so it
+ * finds the call whose response stream it hands to the MCP transport.
+ */
+const callInProgress = new AsyncLocalStorage<(cause: unknown) => void>();
+
+/** The ids of the JSON-RPC requests (not notifications or responses) in a POST body. */
+function requestIds(body: unknown): Set<unknown> {
+  const ids = new Set<unknown>();
+  if (typeof body !== "string") return ids;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    for (const message of Array.isArray(parsed) ? parsed : [parsed])
+      if (message && typeof message === "object" && "method" in message && "id" in message) ids.add(message.id);
+  } catch {
+    // Not JSON: nothing to wait for.
+  }
+  return ids;
+}
+
+/**
+ * Wraps `inner` so that a call learns when the event stream answering its request breaks or ends
+ * before the answer: the transport notices that only in its error callback, and the call would
+ * wait for its timeout (the MCP servers here send no event ids, so there is nothing to resume).
+ */
+function watchingStreams(inner: FetchLike): FetchLike {
+  return async (input, init) => {
+    const cut = callInProgress.getStore();
+    const response = await inner(input, init);
+    const type = response.headers.get("content-type") ?? "";
+    const waiting = cut && init?.method === "POST" ? requestIds(init.body) : new Set<unknown>();
+    if (!cut || waiting.size === 0 || !response.ok || !response.body || !/^text\/event-stream\b/i.test(type)) return response;
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let pending = "";
+    /** Reads the complete events in `pending` and crosses off the requests they answer. */
+    const scan = () => {
+      const events = pending.split(/\r?\n\r?\n/);
+      pending = events.pop() ?? "";
+      for (const event of events) {
+        const data = event
+          .split(/\r?\n/)
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        try {
+          const message = JSON.parse(data) as { id?: unknown; result?: unknown; error?: unknown };
+          if ("result" in message || "error" in message) waiting.delete(message.id);
+        } catch {
+          // Not a JSON-RPC message (a comment, a priming event).
+        }
+      }
+    };
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (waiting.size > 0) cut(error);
+          controller.error(error);
+          return;
+        }
+        if (chunk.done) {
+          if (waiting.size > 0) cut(undefined);
+          controller.close();
+          return;
+        }
+        if (waiting.size > 0) {
+          pending += decoder.decode(chunk.value, { stream: true });
+          scan();
+        }
+        controller.enqueue(chunk.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (error instanceof Error && error.name === "AbortError");
 }
@@ -175,7 +271,7 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
   async function connect(url: string, signal: AbortSignal | undefined, endpointToken: string | undefined): Promise<Client> {
     const token = endpointToken ?? options.token;
     const transport = new StreamableHTTPClientTransport(new URL(url), {
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: watchingStreams(options.fetch ?? ((input, init) => fetch(input, init))),
       ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
       ...(token !== undefined ? { authProvider: { token: async () => (typeof token === "function" ? await token() : token) } } : {}),
     });
@@ -238,32 +334,42 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
     const url = endpoint.url;
     const client = await clientFor(url, signal, endpoint.token);
     const timeout = callOptions.timeoutMs ?? callTimeoutMs;
+    // Rejects once a response stream of the call has broken or ended without its answer.
+    let cut!: (error: Error) => void;
+    const streamCut = new Promise<never>((_resolve, reject) => {
+      cut = reject;
+    });
+    streamCut.catch(() => {});
+    const onStreamCut = (cause: unknown) => cut(new StreamCutError(url, cause));
     try {
-      const result = await client.callTool(
-        {
-          name: request.name,
-          arguments: request.arguments,
-          ...(key !== undefined ? { _meta: { [REQUEST_META_KEYS.idempotencyKey]: key } } : {}),
-        },
-        {
-          timeout,
-          resetTimeoutOnProgress: true,
-          ...(signal ? { signal } : {}),
-          ...(onProgress
-            ? {
-                onprogress: (progress: { progress: number; total?: number; message?: string; _meta?: Record<string, unknown> }) => {
-                  const image = toPartialImage(progress._meta?.[PROGRESS_META_KEYS.partialImage]);
-                  onProgress({
-                    progress: progress.progress,
-                    ...(progress.total !== undefined ? { total: progress.total } : {}),
-                    ...(progress.message !== undefined ? { message: progress.message } : {}),
-                    ...(image ? { image } : {}),
-                  });
-                },
-              }
-            : {}),
-        },
+      const call = callInProgress.run(onStreamCut, () =>
+        client.callTool(
+          {
+            name: request.name,
+            arguments: request.arguments,
+            ...(key !== undefined ? { _meta: { [REQUEST_META_KEYS.idempotencyKey]: key } } : {}),
+          },
+          {
+            timeout,
+            resetTimeoutOnProgress: true,
+            ...(signal ? { signal } : {}),
+            ...(onProgress
+              ? {
+                  onprogress: (progress: { progress: number; total?: number; message?: string; _meta?: Record<string, unknown> }) => {
+                    const image = toPartialImage(progress._meta?.[PROGRESS_META_KEYS.partialImage]);
+                    onProgress({
+                      progress: progress.progress,
+                      ...(progress.total !== undefined ? { total: progress.total } : {}),
+                      ...(progress.message !== undefined ? { message: progress.message } : {}),
+                      ...(image ? { image } : {}),
+                    });
+                  },
+                }
+              : {}),
+          },
+        ),
       );
+      const result = await Promise.race([call, streamCut]);
       const content = (Array.isArray(result.content) ? result.content : []) as ToolContentBlock[];
       const text = content
         .filter((block) => block.type === "text" && typeof block.text === "string")
@@ -290,7 +396,7 @@ export function createMcpToolClient(options: McpToolClientOptions): McpToolClien
           cause: error,
         });
       }
-      // Anything else may mean the connection is gone: start afresh next time.
+      // Anything else may mean the connection is gone (a cut stream does): start afresh next time.
       await drop(url);
       throw new ToolClientError("protocol", `${request.name} failed: ${describe(error)}`, { maybeApplied: true, cause: error });
     }
