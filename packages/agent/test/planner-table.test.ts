@@ -338,6 +338,28 @@ const CASES: TableCase[] = [
   },
   { on: "shapes", say: "make the red cube orange", check: (v) => near(v.get("Cube").material?.baseColor, "orange") },
   { on: "shapes", say: "make the green one bigger", check: (v) => close(v.get("Sphere").scale[0], 1.5) },
+  {
+    on: "shapes",
+    say: "rotate the cube and the sphere 45 degrees",
+    check: (v) => close(v.get("Cube").rotation[2], 45) && close(v.get("Sphere").rotation[2], 45),
+  },
+  {
+    on: "shapes",
+    say: "move the cube and the cone up by 2",
+    check: (v) => close(v.get("Cube").location[2], 2) && close(v.get("Cone").location[2], 2),
+  },
+  { on: "shapes", say: "delete everything except the cube", check: (v) => v.scene.objects.map((object) => object.name).join() === "Cube" },
+  {
+    on: "shapes",
+    say: "rotate the cube 45 degrees on the x axis and 30 on z",
+    check: (v) => close(v.get("Cube").rotation[0], 45) && close(v.get("Cube").rotation[2], 30),
+  },
+  { on: "shapes", say: "scale the cone to 2 on z", check: (v) => v.get("Cone").scale.join() === "1,1,2" },
+  {
+    on: "shapes",
+    say: "make the cube a little more red",
+    check: (v) => close(v.get("Cube").scale[0], 1) && near(v.get("Cube").material?.baseColor, "red"),
+  },
   { on: "shapes", say: "rename the cube to Box", check: (v) => v.has("Box") && !v.has("Cube") },
   { on: "shapes", say: "duplicate the sphere", check: (v) => v.named("Sphere").length === 2 },
   { on: "shapes", say: "make two copies of the cone", check: (v) => v.named("Cone").length === 3 },
@@ -567,7 +589,7 @@ const CASES: TableCase[] = [
   {
     on: "shapes",
     needs: "render_animation",
-    say: "make the cube spin once over two seconds and render a 64x64 video with workbench",
+    say: "make the cube spin once over two seconds and render a 64x64 gif with workbench",
     check: (v) => animated(v.get("Cube"), "rotation").length === 2,
   },
   {
@@ -632,6 +654,7 @@ const MUST_REFUSE: string[] = [
   "put a cube on each side of the sphere",
   "put a big sphere inside the cube",
   "add a fancy light",
+  "remove the color from the cube",
 ];
 
 let worker: WorkerProcess;

@@ -62,4 +62,20 @@ describe("placement", () => {
     expect(calls("make the cube bigger by 50%")).toEqual([["update_object", { name: "Cube", scale: 1.5 }]]);
     expect(calls("scale the cube by 50%")).toEqual([["update_object", { name: "Cube", scale: 0.5 }]]);
   });
+
+  it("acts on every object joined by and, and on every axis named", () => {
+    expect(calls("move the cube and the cone up by 2")).toEqual([
+      ["update_object", { name: "Cube", translate: [0, 0, 2] }],
+      ["update_object", { name: "Cone", translate: [0, 0, 2] }],
+    ]);
+    expect(calls("rotate the cube 45 degrees on the x axis and 30 on z")).toEqual([
+      ["update_object", { name: "Cube", rotation: [45, 0, 30] }],
+    ]);
+    expect(calls("scale the cone to 2 on z")).toEqual([["update_object", { name: "Cone", scale: [1, 1, 2] }]]);
+  });
+
+  it("deletes all but what is kept, and nothing on words it cannot read", () => {
+    expect(calls("delete everything except the cube").map(([, args]) => args.name)).toEqual(["Sphere", "Cone", "Floor", "Box"]);
+    expect(planInstructions("remove the color from the cube", { scene: TABLE_SCENE })).toMatchObject({ kind: "refusal" });
+  });
 });

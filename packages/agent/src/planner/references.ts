@@ -217,3 +217,23 @@ export function firstReference(text: string, state: PlanState, what: string): Re
   if (!reference) throw new PlanRefusal(`I could not tell which object to ${what} in "${text}". ${describeObjects(state.world)}`);
   return reference;
 }
+
+/**
+ * The objects a clause starts with, several joined by "and" or commas ("the cube and the sphere up
+ * by 2"), as one reference from the first to the last of them.
+ */
+export function leadingReference(text: string, state: PlanState, what: string): Reference {
+  const references = findReferences(text, state);
+  firstReference(text, state, what);
+  const first = references[0]!;
+  let last = first;
+  for (const reference of references.slice(1)) {
+    if (!/^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)$/.test(text.slice(last.end, reference.index))) break;
+    last = reference;
+  }
+  if (last === first) return first;
+  const objects = [
+    ...new Set(references.slice(references.indexOf(first), references.indexOf(last) + 1).flatMap((reference) => reference.objects)),
+  ];
+  return { objects, index: first.index, end: last.end, phrase: text.slice(first.index, last.end) };
+}

@@ -15,6 +15,8 @@ export const handleClear: Handler = (clause, state) => {
     );
   if (!match) return false;
   const rest = clause.text.slice(match[0].length);
+  // "delete everything except the cube" keeps some: the delete handler reads it.
+  if (/^\s*(?:except|but|apart from|other than)\b/.test(rest)) return false;
   if (
     /^(?:clear|empty|wipe|reset)$/.test(match[0]) &&
     !/^\s*(?:the |my |this )?(?:scene|everything|all|it|world|project)?\s*(?:from scratch)?$/.test(rest)
@@ -38,7 +40,45 @@ export const handleDelete: Handler = (clause, state) => {
   const rest = clause.text.slice(match[0].length);
   if (/^\s*(?:everything|all|all objects|all the objects|every object)\s*$/.test(rest))
     return handleClear({ ...clause, text: "delete everything" }, state);
+  // "delete everything except the cube": every object but the ones named.
+  const except = /^\s*(?:everything|all(?: the)? objects|all|every object)\s+(?:except(?: for)?|but|apart from|other than)\s+(.+)$/.exec(
+    rest,
+  );
+  if (except) {
+    const kept = findReferences(except[1]!, state).flatMap((reference) => reference.objects);
+    if (kept.length === 0) throw new PlanRefusal(`Which objects should stay? ${describeObjects(state.world)}`);
+    const keep = new Set(
+      kept.flatMap((object) => [
+        object.name,
+        ...state.world.members(object).map((member) => member.name),
+        ...(object.parent ? [object.parent] : []),
+      ]),
+    );
+    for (const object of state.world.objects.filter(
+      (entry) => entry.kind !== "light" && !keep.has(entry.name) && !(entry.parent && state.world.find(entry.parent)),
+    )) {
+      push(
+        state,
+        "delete_object",
+        object.kind === "group" && toolHasField("delete_object", "withChildren")
+          ? { name: object.name, withChildren: true }
+          : { name: object.name },
+        `Deleted ${object.name}.`,
+      );
+      state.world.remove(object.name);
+    }
+    state.world.focus = [];
+    return true;
+  }
   const references = findReferences(rest, state);
+  // Only the objects may be named: "remove the color from the cube" is not a deletion.
+  let unread = rest;
+  for (const reference of [...references].reverse()) unread = `${unread.slice(0, reference.index)} ${unread.slice(reference.end)}`;
+  const leftover = unread.split(/[\s,]+/).filter((word) => word && !/^(?:and|the|both|also|from|scene|please|too|&)$/.test(word));
+  if (references.length > 0 && leftover.length > 0)
+    throw new PlanRefusal(
+      `I could not read "${leftover.join(" ")}" in what to delete. e.g. "delete the cube", "delete the cube and the sphere", "delete everything except the floor".`,
+    );
   if (references.length === 0 && !state.world.authoritative) throw new SceneNeeded();
   if (references.length === 0) throw new PlanRefusal(`What should I delete? ${describeObjects(state.world)}`);
   const deleted = new Set<string>();

@@ -3,7 +3,7 @@
 import { SIZE_WORDS } from "../lexicon.ts";
 import { placeBeside, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
 import { type Handler, hasTool, type PlanState, push, pushTool } from "../plan-state.ts";
-import { firstReference } from "../references.ts";
+import { leadingReference } from "../references.ts";
 import { formatVec, readAmount, readCount, readDegrees, readDirection, readVector, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3, type WorldObject } from "../world.ts";
 
@@ -21,7 +21,7 @@ export const handleMove: Handler = (clause, state) => {
     /^(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|few)\b/.test(rest)
   )
     return false;
-  const reference = firstReference(rest, state, "move");
+  const reference = leadingReference(rest, state, "move");
   const after = rest.slice(reference.end);
   const { world } = state;
   const moved: string[] = [];
@@ -106,7 +106,7 @@ export const handleRotate: Handler = (clause, state) => {
   const degreesGiven = readDegrees(rest);
   if (verb === "turn" && degreesGiven === undefined && !/\b(?:around|upside down|sideways|clockwise|counter-?clockwise)\b/.test(rest))
     return false;
-  const reference = firstReference(rest, state, "rotate");
+  const reference = leadingReference(rest, state, "rotate");
   const after = rest.slice(reference.end);
   const axisMatch = /\b(?:around|about|on|along|in|over)\s+(?:the\s+)?([xyz])(?:[- ]?axis)?\b|\b([xyz])[- ]?axis\b/.exec(after);
   let axis = axisMatch
@@ -115,6 +115,28 @@ export const handleRotate: Handler = (clause, state) => {
       ? 0
       : 2;
   if (/\bsideways\b/.test(after)) axis = 1;
+  // "45 degrees on the x axis and 30 on z": an angle for each axis named.
+  const perAxis = [
+    ...after.matchAll(/(-?\d+(?:\.\d+)?)\s*(?:°|degrees?|degs?)?\s*(?:on|around|about|along|in)\s+(?:the\s+)?([xyz])(?:[- ]?axis)?\b/g),
+  ];
+  if (perAxis.length >= 2) {
+    const rotated: string[] = [];
+    for (const object of reference.objects) {
+      const rotation = [...object.rotation] as Vec3;
+      for (const entry of perAxis) rotation["xyz".indexOf(entry[2]!)] = rotation["xyz".indexOf(entry[2]!)]! + Number(entry[1]);
+      const rounded = roundVec(rotation);
+      push(
+        state,
+        "update_object",
+        { name: object.name, rotation: rounded },
+        `Rotated ${object.name} (rotation now ${formatVec(rounded)}).`,
+      );
+      object.rotation = rounded;
+      rotated.push(object.name);
+    }
+    state.world.focus = rotated;
+    return true;
+  }
   let degrees = readDegrees(after) ?? (verb === "flip" ? 180 : verb === "tilt" ? 30 : /\bsideways\b/.test(after) ? 90 : undefined);
   const absolute = /^set the rotation of$/.test(verb) || /\bto (-?\d+(?:\.\d+)?)\s*(?:°|degrees?)?/.test(after);
   const vector = readVector(after);
@@ -146,9 +168,21 @@ export const handleRotate: Handler = (clause, state) => {
 };
 
 /** A scale change read from words: a factor on the current scale, or an absolute scale. */
-export type ScaleChange = { factor: Vec3 } | { absolute: number } | { size: number; axis: number };
+export type ScaleChange = { factor: Vec3 } | { absolute: number } | { size: number; axis: number } | { axis: number; value: number };
 
 export function readScaleChange(text: string): ScaleChange | undefined {
+  // "to 2 on z", "by 3 along x": a factor or a size for one axis.
+  const axial = /\b(to|by)\s+(\d+(?:\.\d+)?)\s+(?:on|along|in)\s+(?:the\s+)?([xyz])(?:[- ]?axis)?\b/.exec(text);
+  if (axial) {
+    const axis = "xyz".indexOf(axial[3]!);
+    const value = Number(axial[2]);
+    if (axial[1] === "by") {
+      const factor: Vec3 = [1, 1, 1];
+      factor[axis] = value;
+      return { factor };
+    }
+    return { axis, value };
+  }
   const measured = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|long|across|big|in size|in diameter)\b/.exec(text);
   if (measured) return { size: Number(measured[1]), axis: /tall|high/.test(measured[2]!) ? 2 : 0 };
   // "50% bigger", "bigger by 50%", "scale by 50%": percentages are factors, never scales of 50.
@@ -203,7 +237,8 @@ export function readScaleChange(text: string): ScaleChange | undefined {
   if (/\b(?:wider|broader)\b/.test(text)) return { factor: [1.5, 1, 1] };
   if (/\b(?:narrower|thinner)\b/.test(text)) return { factor: [1 / 1.5, 1, 1] };
   if (/\b(?:longer|deeper)\b/.test(text)) return { factor: [1, 1.5, 1] };
-  for (const [word, size] of Object.entries(SIZE_WORDS)) if (new RegExp(`\\b${word}\\b`).test(text)) return { absolute: size };
+  // "make it small"; but "a little more red" is not a size.
+  for (const [word, size] of Object.entries(SIZE_WORDS)) if (new RegExp(`(?<!\\ba )\\b${word}\\b`).test(text)) return { absolute: size };
   return undefined;
 }
 
@@ -215,6 +250,12 @@ function applyScale(object: WorldObject, change: ScaleChange): number | Vec3 {
     const value = change.size / current;
     factor = [value, value, value];
   } else if ("factor" in change) factor = change.factor;
+  if ("value" in change) {
+    const next = [...object.scale] as Vec3;
+    next[change.axis] = change.value;
+    const clamped = roundVec(next.map((value) => Math.min(10_000, Math.max(0.001, value))));
+    return clamped[0] === clamped[1] && clamped[1] === clamped[2] ? clamped[0] : clamped;
+  }
   const next: Vec3 =
     "absolute" in change
       ? [change.absolute, change.absolute, change.absolute]
@@ -251,7 +292,7 @@ export const handleScale: Handler = (clause, state) => {
   if (!match) return false;
   const verb = match[0].trim();
   const rest = clause.text.slice(match[0].length);
-  const reference = firstReference(rest, state, "scale");
+  const reference = leadingReference(rest, state, "scale");
   const after = `${/^(?:shrink|grow|enlarge|double|triple|halve)/.test(verb) ? verb : ""} ${rest.slice(reference.end)}`;
   const change = readScaleChange(after) ?? (verb === "stretch" ? { factor: [1, 1, 1.5] as Vec3 } : undefined);
   if (!change)
