@@ -27,7 +27,8 @@ function isRed(color: { r: number; g: number; b: number }) {
 
 beforeAll(async () => {
   worker = await startWorkerProcess();
-  client = new Client({ name: "render-presets-test", version: "1.0.0" });
+  // 2026-07-28: a cancelled call reaches the worker (the stateless 2025 fallback has no way to).
+  client = new Client({ name: "render-presets-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
   await call("add_object", { type: "cube", name: "RedCube", color: "red" });
 });

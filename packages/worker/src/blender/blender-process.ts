@@ -10,7 +10,7 @@ import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { TOOL_ERROR_CODES, ToolError, type ToolErrorCode } from "@bod/contracts";
 import type { Logger } from "pino";
-import { bridgeLaunchArgs } from "../early-blender.ts";
+import { bridgeLaunchArgs, isPythonInterpreter } from "../early-blender.ts";
 import type { BridgeCommand, BridgeMessage, BridgeProgressImage, BridgeRequest } from "./bridge-protocol.ts";
 
 /** The launcher, injectable so tests can run a stand-in for Blender. Same shape as `child_process.spawn`. */
@@ -119,6 +119,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
   const logger = options.logger;
   const spawn = options.spawn ?? (nodeSpawn as SpawnFunction);
   const blenderPath = options.blenderPath ?? process.env.BLENDER_PATH ?? "blender";
+  const bpyModule = isPythonInterpreter(blenderPath);
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const forceKillAfterMs = options.forceKillAfterMs ?? 2_000;
   const cancelGraceMs = options.cancelGraceMs ?? 1_500;
@@ -296,9 +297,10 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     // keeps serving; EEVEE and Workbench stop within a sample, an animation before its next frame.
     // Cycles finishes its current batch of samples first, which takes seconds, so a Cycles render
     // is ended by stopping Blender. Either way the caller hears at once; the next call waits until
-    // Blender has stopped.
+    // Blender has stopped. The bpy module has no such handler (Python's own only runs once the
+    // render has returned), so there every render is ended by stopping Blender.
     const rendering = call.request.command === "render_frame" || call.request.command === "render_animation";
-    const softBreak = rendering && call.request.args.engine !== "cycles";
+    const softBreak = rendering && call.request.args.engine !== "cycles" && !bpyModule;
     if (softBreak && !softBreakUsed && child?.pid !== undefined) {
       softBreakUsed = true;
       call.failure = new ToolError("cancelled", "The render was cancelled.", { command: call.request.command });
