@@ -218,9 +218,14 @@ def save_settings(s):
 
 
 def restore_settings(s, saved):
-    restore_render_state(s, saved["render"])
+    # The file format goes back first: a video format takes no alpha, and render_frame's own
+    # state (restored next) may hold an RGBA color mode.
     if saved["media_type"] is not None:
         s.render.image_settings.media_type = saved["media_type"]
+    for struct, attribute, value in saved["output"]:
+        if attribute == "file_format":
+            struct.file_format = value
+    restore_render_state(s, saved["render"])
     for struct, attribute, value in saved["output"]:
         try:
             setattr(struct, attribute, value)
