@@ -348,6 +348,14 @@ const CASES: TableCase[] = [
     say: "move the cube and the cone up by 2",
     check: (v) => close(v.get("Cube").location[2], 2) && close(v.get("Cone").location[2], 2),
   },
+  {
+    on: "shapes",
+    say: "move the cube closer to the sphere",
+    check: (v) => close(v.get("Cube").location[0], 1) && !overlapsAny(v, v.get("Cube")),
+  },
+  { on: "shapes", say: "move the cube away from the sphere", check: (v) => close(v.get("Cube").location[0], -1) },
+  { on: "shapes", say: "move the cube up 2 and left 3", check: (v) => v.get("Cube").location.join() === "-3,0,2" },
+  { on: "shapes", say: "move the sphere 2 units forward", check: (v) => v.get("Sphere").location.join() === "3,-2,0" },
   { on: "shapes", say: "delete everything except the cube", check: (v) => v.scene.objects.map((object) => object.name).join() === "Cube" },
   {
     on: "shapes",
@@ -655,6 +663,8 @@ const MUST_REFUSE: string[] = [
   "put a big sphere inside the cube",
   "add a fancy light",
   "remove the color from the cube",
+  "move the sphere up by twice its size",
+  "rotate the cone by 90 degrees twice",
 ];
 
 let worker: WorkerProcess;

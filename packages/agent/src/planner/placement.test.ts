@@ -78,4 +78,13 @@ describe("placement", () => {
     expect(calls("delete everything except the cube").map(([, args]) => args.name)).toEqual(["Sphere", "Cone", "Floor", "Box"]);
     expect(planInstructions("remove the color from the cube", { scene: TABLE_SCENE })).toMatchObject({ kind: "refusal" });
   });
+
+  it("moves towards or away from another object, and by several directions at once", () => {
+    // The cube (x 0) and the sphere (x 3) are 2 m across each: closer stops where they touch.
+    expect(calls("move the cube closer to the sphere")).toEqual([["update_object", { name: "Cube", translate: [1, 0, 0] }]]);
+    expect(calls("move the cube away from the sphere")).toEqual([["update_object", { name: "Cube", translate: [-1, 0, 0] }]]);
+    expect(calls("move the cube up 2 and left 3")).toEqual([["update_object", { name: "Cube", translate: [-3, 0, 2] }]]);
+    for (const text of ["move the sphere up by twice its size", "rotate the cone by 90 degrees twice"])
+      expect(planInstructions(text, { scene: TABLE_SCENE }), text).toMatchObject({ kind: "refusal" });
+  });
 });

@@ -3,7 +3,7 @@
 import { SIZE_WORDS } from "../lexicon.ts";
 import { placeBeside, placeRelative, RELATION_LABELS, readRelation } from "../placement.ts";
 import { type Handler, hasTool, type PlanState, push, pushTool } from "../plan-state.ts";
-import { leadingReference } from "../references.ts";
+import { findReferences, leadingReference } from "../references.ts";
 import { formatVec, readAmount, readCount, readDegrees, readDirection, readVector, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3, type WorldObject } from "../world.ts";
 
@@ -30,6 +30,9 @@ export const handleMove: Handler = (clause, state) => {
     let summary: string;
     const vector = readVector(after);
     const relation = readRelation(after, state, reference.objects);
+    const towardMatch = vector ? null : /\b(?:closer to|nearer to|towards?|(away from|further from|farther from))\s+(.+)$/.exec(after);
+    const towardReference = towardMatch ? findReferences(towardMatch[2]!, state)[0] : undefined;
+    const toward = towardReference?.objects[0] ? { anchor: towardReference.objects[0], away: towardMatch![1] !== undefined } : undefined;
     if (
       /^\s*(?:to|at)\s+(?:the\s+)?(?:origin|center|centre|middle)\b/.test(after) ||
       (/^(?:center|centre)$/.test(verb) && !vector && !relation)
@@ -58,7 +61,40 @@ export const handleMove: Handler = (clause, state) => {
       const location = roundVec(center.map((value, axis) => value - own.center[axis]! + object.location[axis]!));
       args.location = location;
       summary = `Moved ${object.name} ${RELATION_LABELS[relation.relation]} ${relation.anchor.name}, to ${formatVec(location)}.`;
+    } else if (toward) {
+      // "closer to the sphere", "away from the cone": along the line between them, on the ground plane.
+      const anchor = toward.anchor;
+      const delta = [anchor.location[0] - object.location[0], anchor.location[1] - object.location[1]];
+      const distance = Math.hypot(delta[0]!, delta[1]!);
+      if (distance < 1e-6)
+        throw new PlanRefusal(`${object.name} and ${anchor.name} are at the same place; say which way, e.g. "move it left by 2".`);
+      const own = world.boxOf(object);
+      const other = world.boxOf(anchor);
+      // Closer stops before the two touch.
+      const room = Math.max(0, distance - (Math.max(own.size[0], own.size[1]) + Math.max(other.size[0], other.size[1])) / 2);
+      const amount = toward.away ? (readAmount(after) ?? 1) : Math.min(readAmount(after) ?? 1, room);
+      const sign = toward.away ? -1 : 1;
+      const translate = roundVec([(sign * delta[0]! * amount) / distance, (sign * delta[1]! * amount) / distance, 0]);
+      args.translate = translate;
+      summary = `Moved ${object.name} ${toward.away ? "away from" : "towards"} ${anchor.name} by ${formatVec(translate)}.`;
     } else {
+      const unread = unreadMoveWords(after);
+      if (unread.length > 0)
+        throw new PlanRefusal(
+          `I could not read "${unread.join(" ")}" in where to move ${object.name}. e.g. "move it up by 2", "move it left 3 and up 1", "move it closer to the sphere".`,
+        );
+      const pairs = directionAmounts(after);
+      if (pairs.length >= 2) {
+        const translate = roundVec(
+          pairs.reduce<Vec3>((sum, [direction, amount]) => sum.map((value, axis) => value + direction[axis]! * amount) as Vec3, [0, 0, 0]),
+        );
+        args.translate = translate;
+        summary = `Moved ${object.name} by ${formatVec(translate)}.`;
+        push(state, "update_object", args, summary);
+        world.moveBy(object, translate);
+        moved.push(object.name);
+        continue;
+      }
       const direction = readDirection(`${verb} ${after}`);
       if (!direction)
         throw new PlanRefusal(
@@ -140,6 +176,20 @@ export const handleRotate: Handler = (clause, state) => {
   let degrees = readDegrees(after) ?? (verb === "flip" ? 180 : verb === "tilt" ? 30 : /\bsideways\b/.test(after) ? 90 : undefined);
   const absolute = /^set the rotation of$/.test(verb) || /\bto (-?\d+(?:\.\d+)?)\s*(?:°|degrees?)?/.test(after);
   const vector = readVector(after);
+  const unread = after
+    .replace(/-?\d+(?:\.\d+)?\s*(?:°|degrees?|degs?|deg)?/g, " ")
+    .split(/[\s,()[\]]+/)
+    .filter(
+      (word) =>
+        word &&
+        !/^(?:by|to|the|a|an|and|around|about|on|along|in|over|axis|x|y|z|x-axis|y-axis|z-axis|clockwise|counter-?clockwise|anti-?clockwise|counterclockwise|quarter|half|turn|upside|down|sideways|it|them|more|degrees?|°|again|back|so|that|is|of)$/.test(
+          word,
+        ),
+    );
+  if (unread.length > 0)
+    throw new PlanRefusal(
+      `I could not read "${unread.join(" ")}" in how to rotate. e.g. "rotate the cone 45 degrees", "rotate the cube 90 degrees around x", "turn it upside down".`,
+    );
   if (degrees === undefined && !vector)
     throw new PlanRefusal(`How far should I rotate it? e.g. "rotate the cone 45 degrees" or "rotate the cube 90 degrees around x".`);
   if (degrees !== undefined && /\bclockwise\b/.test(after) && !/counter|anti/.test(after)) degrees = -Math.abs(degrees);
@@ -305,3 +355,32 @@ export const handleScale: Handler = (clause, state) => {
   state.world.focus = scaled;
   return true;
 };
+
+const DIRECTION_WORD = "(up|upwards?|higher|down|downwards?|lower|left|right|forwards?|backwards?|back)";
+const AMOUNT = String.raw`(-?\d+(?:\.\d+)?)\s*(?:units?|meters?|metres?|m)?`;
+
+/** Each direction with its own distance: "up 2 and left 3", "2 m left and 1 up". */
+function directionAmounts(text: string): Array<[Vec3, number]> {
+  const pairs: Array<[Vec3, number]> = [];
+  const pattern = new RegExp(String.raw`\b${DIRECTION_WORD}\s+(?:by\s+)?${AMOUNT}|${AMOUNT}\s+${DIRECTION_WORD}\b`, "g");
+  for (const match of text.matchAll(pattern)) {
+    const word = match[1] ?? match[4]!;
+    const direction = readDirection(word);
+    if (direction) pairs.push([direction, Number(match[2] ?? match[3])]);
+  }
+  return pairs;
+}
+
+/** Words of a move by direction that nothing reads ("up by twice its size": "twice", "its", "size"). */
+function unreadMoveWords(text: string): string[] {
+  return text
+    .replace(/\b(?:a (?:little|bit|touch|tad)|slightly)\b/g, " ")
+    .split(/[\s,]+/)
+    .filter(
+      (word) =>
+        word &&
+        !/^(?:-?\d+(?:\.\d+)?|by|and|then|to|the|a|of|units?|meters?|metres?|m|up|upwards?|higher|down|downwards?|lower|left|right|forwards?|backwards?|back|away|further|farther|closer|side|more|little|bit|camera|front|towards?|toward|raise|lift|drop|it|them|over|again|some|too|also)$/.test(
+          word,
+        ),
+    );
+}
