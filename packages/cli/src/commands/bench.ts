@@ -32,7 +32,7 @@ export function registerBenchCommand(program: Command): Command {
     .option("--height <px>", "render height", String(RENDER_DEFAULTS.height))
     .option("--samples <n>", "render samples", String(RENDER_DEFAULTS.samples))
     .option("--json", "print the raw figures as JSON")
-    .option("--blender <path>", "Blender executable")
+    .option("--blender <path>", "Blender executable, or a Python with the bpy module")
     .action(async (rawFlags) => {
       const { z } = await import("zod");
       const parsed = workerBenchFlagsSchema(z).safeParse(rawFlags);

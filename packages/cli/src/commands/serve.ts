@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReasonerConfig } from "@bod/agent";
 import type { State } from "@bod/state";
@@ -79,6 +79,19 @@ export function workerCommand(): string[] {
 }
 
 /** bubblewrap's path when it is installed and can create namespaces here; undefined otherwise. */
+/**
+ * The folder a Blender given by absolute path lives in, which sandboxed workers must see even
+ * where it lies under a folder they have hidden (a bpy venv under /root/.cache): the folder above
+ * `bin/` (a venv's root) or the executable's own folder (an official build's tree). None for a
+ * Blender found on PATH or under /usr, which the sandbox shows anyway.
+ */
+function blenderInstallation(blender: string | undefined): string[] {
+  if (!blender || !isAbsolute(blender)) return [];
+  const folder = dirname(blender);
+  const root = basename(folder) === "bin" ? dirname(folder) : folder;
+  return root === "/" || root === "/usr" || root.startsWith("/usr/") ? [] : [root];
+}
+
 export function findWorkingBwrap(): string | undefined {
   for (const candidate of ["/usr/bin/bwrap", "/usr/local/bin/bwrap"]) {
     if (!existsSync(candidate)) continue;
@@ -144,7 +157,16 @@ export async function createLocalRuntimeParts(
   const launcher = createProcessLauncher({
     workerCommand: workerCommand(),
     compileCacheDir,
-    ...(bwrapPath ? { sandbox: { bwrapPath, hide: defaultHiddenPaths(dataDir), shareNetwork: storageNeedsNetwork(storage) } } : {}),
+    ...(bwrapPath
+      ? {
+          sandbox: {
+            bwrapPath,
+            hide: defaultHiddenPaths(dataDir),
+            readOnly: blenderInstallation(blender),
+            shareNetwork: storageNeedsNetwork(storage),
+          },
+        }
+      : {}),
     // The same stores reach every worker, so a worker restores its project wherever it starts.
     env: {
       BOD_LOG_LEVEL: env.BOD_WORKER_LOG_LEVEL,
@@ -331,7 +353,7 @@ export function registerServeCommand(program: Command): void {
     .option("--max-queue <n>", "starts that may wait for a free slot before requests get 503", "64")
     .option("--start-timeout <seconds>", "fail held requests if a worker is not ready by then", "30")
     .option("--sandbox <mode>", "run workers in bubblewrap: auto (when it works), on, off", "auto")
-    .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option("--blender <path>", "Blender executable, or a Python with the bpy module (default: BLENDER_PATH or blender on PATH)")
     .option(
       "--allow-scripts",
       "offer run_script (Python against bpy) to every project, run in a nested sandbox inside the worker's; needs workers in bubblewrap (docs/scripts.md)",

@@ -115,7 +115,7 @@ export function registerWorkerCommand(program: Command): void {
     .option("--stdio", "serve MCP over stdin/stdout instead of HTTP")
     .option("--public-url <url>", "base URL clients use to reach this worker (artifact links)")
     .option("--allowed-host <host...>", "extra Host names to answer besides loopback (also BOD_ALLOWED_HOSTS, comma-separated)")
-    .option("--blender <path>", "Blender executable (default: BLENDER_PATH or blender on PATH)")
+    .option("--blender <path>", "Blender executable, or a Python with the bpy module (default: BLENDER_PATH or blender on PATH)")
     .option(
       "--allow-scripts",
       "offer run_script: Python against bpy in a nested sandbox (also BOD_ALLOW_SCRIPTS=1); needs an isolated worker (BOD_WORKER_ISOLATION=bubblewrap or microvm)",
