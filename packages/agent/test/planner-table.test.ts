@@ -470,6 +470,24 @@ const CASES: TableCase[] = [
   },
   { say: "add a house and a tree", check: (v) => v.parts("House").length >= 5 && v.parts("Tree").length === 4 },
   { say: "add a warm light", check: (v) => v.scene.lights.some((light) => light.name === "Point Light" && near(light.color, "#ffb46b")) },
+  {
+    say: "add a table with a red top",
+    check: (v) => near(v.get("Table Top").material?.baseColor, "red") && near(v.get("Table Leg 1").material?.baseColor, "#8b5a2b"),
+  },
+  { say: "build a house with a red roof", check: (v) => near(v.get("House Roof").material?.baseColor, "red") },
+  {
+    say: "add a chair with a purple seat and black legs",
+    check: (v) =>
+      near(v.get("Chair Seat").material?.baseColor, "purple") &&
+      v
+        .parts("Chair")
+        .filter((part) => part.name.includes("Leg"))
+        .every((leg) => near(leg.material?.baseColor, "black")),
+  },
+  {
+    say: ["add a table", "make the table top red"],
+    check: (v) => near(v.get("Table Top").material?.baseColor, "red") && near(v.get("Table Leg 1").material?.baseColor, "#8b5a2b"),
+  },
   { on: "shapes", say: "build a snowman on the floor", check: (v) => close(v.bottomOf(v.parts("Snowman")), -1) },
   { say: ["add a table", "add a sphere", "put the sphere on the table"], check: (v) => restsOn(v, v.get("Sphere"), v.get("Table Top")) },
   {
@@ -665,6 +683,7 @@ const MUST_REFUSE: string[] = [
   "remove the color from the cube",
   "move the sphere up by twice its size",
   "rotate the cone by 90 degrees twice",
+  "add a table with a red roof",
 ];
 
 let worker: WorkerProcess;

@@ -144,6 +144,18 @@ describe("composite plans", () => {
     expect(planInstructions("build a house with a garage")).toMatchObject({ kind: "refusal" });
   });
 
+  it('colors the parts named after "with", and a part of a composite by its name', () => {
+    const chair = plan("add a chair with a purple seat and black legs");
+    expect(chair.calls.find((call) => call.arguments.name === "Chair Seat")?.arguments.color).toBe("purple");
+    expect(chair.calls.find((call) => call.arguments.name === "Chair Leg 3")?.arguments.color).toBe("black");
+    expect(chair.calls.find((call) => call.arguments.name === "Chair Back")?.arguments.color).toBe("#8b5a2b");
+    expect(plan("add a table, make the table top red").calls.at(-1)).toMatchObject({
+      name: "update_object",
+      arguments: { name: "Table Top", color: "red" },
+    });
+    expect(planInstructions("add a table with a red roof")).toMatchObject({ kind: "refusal", text: expect.stringContaining("no roof") });
+  });
+
   it("adds a pyramid as one object", () => {
     const result = plan("add a pyramid");
     expect(result.calls[0]).toMatchObject({

@@ -138,6 +138,13 @@ export function findReferences(text: string, state: PlanState): Reference[] {
     if (noun === "one" && !/\b(?:new|last|other|first|big|small|left|right|top|bottom)\b/.test(adjectives) && adjectives.trim() === "")
       continue;
     if (/^(?:text|word|label|title)$/.test(noun) && /^\s*⟦\d+⟧/.test(text.slice(index + whole.length))) continue;
+    // "the table top", "the snowman's hat": a part of a composite, named by the composite and the part.
+    const partWords = /^\s+([a-z]+(?:\s+\d+)?)/.exec(text.slice(index + whole.length));
+    const part = partWords ? world.find(`${`${adjectives}${noun}`.trim()} ${partWords[1]}`) : undefined;
+    if (part && partWords) {
+      add({ objects: [part], index, end: index + whole.length + partWords[0].length, phrase: `${whole}${partWords[0]}` });
+      continue;
+    }
     if (noun === "floor" || noun === "ground") {
       // "the floor" is whichever plane lies lowest and widest.
       const floors = world.meshes().filter((object) => object.primitive === "plane" || object.name.toLowerCase().startsWith("floor"));

@@ -32,7 +32,8 @@ const COMPOSITE_PATTERN = new RegExp(
 
 /** What may follow the noun, each read into the plan; anything else is asked about. */
 const TAIL_PARTS: readonly RegExp[] = [
-  /^\s*with (?:(\w+) )?(legs?|posts?|steps?|shelves|boards|levels|floors|storeys|stories)\b/,
+  /^\s*with (?:(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty) )?(legs?|posts?|steps?|shelves|boards|levels|floors|storeys|stories)\b/,
+  /^\s*(?:with )?(?:an? )?((?:[a-z]+ ){1,2}?)(top|roof|legs?|seat|back|door|windows?|hat|nose|body|wheels?|cabin|leaves|trunk|shade|base|pole|cap|stem|walls?|posts?|rails?|steps?|mattress|frame|pillars?|lintel|fins?)\b/,
   /^\s*(?:named|called) (?:⟦\d+⟧|[^\s,]+)/,
   /^\s*at (?:the )?(?:origin|center|centre|middle)\b/,
   /^\s*(?:at|to)\s+\(?\[?-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*(?:,\s*|\s+)-?\d+(?:\.\d+)?\s*\]?\)?/,
@@ -67,20 +68,33 @@ export const handleComposite: Handler = (clause, state) => {
 
   // The words after the noun: a count of parts, a name, a position, a relation to another object.
   let tail = rawTail;
+  const partLooks: Array<{ label: string; description: ReturnType<typeof readDescription> }> = [];
   let partCount: number | undefined;
   let name: string | undefined;
   let explicit: Vec3 | undefined;
   let side: string | undefined;
   for (;;) {
     const trimmed = tail.replace(/^\s*(?:,|and)\s*/, " ");
-    const part = TAIL_PARTS.map((pattern) => pattern.exec(trimmed)).find((found) => found !== null);
+    const matches = TAIL_PARTS.map((pattern) => pattern.exec(trimmed));
+    const which = matches.findIndex((found) => found !== null);
+    const part = matches[which];
     if (!part) break;
     const words = part[0];
-    if (/^\s*with/.test(words)) {
+    if (which === 1) {
+      // "with a red roof", "with black legs": the look of those parts.
+      const look = readDescription(part[1]!);
+      const label = part[2]!.replace(/s$/, "");
+      if (look.unknown.length > 0 || (!look.color && !look.material && look.substances.length === 0))
+        throw new PlanRefusal(unknownWordsQuestion([words.trim()], `the ${noun}`));
+      if (!kind.build({ size: 1, shape: [1, 1, 1], pyramids: true }).some((entry) => entry.label.toLowerCase().startsWith(label)))
+        throw new PlanRefusal(`A ${kind.name.toLowerCase()} has no ${part[2]}.`);
+      partLooks.push({ label, description: look });
+    } else if (/^\s*with/.test(words)) {
       if (!kind.counts?.noun.test(part[2]!)) throw new PlanRefusal(`A ${kind.name.toLowerCase()} has no ${part[2]} I can count.`);
-      partCount = readCount(part[1]) ?? (part[1] ? NUMBER_WORDS[part[1]] : undefined);
+      // "with legs" without a number: as many as it has anyway.
+      partCount = readCount(part[1]) ?? (part[1] ? NUMBER_WORDS[part[1]] : kind.counts.default);
       if (partCount === undefined)
-        throw new PlanRefusal(`How many ${part[2]}? e.g. "a ${kind.nouns.at(-1)} with ${kind.counts.default} ${part[2]}".`);
+        throw new PlanRefusal(`How many ${part[2]}? e.g. "a ${kind.name.toLowerCase()} with ${kind.counts.default} ${part[2]}".`);
       if (partCount < kind.counts.min || partCount > kind.counts.max)
         throw new PlanRefusal(
           `A ${kind.name.toLowerCase()} has ${kind.counts.min} to ${kind.counts.max} ${part[2]} (asked for ${partCount}).`,
@@ -174,6 +188,7 @@ export const handleComposite: Handler = (clause, state) => {
       at,
       { mainColor, accentColor, material },
       relation ? `${RELATION_LABELS[relation.relation]} ${relation.anchor.name}` : undefined,
+      partLooks,
     );
     focus.push(groupName);
   }
@@ -206,6 +221,7 @@ function buildOne(
   origin: Vec3,
   look: { mainColor: string | undefined; accentColor: string | undefined; material: ReturnType<typeof readDescription>["material"] },
   where: string | undefined,
+  partLooks: ReadonlyArray<{ label: string; description: ReturnType<typeof readDescription> }> = [],
 ): void {
   const { world } = state;
   const names: string[] = [];
@@ -214,14 +230,28 @@ function buildOne(
     const name = parts.length === 1 ? groupName : world.uniqueName(`${groupName} ${part.label}`);
     const { rotation, scale } = partTransform(part);
     const location = roundVec(part.center.map((value, axis) => value + origin[axis]!));
+    const own = partLooks.find((entry) => part.label.toLowerCase().startsWith(entry.label))?.description;
+    const ownSubstance = own?.substances[0] ? SUBSTANCE_WORDS[own.substances[0]] : undefined;
     const color =
-      part.role === "main" ? (look.mainColor ?? part.color) : part.role === "accent" ? (look.accentColor ?? part.color) : part.color;
+      own?.color ??
+      ownSubstance?.color ??
+      (part.role === "main" ? (look.mainColor ?? part.color) : part.role === "accent" ? (look.accentColor ?? part.color) : part.color);
     const args: Record<string, unknown> = { type: part.type, name, color, location };
     if (part.segments !== undefined) args.segments = part.segments;
     if (rotation.some((value) => value !== 0)) args.rotation = rotation;
     args.scale = roundVec(scale);
     push(state, "add_object", args, `Added ${name} (${part.type}) at ${formatVec(location)}.`);
-    const surface = materialArgs(part.role === "main" && look.material ? { ...part.material, ...look.material } : part.material, color);
+    const ownMaterial = own
+      ? (own.material ?? (ownSubstance ? { roughness: ownSubstance.roughness, metallic: ownSubstance.metallic } : undefined))
+      : undefined;
+    const surface = materialArgs(
+      ownMaterial
+        ? { ...part.material, ...ownMaterial }
+        : part.role === "main" && look.material
+          ? { ...part.material, ...look.material }
+          : part.material,
+      color,
+    );
     delete surface.color;
     if (Object.keys(surface).length > 0) push(state, "set_material", { name, ...surface }, `Set ${name}'s surface.`);
     world.addObject({
