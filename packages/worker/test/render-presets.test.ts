@@ -140,7 +140,31 @@ describe("the first look of a render in progress", () => {
       },
     );
     expect(images.map((image) => [image?.width, image?.height])).toEqual([[480, 270]]);
+    // Small enough to travel inline with a notification.
+    expect(Buffer.from(images[0]?.data ?? "", "base64").length).toBeLessThan(60_000);
   });
+
+  it("a render cancelled once its first look arrived stops, and Blender keeps serving", async () => {
+    const controller = new AbortController();
+    let images = 0;
+    const cancelled = client.callTool(
+      { name: "render_frame", arguments: { engine: "eevee", width: 960, height: 540, samples: 64 } },
+      {
+        signal: controller.signal,
+        onprogress: (update) => {
+          if ((update as { _meta?: Record<string, unknown> })._meta?.[PROGRESS_META_KEYS.partialImage]) {
+            images++;
+            controller.abort();
+          }
+        },
+      },
+    );
+    await expect(cancelled).rejects.toThrow();
+    expect(images).toBe(1);
+    const after = await call("render_frame", { preset: "preview", width: 64, height: 36 });
+    expect(isRed(centerColor(imageOf(after)))).toBe(true);
+    // Where a cancel stops Blender (Cycles, the bpy module), the next call waits for a new one.
+  }, 120_000);
 
   it("none is made for a caller that does not listen to progress, nor for Workbench or a preview", async () => {
     const quiet = await call("render_frame", { engine: "eevee", width: 64, height: 36, samples: 1 });

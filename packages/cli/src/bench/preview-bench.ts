@@ -171,16 +171,18 @@ export function formatPreviewBench(result: PreviewBenchResult, options: PreviewB
   );
   sections.push(
     table([
-      [`render with a first look (median of ${options.runs})`, "without", "with", "first look", "cost", "image"],
+      [`render with a first look (median of ${options.runs})`, "without", "with", "difference", "first look", "its share", "image"],
       ...result.firstLook.map((entry) => {
         const without = median(entry.without.roundTripMs);
         const withLook = median(entry.with.roundTripMs);
+        const firstLookMs = median(entry.firstLookMs);
         return [
           entry.label,
           ms(without),
           ms(withLook),
-          ms(median(entry.firstLookMs)),
           `${(((withLook - without) / without) * 100).toFixed(1)} %`,
+          ms(firstLookMs),
+          `${((firstLookMs / without) * 100).toFixed(1)} %`,
           `${(median(entry.imageBytes) / 1024).toFixed(0)} KiB`,
         ];
       }),
