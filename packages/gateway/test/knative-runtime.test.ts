@@ -10,7 +10,7 @@
 // restores the scene; a render longer than the Service's request timeout keeps its response
 // streaming; deleting the project deletes its Service and the pod ends.
 //
-// What stands in for what (be clear about what this shows):
+// What is not the real thing:
 //   - The API server is `startKubeApiServer` of @bod/testing, a faithful fake of the routes the
 //     backend uses (server-side apply, watch, Status bodies, preconditions; docs/testing.md), not a
 //     real kube-apiserver: no admission webhooks, RBAC or garbage collection.
