@@ -75,15 +75,15 @@ describe("web UI previews", () => {
 
     // A render: its first look shows while it runs, then the finished render takes its place.
     await send(page, "render the scene with cycles at 640x360 with 64 samples");
-    const partial = page.locator(".message.live .render.partial img");
+    const partial = page.locator(".message.live .render-partial img");
     await partial.waitFor({ timeout: 120_000 });
     expect(await partial.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
-    expect(await page.locator(".message.live .render.partial .render-label").textContent()).toBe("Rendering…");
+    expect(await page.locator(".message.live .render-partial .render-label").textContent()).toBe("Rendering…");
     await page.screenshot({ path: `${SHOTS}preview-02-first-look.png` });
     const finished = page.locator(".message.assistant:not(.live)").last().locator(".render img");
     await expect.poll(() => page.locator(".message.assistant:not(.live)").count(), { timeout: 180_000 }).toBe(2);
     await finished.waitFor();
-    expect(await page.locator(".render.partial").count()).toBe(0);
+    expect(await page.locator(".render-partial").count()).toBe(0);
     expect(await page.locator(".message.assistant:not(.live)").last().locator(".render.preview").count()).toBe(0);
     await expect.poll(() => finished.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(640);
     await page.screenshot({ path: `${SHOTS}preview-03-rendered.png` });

@@ -619,7 +619,7 @@ function artifactsView(artifacts, steps = []) {
     ),
     partials.map((step) =>
       h(
-        "div.render.partial",
+        "div.render-partial",
         { "aria-busy": "true" },
         h("img", {
           src: step.partial.src,
