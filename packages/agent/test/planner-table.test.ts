@@ -488,6 +488,27 @@ const CASES: TableCase[] = [
     say: ["add a table", "make the table top red"],
     check: (v) => near(v.get("Table Top").material?.baseColor, "red") && near(v.get("Table Leg 1").material?.baseColor, "#8b5a2b"),
   },
+  { say: "add a sun and a point light", check: (v) => v.has("Sun") && v.has("Point Light") },
+  { say: "add a ground plane", check: (v) => close(v.get("Ground").scale[0], 10) },
+  {
+    say: "add a lamp on a table",
+    check: (v) => close(v.bottomOf(v.parts("Lamp")), v.top(v.get("Table Top"))) && v.get("Lamp").parent === "Table",
+  },
+  {
+    say: "add a table with a lamp on it",
+    check: (v) => close(v.bottomOf(v.parts("Lamp")), v.top(v.get("Table Top"))) && v.get("Lamp").parent === "Table",
+  },
+  {
+    say: "add a table with a red cube on top",
+    check: (v) => restsOn(v, v.get("Cube"), v.get("Table Top")) && near(v.get("Cube").material?.baseColor, "red"),
+  },
+  { say: "create a simple scene with a table and a chair", check: (v) => v.parts("Table").length === 5 && v.parts("Chair").length === 6 },
+  { say: "add a sunset", check: (v) => v.has("Sunset Sun") },
+  // Everyday instructions it has no reading for: acting on them is wrong, refusing them is counted.
+  { say: "add a big yellow star", check: () => false },
+  { say: "add a heart", check: () => false },
+  { say: "make a pyramid of cubes", check: () => false },
+  { say: "add a camera", check: () => false },
   { on: "shapes", say: "build a snowman on the floor", check: (v) => close(v.bottomOf(v.parts("Snowman")), -1) },
   { say: ["add a table", "add a sphere", "put the sphere on the table"], check: (v) => restsOn(v, v.get("Sphere"), v.get("Table Top")) },
   {

@@ -156,6 +156,17 @@ describe("composite plans", () => {
     expect(planInstructions("add a table with a red roof")).toMatchObject({ kind: "refusal", text: expect.stringContaining("no roof") });
   });
 
+  it("builds what a composite stands on first, and parents it to that", () => {
+    for (const text of ["add a lamp on a table", "add a table with a lamp on it"]) {
+      const result = plan(text);
+      const groups = result.calls.filter((call) => call.name === "create_group").map((call) => call.arguments.name);
+      expect(groups, text).toEqual(["Table", "Lamp"]);
+      if (findToolContract("set_parent"))
+        expect(result.calls.at(-1), text).toMatchObject({ name: "set_parent", arguments: { object: "Lamp", parent: "Table" } });
+    }
+    expect(plan("create a simple scene with a table and a chair").calls.filter((call) => call.name === "create_group")).toHaveLength(2);
+  });
+
   it("adds a pyramid as one object", () => {
     const result = plan("add a pyramid");
     expect(result.calls[0]).toMatchObject({

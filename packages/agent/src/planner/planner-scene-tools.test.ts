@@ -105,3 +105,12 @@ describe.skipIf(!findToolContract("set_texture"))("textures", () => {
     });
   });
 });
+
+describe("lights", () => {
+  it("adds each light of a list", () => {
+    expect(calls("add a sun and a point light").map(([name, args]) => [name, args.type])).toEqual([
+      ["add_light", "sun"],
+      ["add_light", "point"],
+    ]);
+  });
+});

@@ -19,7 +19,7 @@ import { defaultAnchor, groundHeight, isFloor, placeBeside, placeRelative, RELAT
 import { type Handler, hasTool, type PlanState, push, pushTool, toolHasField } from "../plan-state.ts";
 import { escapeRegExp, formatVec, readColors, readCount, readVector, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3 } from "../world.ts";
-import { handleAdd } from "./add-handlers.ts";
+import { handleAdd, OBJECT_PHRASE } from "./add-handlers.ts";
 import { validateName } from "./object-handlers.ts";
 
 /** Most composites one instruction builds. */
@@ -41,9 +41,57 @@ const TAIL_PARTS: readonly RegExp[] = [
   /^\s*(?:on|to) the (?:left|right)\b|^\s*in (?:the )?(?:front|back)\b/,
 ];
 
+/** Whether a phrase asks for a composite (and not for a primitive before a composite's noun). */
+function composite(text: string): boolean {
+  return (
+    COMPOSITE_PATTERN.test(text) &&
+    !OBJECT_PHRASE.test(text.replace(new RegExp(String.raw`\b(?:${COMPOSITE_NOUNS.map(escapeRegExp).join("|")})\b.*$`), ""))
+  );
+}
+
+/** "a lamp on a table": the thing after the relation is new too, and is built first. */
+const NESTED =
+  /^(.*?)\s+(on top of|on|onto|next to|beside|to the left of|to the right of|left of|right of|in front of|behind|near)\s+((?:an?|one)\s+.*)$/;
+
 export const handleComposite: Handler = (clause, state) => {
+  // "create a scene with a table and a chair": the objects are what is added.
+  const scene =
+    /^((?:add|create|make|build|give me|i want)\s+)(?:a |an |the |my )?(?:new |simple |small |little )?(?:scene|image|picture|composition|room)\s+(?:with|containing|that has|of)\s+/.exec(
+      clause.text,
+    );
+  if (scene) {
+    const cut = scene[0].length;
+    return handleComposite({ text: `${scene[1]}${clause.text.slice(cut)}`, original: `${scene[1]}${clause.original.slice(cut)}` }, state);
+  }
   const match = COMPOSITE_PATTERN.exec(clause.text);
   if (!match) return false;
+  // "a table with a lamp on it": the table, then the lamp on it.
+  const topping = /^(.*?)\s+with\s+((?:an?|one|two|three|four|five|\d+)\s+.+?)\s+on (?:it|top(?: of it)?)$/.exec(clause.text);
+  if (topping && composite(topping[1]!)) {
+    const base = { text: topping[1]!, original: clause.original.slice(0, topping[1]!.length) };
+    if (!handleComposite(base, state)) return false;
+    const below = state.world.focus;
+    const start = clause.text.length - topping[0].length + topping[0].indexOf(topping[2]!, topping[1]!.length);
+    const own = { text: `add ${topping[2]} on it`, original: `add ${clause.original.slice(start, start + topping[2]!.length)} on it` };
+    if (!handleComposite(own, state) && !handleAdd(own, state)) throw new PlanRefusal(`I could not read "${topping[2]}".`, true);
+    state.world.focus = [...below, ...state.world.focus];
+    return true;
+  }
+  const nested = NESTED.exec(clause.text);
+  if (
+    nested &&
+    (composite(nested[1]!) || OBJECT_PHRASE.test(nested[1]!)) &&
+    (composite(`add ${nested[3]}`) || OBJECT_PHRASE.test(nested[3]!)) &&
+    (composite(nested[1]!) || composite(`add ${nested[3]}`))
+  ) {
+    const base = { text: `add ${nested[3]}`, original: `add ${clause.original.slice(clause.text.length - nested[3]!.length)}` };
+    if (!handleComposite(base, state) && !handleAdd(base, state)) return false;
+    const below = state.world.focus;
+    const own = { text: `${nested[1]} ${nested[2]} it`, original: `${clause.original.slice(0, nested[1]!.length)} ${nested[2]} it` };
+    if (!handleComposite(own, state) && !handleAdd(own, state)) return false;
+    state.world.focus = [...below, ...state.world.focus];
+    return true;
+  }
   const [, countWord, adjectives = "", noun = "", fullTail = ""] = match;
   // "a house and a tree", "a table and two chairs": what follows "and" is added after this one.
   const next = /\s*(?:,\s*(?:and\s+)?|\band\s+)(?=(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|\d+|some|several|a few)\s)/.exec(
@@ -191,6 +239,16 @@ export const handleComposite: Handler = (clause, state) => {
       partLooks,
     );
     focus.push(groupName);
+    // Resting on a group (a table) means moving with it.
+    if (relation?.relation === "on" && relation.anchor.kind === "group" && hasTool("set_parent") && state.world.find(groupName)) {
+      pushTool(
+        state,
+        "set_parent",
+        { object: groupName, parent: relation.anchor.name },
+        `${groupName} now moves with ${relation.anchor.name}.`,
+      );
+      state.world.find(groupName)!.parent = relation.anchor.name;
+    }
   }
   state.world.focus = focus;
   if (next) {

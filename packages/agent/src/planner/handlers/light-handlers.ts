@@ -22,9 +22,23 @@ const LIGHT_AT_START = new RegExp(
 );
 
 export const handleAddLight: Handler = (clause, state) => {
-  const text = clause.text;
-  const match = LIGHT_AT_START.exec(text);
+  const match = LIGHT_AT_START.exec(clause.text);
   if (!match) return false;
+  // "a sun and a point light": each light is its own instruction.
+  const second = new RegExp(
+    String.raw`\s+and\s+(?=(?:an?|one|two|three|four|five|\d+)\s+(?:[#\w-]+\s+){0,3}?(?:${LIGHT_NOUN_PATTERN})\b)`,
+  ).exec(clause.text.slice(match[0].length));
+  if (second) {
+    const cut = match[0].length + second.index;
+    const rest = clause.text.slice(cut + second[0].length);
+    if (!handleAddLight({ text: clause.text.slice(0, cut), original: clause.original.slice(0, cut) }, state)) return false;
+    const first = state.world.focus;
+    if (!handleAddLight({ text: `add ${rest}`, original: `add ${clause.original.slice(cut + second[0].length)}` }, state))
+      throw new PlanRefusal(`I could not read "${rest}".`, true);
+    state.world.focus = [...first, ...state.world.focus];
+    return true;
+  }
+  const text = clause.text;
   const adjectives = match[2] ?? "";
   if (/\b(?:the|this|that|my)\b/.test(adjectives) || /^(?:the|this|that|my)\b/.test(match[1] ?? "")) return false;
   // "light blue sphere" is a sphere: a light noun directly followed by an object noun is a color.

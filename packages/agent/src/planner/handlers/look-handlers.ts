@@ -90,7 +90,7 @@ export const LOOKS: ReadonlyArray<readonly [RegExp, Look]> = [
 /** The words a look instruction may hold besides the look's own word. */
 const LOOK_WORDS = new Set(
   (
-    "make turn set change give switch light use apply it the scene everything look looks looking like feel into to a an at in for " +
+    "make turn set change give switch light use apply add create it the scene everything look looks looking like feel into to a an at in for " +
     "lighting light lights lit mood atmosphere setup set-up ambience ambiance style vibe time of day with mode please can you " +
     "i want should be is as environment"
   ).split(" "),
