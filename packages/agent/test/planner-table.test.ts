@@ -128,6 +128,13 @@ const CASES: TableCase[] = [
   { say: "add a half transparent cube", check: (v) => close(v.get("Cube").material?.alpha, 0.5) && close(v.get("Cube").scale[0], 1) },
   { say: "add a cube 3 meters tall", check: (v) => close(v.get("Cube").dimensions[2], 3) },
   { say: "add a sphere 4 m wide", check: (v) => close(v.get("Sphere").dimensions[0], 4) },
+  { say: "add a 3 m tall cylinder", check: (v) => close(v.get("Cylinder").dimensions[2], 3) },
+  { say: "add a sphere with radius 2", check: (v) => close(v.get("Sphere").dimensions[0], 4) },
+  {
+    say: "add a cylinder 4 m high and 1 m wide",
+    check: (v) => close(v.get("Cylinder").dimensions[2], 4) && close(v.get("Cylinder").dimensions[0], 1),
+  },
+  { say: "add a sphere 50 cm wide", check: (v) => close(v.get("Sphere").dimensions[0], 0.5) },
   { say: "add a cube and a sphere", check: (v) => v.named("Cube").length === 1 && v.named("Sphere").length === 1 },
   { say: "add a cube, a cone and a torus", check: (v) => v.named("Cube").length + v.named("Cone").length + v.named("Torus").length === 3 },
   {

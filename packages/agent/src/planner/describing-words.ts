@@ -102,7 +102,10 @@ export interface Description {
  */
 export function readDescription(text: string): Description {
   const colors = readColors(text);
-  let rest = text;
+  // "a 3 m tall cylinder": a measure before the noun is read where sizes are.
+  let rest = text.replace(/\b\d+(?:\.\d+)?\s*(?:cm|mm|m|meters?|metres?|units?)\s+(?:tall|high|wide|across|long|deep|big)\b/g, (words) =>
+    " ".repeat(words.length),
+  );
   for (const found of [...colors].reverse()) rest = `${rest.slice(0, found.index)} ${rest.slice(found.index + found.length)}`;
   const material = readMaterial(text);
   let size = 1;

@@ -87,4 +87,13 @@ describe("placement", () => {
     for (const text of ["move the sphere up by twice its size", "rotate the cone by 90 degrees twice"])
       expect(planInstructions(text, { scene: TABLE_SCENE }), text).toMatchObject({ kind: "refusal" });
   });
+
+  it("reads a measure for each side it names, in meters or centimeters", () => {
+    const scale = (text: string) => calls(text)[0]![1].scale;
+    expect(scale("add a cylinder 4 m high and 1 m wide")).toEqual([0.5, 0.5, 2]);
+    expect(scale("add a cube 2 meters wide and 1 meter tall")).toEqual([1, 1, 0.5]);
+    expect(scale("add a sphere 50 cm wide")).toBe(0.25);
+    expect(scale("add a sphere with radius 2")).toBe(2);
+    expect(scale("add a 3 m tall cylinder")).toBe(1.5);
+  });
 });

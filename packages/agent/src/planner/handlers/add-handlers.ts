@@ -163,13 +163,32 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   const sizeWord = described.size !== 1 || described.shape.some((value) => value !== 1);
   const sizeNumber = /\b(?:size|scale|scaled(?: by)?)\s*(?:of\s*|=\s*)?(\d+(?:\.\d+)?)\b/.exec(phrase);
   if (sizeNumber) scale = [Number(sizeNumber[1]), Number(sizeNumber[1]), Number(sizeNumber[1])];
-  const meters = /(\d+(?:\.\d+)?)\s*(?:m|meters?|metres?|units?)\s+(tall|high|wide|across|long|big|in size|in diameter)\b/.exec(phrase);
+  // Measures: "3 m tall", "50 cm wide", "4 m high and 1 m wide" (each side its own), "radius 2".
+  const measures = [...phrase.matchAll(MEASURE_PATTERN)].map((match) => ({
+    size: toMeters(Number(match[1]), match[2]!),
+    word: match[3]!,
+  }));
+  const round_ = /\b(radius|diameter|side(?: length)?)\s+(?:of\s+)?(\d+(?:\.\d+)?)\s*(cm|mm|m|meters?|metres?|units?)?\b/.exec(phrase);
+  if (round_) measures.push({ size: toMeters(Number(round_[2]) * (round_[1] === "radius" ? 2 : 1), round_[3] ?? "m"), word: "big" });
+  const meters = measures.length > 0;
   if (meters) {
-    const size = Number(meters[1]);
     const base = dimensionsOf(type, [1, 1, 1]);
-    const axis = /tall|high/.test(meters[2]!) ? 2 : 0;
-    const value = size / (base[axis] || 2);
-    scale = [value, value, value];
+    const axisOf = (word: string) => (/tall|high/.test(word) ? 2 : /long|deep/.test(word) ? 1 : /wide|across/.test(word) ? 0 : -1);
+    if (measures.length === 1) {
+      const axis = Math.max(0, axisOf(measures[0]!.word));
+      const value = measures[0]!.size / (base[axis] || 2);
+      scale = [value, value, value];
+    } else {
+      const sized: Array<number | undefined> = [undefined, undefined, undefined];
+      for (const measure of measures) {
+        const axis = axisOf(measure.word);
+        for (const each of axis < 0 ? [0, 1, 2] : [axis]) sized[each] = measure.size / (base[each] || 2);
+      }
+      // A width without a depth makes the footprint square (a cylinder stays round).
+      if (sized[1] === undefined) sized[1] = sized[0];
+      const known = sized.find((value) => value !== undefined) ?? 1;
+      scale = sized.map((value) => round(value ?? known)) as Vec3;
+    }
   }
   const comparison = /\b(?:(twice|two times|three times|half|\d+(?:\.\d+)? times)\s+)?(?:as big as|as large as|the size of)\s+(.*)$/.exec(
     tail,
@@ -341,6 +360,13 @@ function addObjects(spec: AddSpec, clause: Clause, state: PlanState): string[] {
   return names;
 }
 
+/** A measure of one side: "3 m tall", "50 cm wide", "2 units long". */
+const MEASURE_PATTERN = /(\d+(?:\.\d+)?)\s*(cm|mm|m|meters?|metres?|units?)\s+(tall|high|wide|across|long|deep|big|in size|in diameter)\b/g;
+
+function toMeters(value: number, unit: string): number {
+  return unit === "cm" ? value / 100 : unit === "mm" ? value / 1000 : value;
+}
+
 /** What may follow an object's noun: positions, arrangements, names, text, sizes; each is read. */
 const TAIL_PATTERNS: readonly RegExp[] = [
   /\b(?:named|called|name it|call it)\s+(?:⟦\d+⟧|[^\s,]+)/g,
@@ -352,7 +378,8 @@ const TAIL_PATTERNS: readonly RegExp[] = [
   /\b(?:in a (?:row|line|circle|ring|grid|stack|column|tower)|stacked|in a stack|on top of each other|side by side|(?:evenly|equally) spaced|around (?:a|the) (?:circle|origin|center))\b/g,
   /\b\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)?\s*apart\b|\bspaced\s*(?:by\s*)?\d+(?:\.\d+)?(?:\s*(?:m|meters?|metres?|units?))?(?:\s+apart)?/g,
   /\b(?:size|scale|scaled(?: by)?)\s*(?:of\s*|=\s*)?\d+(?:\.\d+)?/g,
-  /\b\d+(?:\.\d+)?\s*(?:m|meters?|metres?|units?)\s+(?:tall|high|wide|across|long|big|in size|in diameter)\b/g,
+  /\b\d+(?:\.\d+)?\s*(?:cm|mm|m|meters?|metres?|units?)\s+(?:tall|high|wide|across|long|deep|big|in size|in diameter)\b/g,
+  /\b(?:radius|diameter|side(?: length)?)\s+(?:of\s+)?\d+(?:\.\d+)?\s*(?:cm|mm|m|meters?|metres?|units?)?\b/g,
   /\b(?:(?:twice|two times|three times|half|\d+(?:\.\d+)? times)\s+)?(?:as big as|as large as|the size of)\b.*$/g,
   /\b(?:on|to) the (?:left|right)\b|\bin front\b|\bbehind\b|\bin the back\b/g,
   /\bon top it\b|\bon top of it\b/g,
