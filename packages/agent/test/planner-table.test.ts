@@ -661,6 +661,18 @@ const CASES: TableCase[] = [
   {
     on: "shapes",
     needs: "insert_keyframe",
+    say: "make the cube spin slowly",
+    check: (v) => animated(v.get("Cube"), "rotation").join() === "1,97",
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
+    say: "make the cube rotate 90 degrees",
+    check: (v) => close(v.get("Cube").rotation[2], 90) && animated(v.get("Cube"), "rotation").length === 0,
+  },
+  {
+    on: "shapes",
+    needs: "insert_keyframe",
     say: "spin the cone twice in 3 seconds",
     check: (v) => animated(v.get("Cone"), "rotation").join() === "1,73",
   },

@@ -66,6 +66,12 @@ describe.skipIf(!findToolContract("insert_keyframe"))("animation", () => {
 
   it("a turn without a duration is a rotation now, not a motion", () => {
     expect(calls("spin the cube 90 degrees")).toEqual([["update_object", { name: "Cube", rotation: [0, 0, 90] }]]);
+    expect(calls("make the cube rotate 90 degrees")).toEqual([["update_object", { name: "Cube", rotation: [0, 0, 90] }]]);
+  });
+
+  it("reads the pace of a spin as seconds per turn", () => {
+    expect(calls("make the cube spin slowly")[1]![1]).toMatchObject({ frame: 97, value: [0, 0, 360] });
+    expect(calls("make the cube spin fast")[1]![1]).toMatchObject({ frame: 25, value: [0, 0, 360] });
   });
 
   it("moves over time and bounces", () => {

@@ -6,6 +6,7 @@ import { type Handler, hasTool, type PlanState, pushTool } from "../plan-state.t
 import { firstReference } from "../references.ts";
 import { formatVec, readAmount, readCount, readDirection, readVector, round, roundVec } from "../values.ts";
 import { PlanRefusal, type Vec3, type WorldObject } from "../world.ts";
+import { handleRotate } from "./transform-handlers.ts";
 
 const NUMBER_WORD = String.raw`\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|a|an|half a`;
 const DURATION = new RegExp(
@@ -68,6 +69,17 @@ export const handleAnimate: Handler = (clause, state) => {
     let after = rest.slice(reference.end);
     const axisMatch = /\s*\b(?:around|about|on|along)\s+(?:the\s+)?([xyz])(?:[- ]?axis)?\b/.exec(after);
     if (axisMatch) after = after.replace(axisMatch[0], " ");
+    // "slowly", "fast": seconds per turn where no duration is given.
+    const pace = /\s*\b(slowly|slow|fast|quickly|quick|rapidly)\b/.exec(after);
+    if (pace) after = after.replace(pace[0], " ");
+    // "make the cube rotate 90 degrees" without a duration is a turn now.
+    if (
+      made &&
+      !duration &&
+      /^\s*-?\d+(?:\.\d+)?\s*(?:°|degrees?)\s*$/.test(after.replace(/\b(?:clockwise|counter-?clockwise|anti-?clockwise)\b/, "")) &&
+      !pace
+    )
+      return handleRotate({ text: `rotate ${rest}`, original: `rotate ${rest}` }, state);
     const turnsMatch =
       /^\s*(?:(once|twice|thrice)|(\w+|\d+) (?:times|turns|full turns|rotations)|(a full turn|a full circle|all the way around|one full turn|a full rotation)|(-?\d+(?:\.\d+)?)\s*(?:°|degrees?))?\s*(clockwise|counter-?clockwise|anti-?clockwise)?\s*(forever|in a loop|continuously|around)?\s*$/.exec(
         after,
@@ -88,7 +100,8 @@ export const handleAnimate: Handler = (clause, state) => {
     const degrees = turnsMatch[4] !== undefined ? Number(turnsMatch[4]) : (turns ?? 1) * 360;
     const sign = turnsMatch[5] && !/counter|anti/.test(turnsMatch[5]) ? -1 : 1;
     const axis = axisMatch ? "xyz".indexOf(axisMatch[1]!) : 2;
-    const frames = duration?.frames ?? 2 * fps;
+    const secondsPerTurn = pace ? (/slow/.test(pace[1]!) ? 4 : 1) : 2;
+    const frames = duration?.frames ?? Math.round((secondsPerTurn * fps * degrees) / 360);
     if (frames < 1) throw new PlanRefusal("A motion needs at least one frame.");
     for (const object of reference.objects) {
       const from = roundVec(object.rotation);
