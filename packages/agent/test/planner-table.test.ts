@@ -363,6 +363,22 @@ const CASES: TableCase[] = [
   { on: "shapes", say: "move the cube away from the sphere", check: (v) => close(v.get("Cube").location[0], -1) },
   { on: "shapes", say: "move the cube up 2 and left 3", check: (v) => v.get("Cube").location.join() === "-3,0,2" },
   { on: "shapes", say: "move the sphere 2 units forward", check: (v) => v.get("Sphere").location.join() === "3,-2,0" },
+  {
+    on: "shapes",
+    say: "arrange the cube, the sphere and the cone in a circle",
+    check: (v) => {
+      const radii = ["Cube", "Sphere", "Cone"].map((name) => Math.hypot(v.get(name).location[0]!, v.get(name).location[1]!));
+      return radii.every((radius) => close(radius, radii[0]!) && radius > 1.5);
+    },
+  },
+  { on: "shapes", say: "stack the cube and the sphere", check: (v) => restsOn(v, v.get("Sphere"), v.get("Cube")) },
+  {
+    on: "shapes",
+    say: "space the objects evenly",
+    check: (v) =>
+      v.get("Floor").location.join() === "0,0,-1" &&
+      close(v.get("Sphere").location[0]! - v.get("Cube").location[0]!, v.get("Cube").location[0]! - v.get("Cone").location[0]!),
+  },
   { on: "shapes", say: "delete everything except the cube", check: (v) => v.scene.objects.map((object) => object.name).join() === "Cube" },
   {
     on: "shapes",

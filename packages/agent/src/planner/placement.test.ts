@@ -96,4 +96,13 @@ describe("placement", () => {
     expect(scale("add a sphere with radius 2")).toBe(2);
     expect(scale("add a 3 m tall cylinder")).toBe(1.5);
   });
+
+  it("arranges objects already there, leaving the floor where it is", () => {
+    expect(calls("stack the cube and the sphere")).toEqual([
+      ["update_object", { name: "Cube", location: [0, 0, 0] }],
+      ["update_object", { name: "Sphere", location: [0, 0, 2] }],
+    ]);
+    expect(calls("space the objects evenly").map(([, args]) => args.name)).not.toContain("Floor");
+    expect(calls("arrange the cube, the sphere and the cone in a circle")).toHaveLength(3);
+  });
 });

@@ -21,6 +21,7 @@
 //     modifier-handlers.ts      bevel, smooth, hollow, mirror, bumps, cut one object out of another
 //     animation-handlers.ts     spin, bounce, move over time; render a video
 //     texture-handlers.ts       an uploaded image or a render as an object's texture
+//     arrange-handlers.ts       line up, circle, grid or stack objects already in the scene
 //     light-handlers.ts         add lights
 //     object-handlers.ts        clear, delete, rename, duplicate
 //     transform-handlers.ts     move, rotate, scale
@@ -33,6 +34,7 @@ import { extractQuotes, restoreQuotes, splitClauses } from "./clauses.ts";
 import { handleAdd } from "./handlers/add-handlers.ts";
 import { handleAnimate, handleRenderAnimation } from "./handlers/animation-handlers.ts";
 import { handleEdit } from "./handlers/appearance-handlers.ts";
+import { handleArrange } from "./handlers/arrange-handlers.ts";
 import { handleComposite } from "./handlers/composite-handlers.ts";
 import { handleDescribe, handleGreeting, handleHelp } from "./handlers/conversation-handlers.ts";
 import { handleAddLight } from "./handlers/light-handlers.ts";
@@ -90,6 +92,7 @@ const HANDLERS: Handler[] = [
   handleTexture,
   handleModifier,
   handleAnimate,
+  handleArrange,
   handleRotate,
   handleScale,
   handleMove,
