@@ -343,6 +343,16 @@ const CASES: TableCase[] = [
     say: "make the cube and the sphere blue",
     check: (v) => near(v.get("Cube").material?.baseColor, "blue") && near(v.get("Sphere").material?.baseColor, "blue"),
   },
+  {
+    on: "shapes",
+    say: "make the cube red, the sphere blue and the cone green",
+    check: (v) =>
+      near(v.get("Cube").material?.baseColor, "red") &&
+      near(v.get("Sphere").material?.baseColor, "blue") &&
+      near(v.get("Cone").material?.baseColor, "green"),
+  },
+  { on: "shapes", say: "make the cone less shiny", check: (v) => close(v.get("Cone").material?.roughness, 0.6) },
+  { on: "shapes", say: ["make the cube transparent", "make the cube opaque"], check: (v) => close(v.get("Cube").material?.alpha, 1) },
   { on: "shapes", say: "make the red cube orange", check: (v) => near(v.get("Cube").material?.baseColor, "orange") },
   { on: "shapes", say: "make the green one bigger", check: (v) => close(v.get("Sphere").scale[0], 1.5) },
   {

@@ -191,6 +191,7 @@ export const MATERIAL_WORDS: ReadonlyArray<readonly [RegExp, MaterialWords]> = [
   [/\b(?:semi[- ]?transparent|translucent|see[- ]through)\b/, { alpha: 0.5 }],
   [/\b(?:transparent|glass|glassy)\b/, { alpha: 0.3, roughness: 0.05 }],
   [/\binvisible\b/, { alpha: 0 }],
+  [/\b(?:opaque|non-transparent)\b/, { alpha: 1 }],
   [/\b(?:chrome|mirror(?:ed)?)\b/, { metallic: 1, roughness: 0.05 }],
   [/\b(?:glossy|shiny|polished|shinier|glossier)\b/, { roughness: 0.1 }],
   [/\b(?:matte|matt|rough|dull|flat)\b/, { roughness: 0.9, metallic: 0 }],

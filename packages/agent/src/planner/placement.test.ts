@@ -105,4 +105,13 @@ describe("placement", () => {
     expect(calls("space the objects evenly").map(([, args]) => args.name)).not.toContain("Floor");
     expect(calls("arrange the cube, the sphere and the cone in a circle")).toHaveLength(3);
   });
+
+  it("gives each object its own change, and reads less as the other way", () => {
+    expect(calls("make the cube red and the sphere blue")).toEqual([
+      ["update_object", { name: "Cube", color: "red" }],
+      ["update_object", { name: "Sphere", color: "blue" }],
+    ]);
+    expect(calls("make the cone less shiny")).toEqual([["set_material", { name: "Cone", roughness: 0.6 }]]);
+    expect(planInstructions("make the cube less fancy", { scene: TABLE_SCENE })).toMatchObject({ kind: "refusal" });
+  });
 });

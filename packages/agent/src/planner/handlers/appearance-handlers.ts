@@ -2,7 +2,7 @@
 // transparent) and size, for one object or several ("make the cube and the cone red").
 import { parseColorToSrgb } from "@bod/contracts";
 import { SUBSTANCE_WORDS, unknownWordsQuestion } from "../describing-words.ts";
-import { SIZE_WORDS } from "../lexicon.ts";
+import { type MaterialWords, SIZE_WORDS } from "../lexicon.ts";
 import { describeMaterial, materialArgs } from "../materials.ts";
 import { type Handler, push } from "../plan-state.ts";
 import { findReferences } from "../references.ts";
@@ -32,13 +32,48 @@ export const handleEdit: Handler = (clause, state) => {
       /^[\s,]*(?:and|,)\s*$/.test(rest.slice(references[references.indexOf(entry) - 1]?.end ?? 0, entry.index)),
   );
   const last = targets[targets.length - 1]!;
-  const after = rest.slice(last.end);
+  let after = rest.slice(last.end);
+  // "make the cube red and the sphere blue": each object its own change.
+  const next = references.find(
+    (entry) =>
+      entry.index >= last.end &&
+      /^\s*(?:,\s*(?:and\s+)?|and\s+)$/.test(rest.slice(last.end, entry.index).replace(/^.*?(?=\s*(?:,|\band\b)[^,]*$)/, "")),
+  );
+  if (next) {
+    const joint = /(?:\s*,\s*(?:and\s+)?|\s+and\s+)$/.exec(rest.slice(0, next.index));
+    if (joint && joint.index > last.end) {
+      after = rest.slice(last.end, joint.index);
+      const offset = match[0].length + next.index;
+      const more = {
+        text: `${match[0]}${rest.slice(next.index)}`,
+        original: `${clause.original.slice(0, match[0].length)}${clause.original.slice(offset)}`,
+      };
+      const first = handleEdit(
+        { text: `${match[0]}${rest.slice(0, joint.index)}`, original: clause.original.slice(0, match[0].length + joint.index) },
+        state,
+      );
+      if (!first) return false;
+      const touched = state.world.focus;
+      if (!handleEdit(more, state)) throw new PlanRefusal(`I could not read "${rest.slice(next.index)}".`, true);
+      state.world.focus = [...touched, ...state.world.focus];
+      return true;
+    }
+  }
+  // "less shiny", "less transparent": the opposite direction of the surface word.
+  const less = /\bless\s+([a-z-]+)\b/.exec(after);
+  let lessWords: MaterialWords | undefined;
+  if (less) {
+    lessWords = LESS_WORDS[less[1]!];
+    if (!lessWords) throw new PlanRefusal(unknownWordsQuestion([less[0]], reference.phrase));
+    after = after.replace(less[0], " ");
+  }
   const unread = unreadEditWords(after);
   if (unread.length > 0) throw new PlanRefusal(unknownWordsQuestion(unread, reference.phrase));
   const substanceWord = Object.keys(SUBSTANCE_WORDS).find((word) => new RegExp(String.raw`\b${word}\b`).test(after));
   const substance = substanceWord ? SUBSTANCE_WORDS[substanceWord] : undefined;
   const color = readColor(after.replace(/\bglow(?:ing|s)?\b/g, " ")) ?? substance?.color;
-  const material = substance ? { ...substance, ...(color ? { color } : {}), ...readMaterial(after) } : readMaterial(after);
+  const read = lessWords ? { ...readMaterial(after), ...lessWords } : readMaterial(after);
+  const material = substance ? { ...substance, ...(color ? { color } : {}), ...read } : read;
   const scaleChange = readScaleChange(after.replace(/\b(?:light|dark)\b/g, ""));
   const edited: string[] = [];
   if (!color && !material && !scaleChange) {
@@ -83,7 +118,7 @@ export const handleEdit: Handler = (clause, state) => {
 /** Words an edit may use besides colors: surfaces, degrees, sizes, measures and connectives. */
 const EDIT_WORDS = new Set(
   (
-    "transparent translucent see through semi invisible glass glassy chrome mirror mirrored glossy shiny polished shinier glossier " +
+    "transparent translucent see through semi invisible opaque glass glassy chrome mirror mirrored glossy shiny polished shinier glossier " +
     "matte matt rough dull flat golden metallic metal steel iron plastic glowing glow glows emissive emitting neon luminous lit up shining " +
     "half halfway partly partially slightly a an bit little touch somewhat very mostly completely fully totally much more less " +
     "bigger larger smaller taller shorter wider narrower thinner longer deeper flatter broader higher grow shrink enlarge " +
@@ -108,3 +143,16 @@ function unreadEditWords(text: string): string[] {
         !/^(?:light|dark|bright|pale|deep)$/.test(word),
     );
 }
+
+/** "less X": surface settings in the other direction from X. */
+const LESS_WORDS: Record<string, MaterialWords> = {
+  shiny: { roughness: 0.6 },
+  glossy: { roughness: 0.6 },
+  reflective: { roughness: 0.6 },
+  rough: { roughness: 0.3 },
+  matte: { roughness: 0.3 },
+  metallic: { metallic: 0 },
+  metal: { metallic: 0 },
+  transparent: { alpha: 0.8 },
+  "see-through": { alpha: 0.8 },
+};
