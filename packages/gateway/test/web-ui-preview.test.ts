@@ -86,6 +86,8 @@ describe("web UI previews", () => {
     expect(await page.locator(".render-partial").count()).toBe(0);
     expect(await page.locator(".message.assistant:not(.live)").last().locator(".render.preview").count()).toBe(0);
     await expect.poll(() => finished.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(640);
+    // The gallery lists the render; the preview stays in the conversation.
+    await expect.poll(() => page.locator(".gallery .thumb img").count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}preview-03-rendered.png` });
 
     // Stored as such: after a reload the first turn still shows its preview, the second its render.

@@ -785,8 +785,12 @@ async function send(text) {
 
 // ---------- gallery and 3D viewer ----------
 
+/** The project's renders and exports, newest first; the previews after each change stay in the conversation. */
 function galleryArtifacts() {
-  return state.messages.flatMap((message) => message.artifacts ?? []).reverse();
+  return state.messages
+    .flatMap((message) => message.artifacts ?? [])
+    .filter((artifact) => !isPreview(artifact))
+    .reverse();
 }
 
 function renderGallery() {

@@ -1,6 +1,7 @@
 """Rendering a frame to PNG, with presets, progress, a first look while it runs, and cancellation."""
 
 import os
+import sys
 import time
 
 import bpy
@@ -248,8 +249,12 @@ def render_frame(args, request_id):
             # Without OpenGL the first look (Workbench) cannot render; Cycles still can.
             if first_look is not None and engine != "workbench" and gl_available():
                 started = time.monotonic()
-                render_first_look(s, request_id, settings, first_look, watch)
-                first_look_ms = (time.monotonic() - started) * 1000
+                try:
+                    render_first_look(s, request_id, settings, first_look, watch)
+                    first_look_ms = (time.monotonic() - started) * 1000
+                except Exception as error:  # noqa: BLE001 - a first look that fails must not cost the render
+                    sys.stderr.write("bridge: the first look failed: %s\n" % error)
+                    sys.stderr.flush()
                 restore_render_state(s, saved)
             if not watch.cancelled:
                 apply_render_settings(s, engine, width, height, samples, output)
