@@ -548,6 +548,7 @@ const CASES: TableCase[] = [
     say: ["add a table", "move the table left by 2"],
     check: (v) => close(v.at(v.get("Table Top"))[0]! - v.at(v.get("Table Leg 1"))[0]!, 0.72) && v.at(v.get("Table Top"))[0]! < 0,
   },
+  { say: ["build a snowman", "build a snowman"], check: (v) => v.parts("Snowman").length === 8 && v.parts("Snowman.001").length === 8 },
   { say: ["build a snowman", "delete the snowman"], check: (v) => v.scene.objects.length === 0 },
   {
     say: ["add a table", "add a lamp", "put the lamp on the table"],

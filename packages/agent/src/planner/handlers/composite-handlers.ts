@@ -227,7 +227,7 @@ export const handleComposite: Handler = (clause, state) => {
   const focus: string[] = [];
   for (let index = 0; index < count; index++) {
     const at = roundVec([origin[0] + index * step, origin[1], origin[2]]);
-    const groupName = name && count === 1 ? validateName(name, state.world) : state.world.uniqueName(name ?? kind.name);
+    const groupName = name && count === 1 ? validateName(name, state.world) : freeGroupName(state, name ?? kind.name, parts);
     buildOne(
       state,
       kind,
@@ -349,5 +349,19 @@ function buildOne(
     });
   } else {
     state.notes.push(`Built a ${label} (${names.join(", ")}); this worker has no create_group, so they are not grouped.`);
+  }
+}
+
+/**
+ * A name for a new composite that neither an object nor any of its parts' names ("Snowman Base")
+ * uses yet: the scene as last seen may hold the parts of an earlier one without its group.
+ */
+function freeGroupName(state: PlanState, base: string, parts: readonly CompositePart[]): string {
+  const taken = (candidate: string) =>
+    state.world.find(candidate) !== undefined || parts.some((part) => state.world.find(`${candidate} ${part.label}`));
+  if (!taken(base)) return base;
+  for (let index = 1; ; index++) {
+    const candidate = `${base}.${String(index).padStart(3, "0")}`;
+    if (!taken(candidate)) return candidate;
   }
 }
