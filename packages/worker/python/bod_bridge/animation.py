@@ -1,7 +1,7 @@
 """Animation: keyframes (insert_keyframe, delete_keyframes), the timeline (set_timeline), and
 render_animation, which renders the frame range to an H.264 MP4, to PNG frames zipped, or to PNG
-frames the worker assembles into a GIF. What each property is in Blender, and get_scene's view of
-it, is animation_channels'."""
+frames the worker assembles into a GIF. What each property is in Blender, and how get_scene reads
+what is animated, live in animation_channels."""
 
 import math
 import os
