@@ -50,6 +50,14 @@ export default defineConfig({
         test: {
           name: bpyProjectName(version),
           include: ["packages/worker/test/**/*.test.ts", "packages/agent/test/**/*.test.ts"],
+          // What these check does not depend on Blender (MCP transports and conformance, the
+          // schemas' portability): the e2e project runs them once.
+          exclude: [
+            "**/node_modules/**",
+            "packages/worker/test/conformance.test.ts",
+            "packages/worker/test/inspector-portability.test.ts",
+            "packages/worker/test/worker-transports.test.ts",
+          ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
