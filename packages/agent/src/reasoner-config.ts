@@ -62,9 +62,19 @@ export function reasonerConfigFromEnv(env: Record<string, string | undefined>): 
   return parsed.data;
 }
 
-/** Builds the reasoner a config names. */
-export function createReasoner(config: ReasonerConfig, options: { fetch?: typeof globalThis.fetch } = {}): Reasoner {
+/**
+ * Builds the reasoner a config names. `allowScripts`: the workers run scripts, so an LLM is offered
+ * run_script (the offline planner never writes code).
+ */
+export function createReasoner(
+  config: ReasonerConfig,
+  options: { fetch?: typeof globalThis.fetch; allowScripts?: boolean } = {},
+): Reasoner {
   if (config.kind === "planner") return createPlannerReasoner();
   const { kind: _kind, ...llm } = config;
-  return createLlmReasoner({ ...llm, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  return createLlmReasoner({
+    ...llm,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.allowScripts ? { allowScripts: true } : {}),
+  });
 }

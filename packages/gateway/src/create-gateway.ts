@@ -34,6 +34,8 @@ export interface GatewayOptions {
   idleTimeoutMs: number;
   /** Offline planner (default) or an LLM. */
   reasoner?: ReasonerConfig;
+  /** The workers run scripts (`--allow-scripts`), so an LLM reasoner is offered run_script. Default false. */
+  allowScripts?: boolean;
   /** Name of the user signed in at start. Default "owner". */
   ownerName?: string;
   rateLimits?: Partial<GatewayRateLimits>;
@@ -60,7 +62,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const linkKey = await state.secret("artifact-links").catch(closeState);
   const { runtime } = options;
   const toolClient = createMcpToolClient({ endpoint: (projectId, signal) => runtime.toolEndpoint(projectId, signal) });
-  const agent = createAgent({ reasoner: createReasoner(options.reasoner ?? { kind: "planner" }), toolClient, store: state });
+  const agent = createAgent({
+    reasoner: createReasoner(options.reasoner ?? { kind: "planner" }, { allowScripts: options.allowScripts ?? false }),
+    toolClient,
+    store: state,
+  });
   const app = createGatewayApp({
     state,
     agent,

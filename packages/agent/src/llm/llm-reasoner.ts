@@ -5,7 +5,7 @@
 // for the person in the chat; a stalled stream is cut by timeouts, never waited on forever.
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { TOOL_CONTRACTS, type ToolContract, toolJsonSchema } from "@bod/contracts";
+import { SCRIPT_TOOL_NAMES, TOOL_CONTRACTS, type ToolContract, toolJsonSchema } from "@bod/contracts";
 import {
   APICallError,
   JSONParseError,
@@ -91,10 +91,13 @@ function portableSchema(value: unknown): unknown {
  * `strict`: optional arguments stay optional rather than required-and-nullable, as strict modes
  * would need. No `execute`: the agent makes the calls, and checks each one against its contract
  * first (so a call the model gets wrong comes back to it as an invalid_arguments error).
+ * `run_script` is offered only where the operator allowed scripts: elsewhere the workers do not
+ * list it, and a model offered it would keep reaching for it.
  */
-export function contractTools(): ToolSet {
+export function contractTools(options: { allowScripts?: boolean } = {}): ToolSet {
   const tools: ToolSet = {};
   for (const contract of TOOL_CONTRACTS as readonly ToolContract[]) {
+    if (SCRIPT_TOOL_NAMES.has(contract.name) && !options.allowScripts) continue;
     const schema = portableSchema(toolJsonSchema(contract.inputSchema, "input")) as JSONSchema7;
     tools[contract.name] = tool({ description: contract.description, inputSchema: jsonSchema(schema) });
   }
@@ -253,11 +256,13 @@ function toReasonerError(
 export interface LlmReasonerOptions extends LlmConfig {
   /** A ready model (tests, custom providers); otherwise built from the config. */
   languageModel?: LanguageModel;
+  /** The workers run scripts (`--allow-scripts`): offer run_script to the model. Default false. */
+  allowScripts?: boolean;
 }
 
 export function createLlmReasoner(options: LlmReasonerOptions): Reasoner {
   const model = options.languageModel ?? createLanguageModel(options);
-  const tools = contractTools();
+  const tools = contractTools({ allowScripts: options.allowScripts ?? false });
   const where = options.baseURL ?? options.provider;
   const firstChunkTimeoutMs = options.firstChunkTimeoutMs ?? 60_000;
   const chunkTimeoutMs = options.chunkTimeoutMs ?? 30_000;

@@ -104,6 +104,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       dataDir,
       idleTimeoutMs,
       reasoner: config.serve.reasoner,
+      allowScripts: config.runtime === "local" ? flags.allowScripts : config.worker.allowScripts,
       rateLimits: { messages: { capacity: flags.messageBurst, refillPerSecond: 1 / flags.messageInterval } },
       onError: (error) => logger.error({ err: error }, "gateway request failed"),
     });

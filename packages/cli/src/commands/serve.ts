@@ -247,6 +247,7 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     dataDir,
     idleTimeoutMs: flags.idleTimeout * 1000,
     reasoner: config.reasoner,
+    allowScripts: flags.allowScripts,
     rateLimits: { messages: { capacity: flags.messageBurst, refillPerSecond: 1 / flags.messageInterval } },
     onError: (error) => logger.error({ err: error }, "gateway request failed"),
   }).catch(async (error: unknown) => {
