@@ -47,9 +47,10 @@ export function isIdempotencyKey(value: unknown): value is string {
 /** `_meta` keys the worker puts on `notifications/progress` (MCP allows `_meta` on every notification's params). */
 export const PROGRESS_META_KEYS = {
   /**
-   * An image of the render so far, inline: a PartialImage. render_frame sends one (a Workbench
-   * first look, at most 480 px wide) while an eevee or cycles render runs, when the caller asked
-   * for progress; a client shows it until the finished render replaces it.
+   * An image of the render so far, inline: a PartialImage, at most 480 px wide. render_frame sends
+   * one (a Workbench first look) before an eevee or cycles render, and a Cycles render of 16 or more
+   * samples goes in passes and sends the average so far after each pass but the last; only to a
+   * caller that asked for progress. A client shows the latest until the finished render replaces it.
    */
   partialImage: "bod/partialImage",
 } as const;
@@ -62,8 +63,13 @@ export interface PartialImage {
   /** Pixels. */
   width: number;
   height: number;
-  /** What made it: "workbench" (a first look in flat studio light before the real render). */
+  /**
+   * What made it: "workbench" (a first look in flat studio light before the real render) or
+   * "cycles" (the samples rendered so far, averaged).
+   */
   stage: string;
+  /** The samples in a "cycles" image, of the render's total. */
+  samples?: number;
 }
 
 /** `value` as a PartialImage, or undefined when it is not one (a client checks what a server sends). */
@@ -72,5 +78,12 @@ export function toPartialImage(value: unknown): PartialImage | undefined {
   const image = value as Record<string, unknown>;
   if (image.mimeType !== "image/png" || typeof image.data !== "string" || typeof image.stage !== "string") return undefined;
   if (!Number.isInteger(image.width) || !Number.isInteger(image.height)) return undefined;
-  return { mimeType: "image/png", data: image.data, width: image.width as number, height: image.height as number, stage: image.stage };
+  return {
+    mimeType: "image/png",
+    data: image.data,
+    width: image.width as number,
+    height: image.height as number,
+    stage: image.stage,
+    ...(Number.isInteger(image.samples) ? { samples: image.samples as number } : {}),
+  };
 }

@@ -21,6 +21,14 @@ function imageOf(result: CallToolResult) {
   return decodePng(Buffer.from(image?.type === "image" ? image.data : "", "base64"));
 }
 
+/** The mean absolute difference of two same-size images' RGB values (0..255). */
+function meanDifference(a: ReturnType<typeof decodePng>, b: ReturnType<typeof decodePng>) {
+  let sum = 0;
+  for (let index = 0; index < a.data.length; index += 4)
+    for (let channel = 0; channel < 3; channel++) sum += Math.abs((a.data[index + channel] ?? 0) - (b.data[index + channel] ?? 0));
+  return sum / ((a.data.length / 4) * 3);
+}
+
 function isRed(color: { r: number; g: number; b: number }) {
   return color.r > 70 && color.r > color.g * 2.5 && color.r > color.b * 2.5;
 }
@@ -125,6 +133,45 @@ describe("the first look of a render in progress", () => {
       expect(isRed(centerColor(imageOf(result)))).toBe(true);
     });
   }
+
+  it("a watched Cycles render goes in passes: the average so far after each, counted in samples, then the same image", async () => {
+    const updates: Array<{ progress: number; total?: number; image?: ReturnType<typeof toPartialImage> }> = [];
+    const args = { engine: "cycles", width: 160, height: 90, samples: 32 };
+    const watched = await call("render_frame", args, {
+      onprogress: (update) => {
+        const meta = (update as { _meta?: Record<string, unknown> })._meta;
+        updates.push({
+          progress: update.progress,
+          ...(update.total === undefined ? {} : { total: update.total }),
+          image: toPartialImage(meta?.[PROGRESS_META_KEYS.partialImage]),
+        });
+      },
+    });
+    const images = updates.flatMap((update) => (update.image ? [update.image] : []));
+    expect(images.map((image) => [image.stage, image.samples])).toEqual([
+      ["workbench", undefined],
+      ["cycles", 2],
+      ["cycles", 6],
+      ["cycles", 14],
+      ["cycles", 30],
+    ]);
+    for (const image of images) {
+      const png = decodePng(Buffer.from(image.data, "base64"));
+      expect([png.width, png.height]).toEqual([160, 90]);
+      expect(isRed(centerColor(png)), image.stage).toBe(true);
+    }
+    // Progress counts the call's samples and never goes back, whatever Blender's log says per pass.
+    const counted = updates.filter((update) => update.progress > 0);
+    expect(counted.every((update) => update.total === 32)).toBe(true);
+    expect(counted.map((update) => update.progress)).toEqual([...counted.map((update) => update.progress)].sort((a, b) => a - b));
+    expect(counted.at(-1)?.progress).toBe(32);
+    // The passes add up to the render: the same picture as one render of 32 samples.
+    const whole = imageOf(await call("render_frame", args));
+    const passes = imageOf(watched);
+    expect([passes.width, passes.height]).toEqual([160, 90]);
+    expect(meanDifference(passes, whole)).toBeLessThan(8);
+    expect(isRed(centerColor(passes))).toBe(true);
+  });
 
   it("a large render's first look is at most 480 px wide", async () => {
     const images: Array<ReturnType<typeof toPartialImage>> = [];

@@ -315,6 +315,16 @@ def set_output_format(image_settings, file_format):
     image_settings.file_format = file_format
 
 
+def scene_composites(scene):
+    """Whether a render of `scene` goes through its compositor: 5.0 has a compositing node group
+    (use_nodes is always on and deprecated); earlier versions have use_nodes."""
+    if not scene.render.use_compositing:
+        return False
+    if hasattr(scene, "compositing_node_group"):
+        return scene.compositing_node_group is not None
+    return bool(scene.use_nodes)
+
+
 # ---------------------------------------------------------------------------------------------
 # Animation
 

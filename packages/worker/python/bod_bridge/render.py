@@ -8,7 +8,7 @@ import bpy
 
 from .channel import BridgeError, send, send_progress
 from .common import DEFAULT_RENDER, scene
-from .compat import gl_available, render_engine_id
+from .compat import gl_available, render_engine_id, scene_composites, set_output_format
 from .describe import describe_render
 from .registry import command
 
@@ -19,6 +19,16 @@ PREVIEW_RENDER = {"engine": "workbench", "width": 480, "height": 270, "samples":
 #: Widest first look sent while an eevee or cycles render runs: it travels inline with a progress
 #: notification, so it stays small (a 480x270 PNG is some tens of KB).
 FIRST_LOOK_MAX_WIDTH = 480
+
+#: A Cycles render a caller watches is rendered in passes of samples (each starting where the last
+#: ended, so together they are the same samples as one render) when it has at least this many
+#: samples: the average so far goes out as an image after each pass.
+PROGRESSIVE_MIN_SAMPLES = 16
+#: Largest frame rendered in passes (pixels): the passes are summed in memory as 32-bit floats.
+PROGRESSIVE_MAX_PIXELS = 4096 * 2160
+#: The first pass has 1/16 of the samples; each next one doubles, but takes at most about this long
+#: (seconds), so a long render still shows something new every half minute or so.
+PROGRESSIVE_MAX_PASS_SECONDS = 30.0
 
 #: Workbench anti-aliasing levels by sample count: FXAA, 5, 8, 11, 16 or 32.
 WORKBENCH_AA_LEVELS = ["5", "8", "11", "16", "32"]
@@ -159,6 +169,10 @@ def save_render_state(s):
         "cycles": s.cycles.samples,
         "aa": s.display.render_aa,
         "filepath": s.render.filepath,
+        "sample_offset": getattr(s.cycles, "sample_offset", 0),
+        "adaptive": s.cycles.use_adaptive_sampling,
+        "file_format": s.render.image_settings.file_format,
+        "color_depth": s.render.image_settings.color_depth,
         "dither": s.render.dither_intensity,
         "color_mode": s.render.image_settings.color_mode,
         "light": shading.light,
@@ -179,6 +193,11 @@ def restore_render_state(s, saved):
     s.cycles.samples = saved["cycles"]
     s.display.render_aa = saved["aa"]
     s.render.filepath = saved["filepath"]
+    if hasattr(s.cycles, "sample_offset"):
+        s.cycles.sample_offset = saved["sample_offset"]
+    s.cycles.use_adaptive_sampling = saved["adaptive"]
+    set_output_format(s.render.image_settings, saved["file_format"])
+    s.render.image_settings.color_depth = saved["color_depth"]
     s.render.dither_intensity = saved["dither"]
     s.render.image_settings.color_mode = saved["color_mode"]
     shading.light = saved["light"]
@@ -228,6 +247,99 @@ def render_first_look(s, request_id, settings, path, watch):
     )
 
 
+def renders_progressively(s, settings):
+    """Whether a watched render goes in passes: Cycles with enough samples (and its sample offset,
+    3.1 and later), a frame small enough to sum in memory, and no compositor that a pass would skip."""
+    return (
+        settings["engine"] == "cycles"
+        and settings["samples"] >= PROGRESSIVE_MIN_SAMPLES
+        and settings["width"] * settings["height"] <= PROGRESSIVE_MAX_PIXELS
+        and hasattr(s.cycles, "sample_offset")
+        and not scene_composites(s)
+    )
+
+
+def render_progressively(s, request_id, settings, output, partial_prefix, watch):
+    """Renders a Cycles frame in passes of samples, sending the average so far (at most
+    FIRST_LOOK_MAX_WIDTH wide) after each pass but the last, and writes the whole to `output`.
+
+    Each pass renders the samples after the last one's (`sample_offset`), so together they are the
+    samples of one render; adaptive sampling is off because it would stop each pass on its own noise.
+    The passes are written as linear 32-bit EXR, summed weighted by their samples, and the result is
+    saved through the scene's color management, as a render is. Returns False when cancelled."""
+    import numpy
+
+    width, height, total = settings["width"], settings["height"], settings["samples"]
+    chunk = "%s.pass.exr" % partial_prefix
+    pixels = numpy.empty(width * height * 4, dtype=numpy.float32)
+    summed = numpy.zeros(width * height * 4, dtype=numpy.float32)
+    done = 0
+    size = max(1, total // 16)
+    index = 0
+    apply_render_settings(s, "cycles", width, height, total, chunk)
+    s.cycles.use_adaptive_sampling = False
+    set_output_format(s.render.image_settings, "OPEN_EXR")
+    s.render.image_settings.color_depth = "32"
+    watch.quiet = True
+    image = None
+    try:
+        send_progress(request_id, 0, total, "sample 0 of %d" % total)
+        while done < total:
+            size = min(size, total - done)
+            s.cycles.sample_offset = done
+            s.cycles.samples = size
+            started = time.monotonic()
+            bpy.ops.render.render(write_still=True)
+            seconds = time.monotonic() - started
+            if watch.cancelled:
+                return False
+            loaded = bpy.data.images.load(chunk, check_existing=False)
+            try:
+                loaded.pixels.foreach_get(pixels)
+            finally:
+                bpy.data.images.remove(loaded)
+            summed += pixels * size
+            done += size
+            send_progress(request_id, done, total, "sample %d of %d" % (done, total))
+            if image is None:
+                image = bpy.data.images.new("bod-render-passes", width, height, alpha=True, float_buffer=True)
+            image.scale(width, height)
+            image.pixels.foreach_set(summed / done)
+            set_output_format(s.render.image_settings, "PNG")
+            s.render.image_settings.color_depth = "8"
+            if done < total:
+                index += 1
+                path = "%s.%d.png" % (partial_prefix, index)
+                percentage = min(100, max(1, (FIRST_LOOK_MAX_WIDTH * 100) // width))
+                small = (max(1, width * percentage // 100), max(1, height * percentage // 100))
+                image.scale(*small)
+                image.save_render(path, scene=s)
+                send(
+                    {
+                        "event": "progress",
+                        "id": request_id,
+                        "progress": done,
+                        "total": total,
+                        "message": "sample %d of %d" % (done, total),
+                        "image": {"path": path, "width": small[0], "height": small[1], "stage": "cycles", "samples": done, "ms": round(seconds * 1000, 1)},
+                    }
+                )
+                set_output_format(s.render.image_settings, "OPEN_EXR")
+                s.render.image_settings.color_depth = "32"
+                per_sample = seconds / size
+                size = max(size, min(size * 2, int(PROGRESSIVE_MAX_PASS_SECONDS / per_sample) if per_sample > 0 else size * 2))
+            else:
+                image.save_render(output, scene=s)
+        send_progress(request_id, total, total, "rendered")
+        return True
+    finally:
+        watch.quiet = False
+        if image is not None:
+            bpy.data.images.remove(image)
+        if os.path.exists(chunk):
+            os.remove(chunk)
+
+
 @command("render_frame", progress=True)
 def render_frame(args, request_id):
     s = scene()
@@ -256,7 +368,12 @@ def render_frame(args, request_id):
                     sys.stderr.write("bridge: the first look failed: %s\n" % error)
                     sys.stderr.flush()
                 restore_render_state(s, saved)
-            if not watch.cancelled:
+            if not watch.cancelled and first_look is not None and renders_progressively(s, settings):
+                restore_render_state(s, saved)
+                started = time.monotonic()
+                render_progressively(s, request_id, settings, output, first_look[: -len(".png")], watch)
+                render_ms = (time.monotonic() - started) * 1000
+            elif not watch.cancelled:
                 apply_render_settings(s, engine, width, height, samples, output)
                 started = time.monotonic()
                 bpy.ops.render.render(write_still=True)

@@ -110,6 +110,11 @@ interface PendingCall {
   failure?: ToolError;
   /** The caller has its answer; a late response is dropped. */
   settled?: boolean;
+  /**
+   * The bridge counts this call's samples itself (a render in passes, whose log restarts its
+   * count at each pass): the sample counts in Blender's log are not the call's.
+   */
+  bridgeCountsSamples?: boolean;
   timer?: NodeJS.Timeout;
   removeAbortListener?: () => void;
 }
@@ -170,7 +175,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     remember(line);
     logger.debug({ stream: "stdout" }, line);
     const call = current;
-    if (!call?.options.onProgress || call.settled) return;
+    if (!call?.options.onProgress || call.settled || call.bridgeCountsSamples) return;
     for (const pattern of SAMPLE_PATTERNS) {
       const match = pattern.exec(line);
       if (match) {
@@ -210,6 +215,7 @@ export function createBlenderProcess(options: BlenderProcessOptions): BlenderPro
     if ("event" in message) {
       if (message.event === "ready") onReady?.(message.blenderVersion);
       else if (message.event === "progress" && current && !current.settled && message.id === current.request.id) {
+        if (message.message.startsWith("sample ")) current.bridgeCountsSamples = true;
         report(current, {
           progress: message.progress,
           total: message.total,

@@ -65,8 +65,10 @@ export interface BridgeProgressImage {
   /** Pixels. */
   width: number;
   height: number;
-  /** What made it, e.g. "workbench". */
+  /** What made it: "workbench" (a first look) or "cycles" (the passes so far). */
   stage: string;
+  /** The samples in it, for a Cycles image. */
+  samples?: number;
   /** Milliseconds Blender took to make it. */
   ms: number;
 }

@@ -183,14 +183,17 @@ function createRunner(deps: SceneToolDependencies) {
     const output = await scratchPath("png");
     // A first look is made only for a caller that listens to progress.
     const firstLookOutput = options.progressRequested ? output.replace(/\.png$/, ".first-look.png") : undefined;
-    let imageSent: Promise<void> = Promise.resolve();
+    // Progress goes out in the order it came, images (read from their files first) included, and
+    // all of it before the answer.
+    let sent: Promise<void> = Promise.resolve();
     const onProgress = (progress: BridgeProgress) => {
       const { image, ...rest } = progress;
       if (!image) {
-        options.onProgress(rest);
+        sent = sent.then(() => options.onProgress(rest)).catch(() => {});
         return;
       }
-      imageSent = readFile(image.path)
+      sent = sent
+        .then(() => readFile(image.path))
         .then((png) => {
           const partial: PartialImage = {
             mimeType: "image/png",
@@ -198,24 +201,21 @@ function createRunner(deps: SceneToolDependencies) {
             width: image.width,
             height: image.height,
             stage: image.stage,
+            ...(image.samples === undefined ? {} : { samples: image.samples }),
           };
           options.onProgress({ ...rest, _meta: { [PROGRESS_META_KEYS.partialImage]: partial } });
         })
         .catch(() => {})
         .finally(() => rm(image.path, { force: true }));
     };
-    // The answer's event stream starts now rather than at Blender's first progress (seconds later
-    // on a busy machine; under the 2026-07-28 protocol the stream starts with its first message),
-    // so a proxy's response-start timeout, such as Knative's queue-proxy's, never cuts a render.
-    if (options.progressRequested) options.onProgress({ progress: 0, total: 1, message: "starting the render" });
     try {
       const result = (await engine.call(
         "render_frame",
         { ...settings, output, ...(firstLookOutput ? { firstLookOutput } : {}) },
         { ...options, onProgress },
       )) as Record<string, unknown>;
-      // The image goes out before the answer: a client drops progress that comes after it.
-      await imageSent;
+      // A client drops progress that comes after the answer.
+      await sent;
       const png = await readFile(output);
       const { store, projectId } = deps;
       const artifact = toArtifact(await store.put({ projectId, kind: "render", extension: "png", mimeType: "image/png", body: png }));
@@ -228,7 +228,7 @@ function createRunner(deps: SceneToolDependencies) {
         ],
       };
     } finally {
-      await imageSent;
+      await sent;
       await rm(output, { force: true });
       if (firstLookOutput) await rm(firstLookOutput, { force: true });
     }
