@@ -78,8 +78,13 @@ describe("web UI previews", () => {
     const partial = page.locator(".message.live .render-partial img");
     await partial.waitFor({ timeout: 120_000 });
     expect(await partial.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
-    expect(await page.locator(".message.live .render-partial .render-label").textContent()).toBe("Rendering…");
+    expect(await page.locator(".message.live .render-partial .render-label").textContent()).toMatch(/^Rendering…/);
     await page.screenshot({ path: `${SHOTS}preview-02-first-look.png` });
+    // Cycles renders in passes: the image is replaced by the samples so far, and says how many.
+    await expect
+      .poll(() => page.locator(".message.live .render-partial .render-label").textContent(), { timeout: 120_000 })
+      .toMatch(/^Rendering… \d+ of 64 samples$/);
+    await page.screenshot({ path: `${SHOTS}preview-03-passes.png` });
     const finished = page.locator(".message.assistant:not(.live)").last().locator(".render img");
     await expect.poll(() => page.locator(".message.assistant:not(.live)").count(), { timeout: 180_000 }).toBe(2);
     await finished.waitFor();
@@ -88,7 +93,7 @@ describe("web UI previews", () => {
     await expect.poll(() => finished.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(640);
     // The gallery lists the render; the preview stays in the conversation.
     await expect.poll(() => page.locator(".gallery .thumb img").count()).toBe(1);
-    await page.screenshot({ path: `${SHOTS}preview-03-rendered.png` });
+    await page.screenshot({ path: `${SHOTS}preview-04-rendered.png` });
 
     // Stored as such: after a reload the first turn still shows its preview, the second its render.
     await page.reload();

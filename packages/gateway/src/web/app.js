@@ -628,7 +628,7 @@ function artifactsView(artifacts, steps = []) {
           height: RENDER_DEFAULTS.height,
           onload: keepScrolledDown,
         }),
-        h("span.render-label", "Rendering…"),
+        h("span.render-label", step.partial.label),
       ),
     ),
   );
@@ -717,7 +717,13 @@ async function send(text) {
           if (step && data.message) step.detail = data.message;
           // A first look of a render in progress: shown where the render will appear, until it does.
           if (step && data.image?.mimeType === "image/png" && typeof data.image.data === "string")
-            step.partial = { src: `data:image/png;base64,${data.image.data}`, width: data.image.width, height: data.image.height };
+            step.partial = {
+              src: `data:image/png;base64,${data.image.data}`,
+              label:
+                Number.isInteger(data.image.samples) && data.total
+                  ? `Rendering… ${data.image.samples} of ${data.total} samples`
+                  : "Rendering…",
+            };
           break;
         }
         case "tool-call-end": {
