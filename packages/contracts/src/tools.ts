@@ -280,7 +280,7 @@ export const getScene = defineTool({
 export const renderFrame = defineTool({
   name: "render_frame",
   title: "Render frame",
-  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height}); samples up to ${MAX_SAMPLES}. preset preview for a quick look, final for the scene's own settings. Streams progress (with a first look as a small image while an eevee or cycles render runs); cancellable. Returns the image and a link to the stored file.`,
+  description: `Render the scene through the camera to a PNG. Engine eevee (default, fast), cycles (path traced) or workbench (flat preview); width and height up to ${MAX_RESOLUTION} px (default ${RENDER_DEFAULTS.width}x${RENDER_DEFAULTS.height}); samples up to ${MAX_SAMPLES}. preset preview for a quick look, final for the scene's own settings. Streams progress, with small images of the frame so far for eevee and cycles (a quick look first, then Cycles' samples so far); cancellable. Returns the image and a link to the stored file.`,
   inputSchema: z.strictObject({
     engine: z
       .enum(RENDER_ENGINES)

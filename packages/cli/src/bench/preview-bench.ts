@@ -1,7 +1,8 @@
 // `bod bench preview`: what the quick look at a scene costs. The preview preset (Workbench,
 // 480x270) against the other engines at the same size, Blender-side and end to end through MCP and
-// through the agent's end-of-turn preview; and what the first look sent with a render's progress
-// adds to that render, measured against the same render without it in the same run.
+// through the agent's end-of-turn preview; and what watching a render costs it (the first look
+// sent with its progress, and a Cycles render's passes), against the same render unwatched in the
+// same run.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,15 @@ export interface PreviewBenchResult {
   /** The agent's end-of-turn preview: the preview call's duration as the turn recorded it, and the whole turn. */
   agentTurn: { previewMs: number[]; turnMs: number[] };
   /** Renders with and without a first look (the caller asks for progress or not). */
-  firstLook: Array<{ label: string; without: RenderTimes; with: RenderTimes; firstLookMs: number[]; imageBytes: number[] }>;
+  firstLook: Array<{
+    label: string;
+    without: RenderTimes;
+    with: RenderTimes;
+    firstLookMs: number[];
+    /** Partial images per watched render, and their median size in bytes. */
+    imageCounts: number[];
+    imageBytes: number[];
+  }>;
 }
 
 const PREVIEW_ENGINES: Array<{ label: string; args: Record<string, unknown> }> = [
@@ -46,7 +55,7 @@ const PREVIEW_ENGINES: Array<{ label: string; args: Record<string, unknown> }> =
 
 const FIRST_LOOK_CASES: Array<{ label: string; args: Record<string, unknown> }> = [
   { label: "eevee 960x540, 32 samples", args: { engine: "eevee", width: 960, height: 540, samples: 32 } },
-  { label: "cycles 480x270, 32 samples", args: { engine: "cycles", width: 480, height: 270, samples: 32 } },
+  { label: "cycles 640x360, 64 samples (in passes)", args: { engine: "cycles", width: 640, height: 360, samples: 64 } },
 ];
 
 /** A render may take long on a busy machine; the SDK's own default is 60 s. */
@@ -73,7 +82,7 @@ export async function runPreviewBench(options: PreviewBenchOptions, log: (line: 
   try {
     await client.connect(new StreamableHTTPClientTransport(url));
     const render = async (args: Record<string, unknown>, listen: boolean, into?: RenderTimes) => {
-      let firstLookBytes = 0;
+      const imageBytes: number[] = [];
       const startedAt = performance.now();
       const result = (await client.callTool(
         { name: "render_frame", arguments: args },
@@ -84,7 +93,7 @@ export async function runPreviewBench(options: PreviewBenchOptions, log: (line: 
                 onprogress: (progress: unknown) => {
                   const meta = (progress as { _meta?: Record<string, unknown> })._meta;
                   const image = meta?.[PROGRESS_META_KEYS.partialImage] as { data?: string } | undefined;
-                  if (image?.data) firstLookBytes = Buffer.from(image.data, "base64").length;
+                  if (image?.data) imageBytes.push(Buffer.from(image.data, "base64").length);
                 },
               }
             : {}),
@@ -97,7 +106,7 @@ export async function runPreviewBench(options: PreviewBenchOptions, log: (line: 
       into?.renderMs.push(structured.renderMs);
       into?.blenderMs.push(blenderMs);
       into?.roundTripMs.push(roundTripMs);
-      return { renderMs: structured.renderMs, roundTripMs, firstLookMs: structured.firstLookMs, firstLookBytes };
+      return { renderMs: structured.renderMs, roundTripMs, firstLookMs: structured.firstLookMs, imageBytes };
     };
 
     log("building the scene…");
@@ -120,13 +129,21 @@ export async function runPreviewBench(options: PreviewBenchOptions, log: (line: 
     log(`first look on and off, alternating (${options.runs} each)…`);
     const firstLook: PreviewBenchResult["firstLook"] = [];
     for (const { label, args } of FIRST_LOOK_CASES) {
-      const entry = { label, without: emptyTimes(), with: emptyTimes(), firstLookMs: [] as number[], imageBytes: [] as number[] };
+      const entry = {
+        label,
+        without: emptyTimes(),
+        with: emptyTimes(),
+        firstLookMs: [] as number[],
+        imageCounts: [] as number[],
+        imageBytes: [] as number[],
+      };
       await render(args, true);
       for (let run = 0; run < options.runs; run++) {
         await render(args, false, entry.without);
         const listened = await render(args, true, entry.with);
         if (listened.firstLookMs !== undefined) entry.firstLookMs.push(listened.firstLookMs);
-        entry.imageBytes.push(listened.firstLookBytes);
+        entry.imageCounts.push(listened.imageBytes.length);
+        entry.imageBytes.push(...listened.imageBytes);
       }
       firstLook.push(entry);
     }
@@ -171,7 +188,15 @@ export function formatPreviewBench(result: PreviewBenchResult, options: PreviewB
   );
   sections.push(
     table([
-      [`render with a first look (median of ${options.runs})`, "without", "with", "difference", "first look", "its share", "image"],
+      [
+        `watched render against unwatched (median of ${options.runs})`,
+        "without",
+        "with",
+        "difference",
+        "first look",
+        "its share",
+        "images",
+      ],
       ...result.firstLook.map((entry) => {
         const without = median(entry.without.roundTripMs);
         const withLook = median(entry.with.roundTripMs);
@@ -183,7 +208,7 @@ export function formatPreviewBench(result: PreviewBenchResult, options: PreviewB
           `${(((withLook - without) / without) * 100).toFixed(1)} %`,
           ms(firstLookMs),
           `${((firstLookMs / without) * 100).toFixed(1)} %`,
-          `${(median(entry.imageBytes) / 1024).toFixed(0)} KiB`,
+          `${median(entry.imageCounts)} × ${(median(entry.imageBytes) / 1024).toFixed(0)} KiB`,
         ];
       }),
     ]),
