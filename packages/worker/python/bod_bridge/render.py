@@ -29,6 +29,9 @@ PROGRESSIVE_MAX_PIXELS = 4096 * 2160
 #: The first pass has 1/16 of the samples; each next one doubles, but takes at most about this long
 #: (seconds), so a long render still shows something new every half minute or so.
 PROGRESSIVE_MAX_PASS_SECONDS = 30.0
+#: When the rest of a render would take less than this (seconds, from the passes so far), it is one
+#: last pass: another image would hardly be seen, and each pass sets the scene up again.
+PROGRESSIVE_FINISH_SECONDS = 3.0
 
 #: Workbench anti-aliasing levels by sample count: FXAA, 5, 8, 11, 16 or 32.
 WORKBENCH_AA_LEVELS = ["5", "8", "11", "16", "32"]
@@ -327,7 +330,10 @@ def render_progressively(s, request_id, settings, output, partial_prefix, watch)
                 set_output_format(s.render.image_settings, "OPEN_EXR")
                 s.render.image_settings.color_depth = "32"
                 per_sample = seconds / size
-                size = max(size, min(size * 2, int(PROGRESSIVE_MAX_PASS_SECONDS / per_sample) if per_sample > 0 else size * 2))
+                if per_sample * (total - done) <= PROGRESSIVE_FINISH_SECONDS:
+                    size = total - done
+                else:
+                    size = max(size, min(size * 2, int(PROGRESSIVE_MAX_PASS_SECONDS / per_sample)))
             else:
                 image.save_render(output, scene=s)
         send_progress(request_id, total, total, "rendered")
