@@ -183,7 +183,7 @@ describe("scene tools in real Blender", () => {
     expectAimedAt(moved.camera.location, moved.camera.rotation, [0, 0, 1]);
 
     const world = setWorld.outputSchema.parse(await engine.call("set_world", { color: colorToLinear("#336699"), strength: 0.5 }));
-    expect(world.world).toEqual({ color: "#336699", strength: 0.5 });
+    expect(world.world).toEqual({ kind: "color", color: "#336699", strength: 0.5 });
   });
 
   it("pages through many objects, unshaken by changes between pages", async () => {

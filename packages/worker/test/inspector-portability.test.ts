@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { TOOL_CONTRACTS } from "@bod/contracts";
+import { SCRIPT_TOOL_NAMES, TOOL_CONTRACTS } from "@bod/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, REPOSITORY_ROOT, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
@@ -47,7 +47,11 @@ describe("MCP Inspector", () => {
     expect(outcome.code, outcome.stderr).toBe(0);
     expect(outcome.stderr).not.toMatch(/Error: tool|Warning: tool|portability/);
     const listed = JSON.parse(outcome.stdout) as { tools: Array<{ name: string; inputSchema: Record<string, unknown> }> };
-    expect(listed.tools.map((tool) => tool.name)).toEqual(TOOL_CONTRACTS.map((tool) => tool.name));
+    // run_script is listed only where the operator allows scripts; its schema's portability is
+    // checked offline (packages/contracts/src/tool-json-schema.test.ts).
+    expect(listed.tools.map((tool) => tool.name)).toEqual(
+      TOOL_CONTRACTS.filter((tool) => !SCRIPT_TOOL_NAMES.has(tool.name)).map((tool) => tool.name),
+    );
     const addObject = listed.tools.find((tool) => tool.name === "add_object")!;
     expect((addObject.inputSchema.properties as Record<string, unknown>).location).toMatchObject({
       type: "array",

@@ -1,6 +1,8 @@
 // End-to-end: the same worker reached the ways older and local clients reach it: the 2025
 // initialize handshake over Streamable HTTP (SDK v2 in legacy mode and SDK v1), the legacy
 // HTTP+SSE transport, and stdio. Also DNS-rebinding protection.
+
+import { SCRIPT_TOOL_NAMES, TOOL_CONTRACTS } from "@bod/contracts";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
@@ -34,7 +36,7 @@ describe("protocol eras and transports", () => {
     const client = new ClientV1({ name: "v1", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransportV1(new URL(`${worker.url}/mcp`)));
     const { tools } = await client.listTools();
-    expect(tools.length).toBe(14);
+    expect(tools.length).toBe(TOOL_CONTRACTS.filter((tool) => !SCRIPT_TOOL_NAMES.has(tool.name)).length);
     const scene = await client.callTool({ name: "get_scene", arguments: {} });
     expect(JSON.stringify(scene.structuredContent)).toContain("Donut");
     await client.close();
