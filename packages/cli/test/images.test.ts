@@ -129,13 +129,13 @@ describe.skipIf(!images.ok)("the worker image", () => {
     expect(config.Env).toContain("NODE_COMPILE_CACHE=/opt/bod/.compile-cache");
     expect(await imageSize(WORKER_IMAGE)).toBeLessThan(WORKER_IMAGE_LIMIT_BYTES);
 
-    // Blender and Node are the image's own, only production packages came along, and the
-    // compile cache was filled at build time.
+    // Blender, bubblewrap and Node are the image's own, only production packages came along, and
+    // the compile cache was filled at build time.
     const inside = await runOnce(
       WORKER_IMAGE,
       [
         "-c",
-        "id -u; node --version; blender --version | head -1; test -e node_modules/vitest && echo vitest; find .compile-cache -type f | grep -c .",
+        "id -u; node --version; blender --version | head -1; test -e node_modules/vitest && echo vitest; command -v bwrap >/dev/null && echo bwrap; find .compile-cache -type f | grep -c .",
       ],
       { entrypoint: "sh" },
     );
@@ -145,6 +145,8 @@ describe.skipIf(!images.ok)("the worker image", () => {
     expect(nodeVersion).toMatch(/^v24\./);
     expect(blenderVersion).toMatch(/^Blender 3\.4/);
     expect(rest).not.toContain("vitest");
+    // run_script's nested sandbox, for workers whose operator allows scripts.
+    expect(rest).toContain("bwrap");
     expect(Number(rest.at(-1))).toBeGreaterThan(0);
   });
 
