@@ -320,9 +320,12 @@ export async function runWorkerBench(options: WorkerBenchOptions, log: (line: st
     const workerAnimation = async () => {
       const startedAt = performance.now();
       // Far longer than a tool call's default minute: 48 frames of EEVEE take that on 2 cores.
+      // Asking for progress makes the worker start its answer with the first frame's progress;
+      // otherwise nothing comes back until the video is done, and Node's fetch gives up on
+      // response headers after 5 minutes.
       const rendered = (await client.callTool(
         { name: "render_animation", arguments: { format: "mp4", engine, ...animationSize, samples } },
-        { timeout: 30 * 60_000 },
+        { timeout: 30 * 60_000, onprogress: () => {} },
       )) as CallToolResult;
       animation.workerMs.push(performance.now() - startedAt);
       if (rendered.isError) throw new Error(`render_animation failed: ${JSON.stringify(rendered.content)}`);
