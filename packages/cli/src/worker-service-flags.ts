@@ -90,7 +90,8 @@ export function parseWorkerServiceFlags(
   if (flags.allowScripts && !flags.runtimeClass)
     return {
       ok: false,
-      message: "--allow-scripts needs --runtime-class naming a microVM runtime (such as kata): scripts run only in workers isolated by a kernel of their own",
+      message:
+        "--allow-scripts needs --runtime-class naming a microVM runtime (such as kata): scripts run only in workers isolated by a kernel of their own",
     };
   return {
     ok: true,
