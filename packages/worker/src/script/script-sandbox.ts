@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isPythonInterpreter } from "../early-blender.ts";
 import { noNewProcessesFilter } from "./seccomp-filter.ts";
 
 /** Where the scratch folder appears inside the sandbox (its working directory and HOME). */
@@ -131,7 +132,7 @@ export function scriptSandboxCommand(
 
 /** The command that runs the runner on `/scratch`: Blender in background mode, or Python with bpy. */
 export function runnerCommand(blenderPath: string): string[] {
-  if (/^python[0-9.]*$/.test(basename(blenderPath))) return [blenderPath, "-I", SCRIPT_RUNNER, "--", SCRIPT_SCRATCH];
+  if (isPythonInterpreter(blenderPath)) return [blenderPath, "-I", SCRIPT_RUNNER, "--", SCRIPT_SCRATCH];
   // --disable-autoexec: Python stored in the scene (drivers, text blocks) does not run here either.
   return [
     blenderPath,
