@@ -73,6 +73,8 @@ describe("worker over MCP (2026-07-28)", () => {
     const output = renderFrame.outputSchema.parse(rendered.structuredContent);
     expect(output).toMatchObject({ engine: "eevee", width: 160, height: 120 });
     expect(progress.length).toBeGreaterThan(0);
+    // MCP: each notification's progress is greater than the one before.
+    for (let index = 1; index < progress.length; index++) expect(progress[index]).toBeGreaterThan(progress[index - 1] as number);
     // Blender's own share of each call, measured inside Blender: above zero, and a render's
     // covers the render time it reports.
     expect(added._meta?.["bod/blenderMs"]).toBeGreaterThan(0);

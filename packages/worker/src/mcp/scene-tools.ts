@@ -42,6 +42,7 @@ import { type ImageSource, prepareImageSource } from "./image-input.ts";
 import { materializeArtifact } from "./materialize-artifact.ts";
 import { renderAnimation } from "./render-animation.ts";
 import { requestDigest } from "./request-digest.ts";
+import { risingProgress } from "./rising-progress.ts";
 import { toBridgeArguments } from "./tool-input.ts";
 import { checkUpload } from "./upload-check.ts";
 
@@ -425,11 +426,11 @@ export function registerSceneTools(server: McpServer, deps: SceneToolDependencie
         deps.onCallStart?.(contract.name);
         const progressToken = context.mcpReq._meta?.progressToken;
         const { signal } = context.mcpReq;
-        const onProgress = (progress: Progress) => {
+        const onProgress = risingProgress((progress: Progress) => {
           // Once the exchange is closed (the client went away) there is no one to tell.
           if (progressToken === undefined || signal.aborted) return;
           context.mcpReq.notify({ method: "notifications/progress", params: { progressToken, ...progress } }).catch(() => {});
-        };
+        });
         const ended = (outcome: "ok" | "error") => deps.onCallEnd?.(contract.name, outcome, performance.now() - startedAt);
         // Blender's own share of the call, so a client can tell it from the rest of the round trip.
         let blenderMs: number | undefined;
