@@ -24,7 +24,7 @@ from .channel import BridgeError, send_progress
 from .common import find_object, linear_to_hex, radians, rounded, scene
 from .compat import action_fcurves, set_output_format
 from .registry import command
-from .render import apply_render_settings, resolve_render_settings, restore_render_state, save_render_state
+from .render import AppHandlers, apply_render_settings, resolve_render_settings, restore_render_state, save_render_state
 
 INTERPOLATION_IDS = {"linear": "LINEAR", "bezier": "BEZIER", "constant": "CONSTANT"}
 
@@ -257,7 +257,7 @@ def apply_animation_output(s, fmt, engine, width, height, samples, output):
         s.render.use_file_extension = True
 
 
-class FrameWatch:
+class FrameWatch(AppHandlers):
     """Progress per frame written, and whether the render was cancelled (SIGINT from the worker)."""
 
     def __init__(self, request_id, total):
@@ -268,17 +268,9 @@ class FrameWatch:
         self.handlers = [("render_write", self.on_write), ("render_cancel", self.on_cancel)]
 
     def __enter__(self):
-        for name, handler in self.handlers:
-            getattr(bpy.app.handlers, name).append(handler)
+        super().__enter__()
         send_progress(self.request_id, 0, self.total, "frame 0 of %d" % self.total)
         return self
-
-    def __exit__(self, *exc):
-        for name, handler in self.handlers:
-            handlers = getattr(bpy.app.handlers, name)
-            if handler in handlers:
-                handlers.remove(handler)
-        return False
 
     def on_write(self, s, *_):
         self.done += 1

@@ -37,7 +37,26 @@ PROGRESSIVE_FINISH_SECONDS = 3.0
 WORKBENCH_AA_LEVELS = ["5", "8", "11", "16", "32"]
 
 
-class RenderWatch:
+class AppHandlers:
+    """Blender app handlers attached for the length of a with block: `handlers` lists
+    (bpy.app.handlers list name, function) pairs; all are removed again on leaving it."""
+
+    handlers = ()
+
+    def __enter__(self):
+        for name, handler in self.handlers:
+            getattr(bpy.app.handlers, name).append(handler)
+        return self
+
+    def __exit__(self, *exc):
+        for name, handler in self.handlers:
+            handlers = getattr(bpy.app.handlers, name)
+            if handler in handlers:
+                handlers.remove(handler)
+        return False
+
+
+class RenderWatch(AppHandlers):
     """Turns Blender's render handlers into progress events; some fire on the render thread.
 
     While `quiet` (the first look renders) it only listens for a cancel: its start and end are not
@@ -56,18 +75,6 @@ class RenderWatch:
             ("render_post", self.on_post),
             ("render_cancel", self.on_cancel),
         ]
-
-    def __enter__(self):
-        for name, handler in self.handlers:
-            getattr(bpy.app.handlers, name).append(handler)
-        return self
-
-    def __exit__(self, *exc):
-        for name, handler in self.handlers:
-            handlers = getattr(bpy.app.handlers, name)
-            if handler in handlers:
-                handlers.remove(handler)
-        return False
 
     def on_pre(self, *_):
         if not self.quiet:
