@@ -5,13 +5,13 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteKeyframes, getScene, insertKeyframe, renderAnimation, setTimeline } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPythonInterpreter } from "../src/early-blender.ts";
 import { decodeGif, gifCenterColor } from "./support/gif.ts";
 import { readMp4 } from "./support/mp4.ts";
 import { centerColor, decodePng } from "./support/png.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 import { readZip } from "./support/zip.ts";
 
 let worker: WorkerProcess;
@@ -48,8 +48,7 @@ async function download(url: string): Promise<Buffer> {
 
 beforeAll(async () => {
   worker = await startWorkerProcess();
-  client = new Client({ name: "animation-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  client = await connectClient(worker, "animation-test");
 });
 
 afterAll(async () => {

@@ -4,10 +4,10 @@
 // renders are refused with a clear error while Cycles still renders, instead of Blender aborting.
 import { execFileSync } from "node:child_process";
 import { getScene, RESULT_META_KEYS, renderFrame } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { isPythonInterpreter } from "../src/early-blender.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const blenderPath = process.env.BLENDER_PATH ?? "blender";
 
@@ -25,8 +25,7 @@ const started: { worker: WorkerProcess; client: Client }[] = [];
 
 async function start(env: NodeJS.ProcessEnv = {}): Promise<{ worker: WorkerProcess; client: Client }> {
   const worker = await startWorkerProcess({ env });
-  const client = new Client({ name: "versions-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  const client = await connectClient(worker, "versions-test");
   const running = { worker, client };
   started.push(running);
   return running;

@@ -2,10 +2,10 @@
 // sends with its progress, against a real `bod worker` with real Blender through the official MCP
 // client. Images are checked by their pixels.
 import { getScene, PREVIEW_RENDER, PROGRESS_META_KEYS, renderFrame, toPartialImage } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { centerColor, decodePng } from "./support/png.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 let worker: WorkerProcess;
 let client: Client;
@@ -36,8 +36,7 @@ function isRed(color: { r: number; g: number; b: number }) {
 beforeAll(async () => {
   worker = await startWorkerProcess();
   // 2026-07-28: a cancelled call reaches the worker (the stateless 2025 fallback has no way to).
-  client = new Client({ name: "render-presets-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  client = await connectClient(worker, "render-presets-test");
   await call("add_object", { type: "cube", name: "RedCube", color: "red" });
 });
 

@@ -11,18 +11,12 @@ import { createServer, type Server } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { getScene, RESULT_META_KEYS, runScript, SCRIPT_LIMITS } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_ENTRY, makeTempDir, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { CLI_ENTRY, connectClient, makeTempDir, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const SECRET = `bod-secret-${Math.random().toString(36).slice(2)}`;
 const SCRIPT_ENV = { BOD_WORKER_ISOLATION: "bubblewrap", BOD_TEST_SECRET: SECRET, AWS_SECRET_ACCESS_KEY: SECRET };
-
-async function connect(worker: WorkerProcess): Promise<Client> {
-  const client = new Client({ name: "run-script-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
-  return client;
-}
 
 async function objectNames(client: Client): Promise<string[]> {
   const result = (await client.callTool({ name: "get_scene", arguments: {} })) as CallToolResult;
@@ -66,7 +60,7 @@ describe("run_script is offered only where the operator allows it", () => {
   it("is not listed without --allow-scripts", async () => {
     const worker = await startWorkerProcess();
     try {
-      const client = await connect(worker);
+      const client = await connectClient(worker, "run-script-test");
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name)).toContain("get_scene");
       expect(tools.map((tool) => tool.name)).not.toContain("run_script");
@@ -107,7 +101,7 @@ describe("run_script in a sandbox", () => {
     await mkdir(otherProject, { recursive: true });
     await writeFile(join(otherProject, "secret.txt"), SECRET);
     worker = await startWorkerProcess({ dataDir, extraArgs: ["--allow-scripts"], env: SCRIPT_ENV });
-    client = await connect(worker);
+    client = await connectClient(worker, "run-script-test");
   });
 
   afterAll(async () => {
@@ -353,7 +347,7 @@ describe("a script's scene across worker restarts", () => {
     const dataDir = await makeTempDir();
     let worker = await startWorkerProcess({ dataDir, extraArgs: ["--allow-scripts"], env: SCRIPT_ENV });
     try {
-      let client = await connect(worker);
+      let client = await connectClient(worker, "run-script-test");
       ok(await run(client, "import bpy\nbpy.ops.mesh.primitive_torus_add()\nbpy.context.object.name = 'Ring'"));
       await client.close();
       // No drain, no snapshot: the worker and its Blender die at once.
@@ -363,14 +357,14 @@ describe("a script's scene across worker restarts", () => {
       await waitUntilGone(blender);
 
       worker = await startWorkerProcess({ dataDir, extraArgs: ["--allow-scripts"], env: SCRIPT_ENV });
-      client = await connect(worker);
+      client = await connectClient(worker, "run-script-test");
       expect(await objectNames(client)).toContain("Ring");
       await client.close();
       await worker.stop();
 
       // Scripts may be off now: the scene the script made is just the scene.
       worker = await startWorkerProcess({ dataDir });
-      client = await connect(worker);
+      client = await connectClient(worker, "run-script-test");
       expect(await objectNames(client)).toContain("Ring");
       await client.close();
     } finally {

@@ -2,10 +2,10 @@
 // `bod worker` over MCP: listed with their annotations, called with the arguments a model sends
 // (set_parent without a parent detaches), and a hidden collection left out of a real render.
 import { getScene, TOOL_CONTRACTS } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { centerColor, decodePng } from "./support/png.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const NEW_TOOLS = [
   "set_parent",
@@ -45,8 +45,7 @@ async function renderCenter() {
 
 beforeAll(async () => {
   worker = await startWorkerProcess();
-  client = new Client({ name: "scene-structure-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  client = await connectClient(worker, "scene-structure-test");
 });
 
 afterAll(async () => {

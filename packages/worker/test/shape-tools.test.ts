@@ -4,16 +4,9 @@
 import { findToolContract } from "@bod/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failure } from "../src/blender/testing/test-support.ts";
-import { type ContractEngine, startContractEngine } from "./support/contract-engine.ts";
+import { type ContractEngine, expectNear, startContractEngine } from "./support/contract-engine.ts";
 
 let blender: ContractEngine;
-
-function expectNear(actual: number[] | undefined, expected: number[], digits = 3) {
-  expect(actual).toHaveLength(expected.length);
-  expected.forEach((value, index) => {
-    expect(actual?.[index]).toBeCloseTo(value, digits);
-  });
-}
 
 beforeAll(async () => {
   // No snapshot until the engine stops: kill -9 then replays every change from the journal.

@@ -3,23 +3,17 @@
 // changes the shading, an HDRI and a sky light the world, a render becomes a texture, the images
 // survive kill -9 of Blender and a new worker on the same data dir, and bad uploads are refused.
 import { getScene, renderFrame, setTexture, setWorldHdri, setWorldSky } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePng, type Rgb } from "./support/png.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 let worker: WorkerProcess;
 let client: Client;
 
 const RED: Rgb = { r: 230, g: 20, b: 20 };
 const BLUE: Rgb = { r: 20, g: 20, b: 230 };
-
-async function connect(to: WorkerProcess): Promise<Client> {
-  const connected = new Client({ name: "texture-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await connected.connect(new StreamableHTTPClientTransport(new URL(`${to.url}/mcp`)));
-  return connected;
-}
 
 async function call(name: string, args: Record<string, unknown> = {}, via = client): Promise<CallToolResult> {
   return (await via.callTool({ name, arguments: args }, { timeout: 120_000 })) as CallToolResult;
@@ -138,7 +132,7 @@ const CHECKER = checkerboard(64, RED, BLUE);
 
 beforeAll(async () => {
   worker = await startWorkerProcess();
-  client = await connect(worker);
+  client = await connectClient(worker, "texture-test");
 });
 
 afterAll(async () => {
@@ -320,7 +314,7 @@ describe("textures and world images", () => {
     await client.close();
     await worker.stop();
     worker = await startWorkerProcess({ dataDir: worker.dataDir });
-    client = await connect(worker);
+    client = await connectClient(worker, "texture-test");
     const reopened = await scene();
     expect({ maps: reopened.objects.find((object) => object.name === "Floor")?.material?.maps, world: reopened.world }).toEqual(expected);
     const again = shares((await render({ engine: "cycles", width: 48, height: 48, samples: 2 })).png);

@@ -1,10 +1,10 @@
 // End-to-end: a real `bod worker` with real Blender, driven by the official MCP client SDK
 // over Streamable HTTP at the 2026-07-28 revision. Renders are checked by their pixels.
 import { addObject, getScene, renderFrame, SCRIPT_TOOL_NAMES, TOOL_CONTRACTS } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { centerColor, decodePng } from "./support/png.ts";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 let worker: WorkerProcess;
 let client: Client;
@@ -20,8 +20,7 @@ function errorText(result: CallToolResult): string {
 
 beforeAll(async () => {
   worker = await startWorkerProcess();
-  client = new Client({ name: "worker-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  client = await connectClient(worker, "worker-test");
 });
 
 afterAll(async () => {

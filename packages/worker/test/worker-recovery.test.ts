@@ -1,17 +1,11 @@
 // End-to-end: Blender dies under a running worker (kill -9, mid-session and mid-render), and
 // the scene survives a worker restart on the same data dir.
 import { getScene } from "@bod/contracts";
-import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { CallToolResult, Client } from "@modelcontextprotocol/client";
 import { afterEach, describe, expect, it } from "vitest";
-import { removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { connectClient, removeDir, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 
 const started: WorkerProcess[] = [];
-
-async function connect(worker: WorkerProcess): Promise<Client> {
-  const client = new Client({ name: "recovery-test", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
-  return client;
-}
 
 async function objectNames(client: Client): Promise<string[]> {
   const result = (await client.callTool({ name: "get_scene", arguments: {} })) as CallToolResult;
@@ -37,7 +31,7 @@ describe("recovery", () => {
   it("restarts Blender after kill -9 and restores the scene as of the last acknowledged call", async () => {
     const worker = await startWorkerProcess();
     started.push(worker);
-    const client = await connect(worker);
+    const client = await connectClient(worker, "recovery-test");
     await client.callTool({ name: "add_object", arguments: { type: "cube", name: "Keep1", color: "red" } });
     await client.callTool({ name: "add_object", arguments: { type: "cone", name: "Keep2" } });
     await client.callTool({ name: "update_object", arguments: { name: "Keep2", location: [1, 2, 3] } });
@@ -69,7 +63,7 @@ describe("recovery", () => {
   it("reports a render interrupted by a crash as an error and keeps serving", async () => {
     const worker = await startWorkerProcess();
     started.push(worker);
-    const client = await connect(worker);
+    const client = await connectClient(worker, "recovery-test");
     await client.callTool({ name: "add_object", arguments: { type: "monkey", name: "Busy" } });
     const pid = await blenderPid(worker);
     const render = client.callTool({ name: "render_frame", arguments: { engine: "cycles", width: 640, height: 480, samples: 2000 } });
@@ -85,7 +79,7 @@ describe("recovery", () => {
   it("cancels a long render when the client aborts, and the next call runs at once", async () => {
     const worker = await startWorkerProcess();
     started.push(worker);
-    const client = await connect(worker);
+    const client = await connectClient(worker, "recovery-test");
     await client.callTool({ name: "add_object", arguments: { type: "monkey", name: "Slow" } });
     const controller = new AbortController();
     const render = client.callTool(
@@ -104,7 +98,7 @@ describe("recovery", () => {
 
   it("restores the scene in a new worker on the same data dir", async () => {
     const first = await startWorkerProcess();
-    const client = await connect(first);
+    const client = await connectClient(first, "recovery-test");
     await client.callTool({ name: "add_object", arguments: { type: "cylinder", name: "Pillar", color: "#00ff00", scale: [1, 1, 3] } });
     await client.callTool({ name: "set_world", arguments: { color: "black", strength: 0.5 } });
     await client.close();
@@ -112,7 +106,7 @@ describe("recovery", () => {
 
     const second = await startWorkerProcess({ dataDir: first.dataDir });
     started.push(second);
-    const again = await connect(second);
+    const again = await connectClient(second, "recovery-test");
     const scene = getScene.outputSchema.parse(
       ((await again.callTool({ name: "get_scene", arguments: {} })) as CallToolResult).structuredContent,
     );

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findToolContract, getScene, type ToolName, type ToolOutput } from "@bod/contracts";
 import pino from "pino";
+import { expect } from "vitest";
 import { type BridgeCommand, createSceneEngine, type SceneEngine } from "../../src/blender/index.ts";
 import { toBridgeArguments } from "../../src/mcp/tool-input.ts";
 
@@ -79,4 +80,12 @@ export async function startContractEngine(options: { snapshotEvery?: number } = 
     },
   };
   return self;
+}
+
+/** Each of `actual`'s numbers is close to the matching one of `expected` (`digits` decimal places, as toBeCloseTo). */
+export function expectNear(actual: number[] | undefined, expected: number[], digits = 3): void {
+  expect(actual).toHaveLength(expected.length);
+  expected.forEach((value, index) => {
+    expect(actual?.[index]).toBeCloseTo(value, digits);
+  });
 }

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { StartPhases, WorkerToRuntime } from "../../src/control-protocol.ts";
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, "../../../..");
@@ -73,4 +74,11 @@ export async function startWorkerProcess(
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** The official MCP client, connected to `worker` over Streamable HTTP at protocol 2026-07-28. */
+export async function connectClient(worker: Pick<WorkerProcess, "url">, name: string): Promise<Client> {
+  const client = new Client({ name, version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`)));
+  return client;
 }
