@@ -3,6 +3,7 @@
 // loopback servers are reachable), and reads its URL and sign-in token from what `bod gateway`
 // prints. Files the gateway reads (a kubeconfig) are mounted read-only; variables holding
 // credentials are passed by name, never on the command line.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdtemp, rm } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { GATEWAY_IMAGE, LOCAL_PODMAN_RUN_FLAGS, podmanResult } from "@bod/testing";
 import { webLine } from "./serve-process.ts";
+import { stopChild } from "./stop-child.ts";
 
 /** A running gateway container and what it printed once it was up. */
 export interface GatewayContainer {
@@ -79,7 +81,6 @@ export async function startGatewayContainer(options: GatewayContainerOptions): P
   child.stderr!.on("data", (chunk) => {
     stderr = (stderr + chunk).slice(-262_144);
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const remove = async () => {
     await podmanResult(["rm", "--force", "--time", "0", name]);
     await rm(folder, { recursive: true, force: true });
@@ -116,12 +117,7 @@ export async function startGatewayContainer(options: GatewayContainerOptions): P
     name,
     log: () => stderr,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 30_000);
       await remove();
     },
   };

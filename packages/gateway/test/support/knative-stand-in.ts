@@ -16,6 +16,7 @@
 // A pod is started by a StartServiceWorker: `startWorkerContainer` runs the Service's image with
 // podman (what CI runs); `startWorkerProcess` runs `bod worker` of this checkout with the pod's args
 // and env, where podman cannot run the image.
+
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -25,6 +26,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, type KubeApiServer, type KubeObject, LOCAL_PODMAN_RUN_FLAGS } from "@bod/testing";
 import { BOD } from "./serve-process.ts";
+import { stopChild } from "./stop-child.ts";
 
 /** One running pod's worker. */
 export interface ServiceWorker {
@@ -167,12 +169,7 @@ export function startWorkerProcess(): StartServiceWorker {
       exited: exited.then(() => rm(dataDir, { recursive: true, force: true })),
       output: () => output,
       async stop() {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill("SIGTERM");
-          const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await stopChild(child, 30_000);
         await rm(dataDir, { recursive: true, force: true });
       },
     };

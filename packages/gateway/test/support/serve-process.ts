@@ -1,12 +1,14 @@
 // Starts `bin/bod serve` (or `bod gateway`, gateway-process.ts) as its own process, the way a
 // person would, on a free port and a fresh data dir, and reads its URL and tokens from what it
 // prints. Also runs other `bod` commands.
+
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { stopChild } from "./stop-child.ts";
 
 export const BOD = fileURLToPath(new URL("../../../../bin/bod", import.meta.url));
 
@@ -69,13 +71,7 @@ export async function startBodProcess<Printed>(options: {
     child,
     log: () => stderr,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 20_000);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
