@@ -64,3 +64,21 @@ export function problemToResponse(answer: Problem): Response {
     headers: { "content-type": PROBLEM_CONTENT_TYPE, ...answer.headers },
   });
 }
+
+/** What writeProblem needs of a node:http ServerResponse (named by shape: this package imports nothing from Node). */
+export interface ProblemWritable {
+  readonly headersSent: boolean;
+  destroy(): void;
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body: string): unknown;
+}
+
+/** Answers a node:http response with the problem; a response already under way is cut off instead. */
+export function writeProblem(res: ProblemWritable, answer: Problem): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(answer.status, { "content-type": PROBLEM_CONTENT_TYPE, ...answer.headers });
+  res.end(JSON.stringify(answer.body));
+}

@@ -3,7 +3,7 @@
 // happened and what to do. The raw node:http paths (authentication, the MCP proxy) and the hono API
 // both answer through problemFor.
 import type { ServerResponse } from "node:http";
-import { createProblem, PROBLEM_CONTENT_TYPE, type Problem, problemToResponse } from "@bod/contracts";
+import { createProblem, type Problem, problemToResponse, writeProblem } from "@bod/contracts";
 import { ArtifactStoreUnavailableError } from "@bod/storage";
 import { CapacityError } from "../errors/capacity-error.ts";
 import { RuntimeClosedError } from "../errors/runtime-closed-error.ts";
@@ -43,13 +43,7 @@ export function problemFor(error: unknown): Problem {
 
 /** Answers a node:http response with the problem for `error`; a response already under way is cut off instead. */
 export function sendProblem(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const problem = problemFor(error);
-  res.writeHead(problem.status, { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers });
-  res.end(JSON.stringify(problem.body));
+  writeProblem(res, problemFor(error));
 }
 
 /** The problem for `error` as a fetch Response (the hono API). */

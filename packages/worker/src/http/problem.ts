@@ -2,7 +2,7 @@
 // and nowhere else, as an RFC 9457 problem details body (@bod/contracts problem-details.ts). MCP's
 // own JSON-RPC errors on /mcp are the SDK's and keep their shape.
 import type { ServerResponse } from "node:http";
-import { createProblem, PROBLEM_CONTENT_TYPE, type Problem, problemToResponse } from "@bod/contracts";
+import { createProblem, type Problem, problemToResponse, writeProblem } from "@bod/contracts";
 import { ArtifactStoreUnavailableError } from "@bod/storage";
 import { MethodNotAllowedError } from "../errors/method-not-allowed-error.ts";
 import { NotAdmittingError } from "../errors/not-admitting-error.ts";
@@ -34,13 +34,7 @@ export function problemFor(error: unknown): Problem {
 
 /** Answers a node:http response with the problem for `error`; a response already under way is cut off instead. */
 export function sendProblem(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const problem = problemFor(error);
-  res.writeHead(problem.status, { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers });
-  res.end(JSON.stringify(problem.body));
+  writeProblem(res, problemFor(error));
 }
 
 /** The problem for `error` as a fetch Response (the hono routes). */
